@@ -1,0 +1,26 @@
+// Read-model rows (snake_case, as the tables' columns) for a program's state. Pure mapping.
+import type { ActiveProgram } from '../../workflows/program/decider';
+import { SOURCES } from '../../workflows/program/types';
+import { sumFen } from '../../workflows/money';
+import type { ReadModelViews } from '../store/event-store';
+
+export function projectProgram(s: ActiveProgram, version: number, now: string): ReadModelViews {
+  const d = s.def;
+  const phase = d.phases[s.phaseIndex] ?? null;
+  return {
+    program: {
+      code: d.code, name: d.name, province: d.province, county: d.county, year: d.year,
+      phase_key: phase?.key ?? 'closed', phase_name: phase?.name ?? '已结束', phase_index: s.phaseIndex,
+      phase_end: phase?.end ?? null, status: s.status,
+      central_fen: d.totals.central, local_fen: d.totals.local, enterprise_fen: d.totals.enterprise,
+      total_fen: sumFen(SOURCES.map((src) => d.totals[src])),
+      version, created_at: s.createdAt, updated_at: now,
+    },
+    subprojects: d.subprojects.map((sp) => ({
+      program_code: d.code, seq: sp.seq, name: sp.name, direction: sp.direction, procurement: sp.procurement,
+      deadline: sp.deadline, status: s.subprojects[sp.seq] ?? 'planned',
+      central_fen: sp.funding.central, local_fen: sp.funding.local, enterprise_fen: sp.funding.enterprise,
+      contractor_org: null,
+    })),
+  };
+}

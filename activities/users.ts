@@ -1,0 +1,66 @@
+// Users, organisations, passwords and bearer sessions (used by the API and the CLI).
+// Passwords: scrypt from node:crypto (memory-hard, no native add-on to build), with a per-user salt,
+// stored as "scrypt$N$r$p$salt$hash" so the cost can be raised later without breaking old hashes.
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { PrismaClient } from '../engine/prisma';
+import { DomainError } from '../workflows/errors';
+import { ROLES, type Actor, type Role } from '../workflows/program/types';
+
+const scrypt = (pw: string, salt: Buffer, len: number, o: ScryptOptions) =>
+  new Promise<Buffer>((res, rej) => scryptCb(pw, salt, len, o, (e, k) => (e ? rej(e) : res(k))));
+const COST = { N: 16384, r: 8, p: 1 };
+const SESSION_HOURS = 12;
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, 32, { ...COST, maxmem: 64 * 1024 * 1024 });
+  return `scrypt$${COST.N}$${COST.r}$${COST.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, salt, hash] = stored.split('$');
+  if (alg !== 'scrypt') return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
+  return timingSafeEqual(key, expected);
+}
+
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export interface NewUser { username: string; password: string; role: Role; org?: string | null; displayName?: string | null }
+
+export async function addUser(prisma: PrismaClient, u: NewUser) {
+  if (!/^[A-Za-z0-9_.@-]{2,64}$/.test(u.username)) throw new DomainError('USER-INVALID', 'invalid', '用户名须为2～64位字母、数字或 _.@-', 'username must be 2-64 characters of letters, digits or _.@-', { field: 'username' });
+  if (u.password.length < 8) throw new DomainError('USER-INVALID', 'invalid', '密码至少8位', 'password must have at least 8 characters', { field: 'password' });
+  if (!ROLES.includes(u.role)) throw new DomainError('USER-INVALID', 'invalid', `角色须为 ${ROLES.join('、')} 之一`, `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
+  if (u.role === 'contractor' && !u.org) throw new DomainError('USER-INVALID', 'invalid', '承办企业用户必须属于一个组织（--org）', 'a contractor must belong to an organisation (--org)', { field: 'org' });
+  if (await prisma.user.findUnique({ where: { username: u.username } })) {
+    throw new DomainError('CONFLICT', 'conflict', `用户名 ${u.username} 已存在`, `user ${u.username} already exists`, { field: 'username' });
+  }
+  const org = u.org ? await prisma.organisation.upsert({ where: { name: u.org }, create: { name: u.org }, update: {} }) : null;
+  return prisma.user.create({
+    data: { username: u.username, passwordHash: await hashPassword(u.password), role: u.role, orgId: org?.id ?? null, displayName: u.displayName ?? null },
+    select: { id: true, username: true, role: true, org: { select: { name: true } } },
+  });
+}
+
+/** Checks the password and opens a session; null when the user or password is wrong (same answer for both). */
+export async function login(prisma: PrismaClient, username: string, password: string, now: Date): Promise<{ token: string; expiresAt: Date; actor: Actor } | null> {
+  const user = await prisma.user.findUnique({ where: { username }, include: { org: true } });
+  const ok = user && !user.disabled ? await verifyPassword(password, user.passwordHash) : (await hashPassword(password), false); // same work either way
+  if (!user || !ok) return null;
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + SESSION_HOURS * 3600_000);
+  await prisma.session.create({ data: { tokenHash: tokenHash(token), userId: user.id, expiresAt } });
+  return { token, expiresAt, actor: { username: user.username, role: user.role, org: user.org?.name ?? null } };
+}
+
+export async function actorForToken(prisma: PrismaClient, token: string, now: Date): Promise<Actor | null> {
+  const s = await prisma.session.findUnique({ where: { tokenHash: tokenHash(token) }, include: { user: { include: { org: true } } } });
+  if (!s || s.expiresAt <= now || s.user.disabled) return null;
+  return { username: s.user.username, role: s.user.role, org: s.user.org?.name ?? null };
+}
+
+export async function logout(prisma: PrismaClient, token: string): Promise<void> {
+  await prisma.session.deleteMany({ where: { tokenHash: tokenHash(token) } });
+}

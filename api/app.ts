@@ -1,0 +1,45 @@
+// Express 5 app factory (no listen: tests mount it on port 0).
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import { actorForToken } from '../activities/users';
+import { Api } from './http';
+import { problemHandler, sendProblem } from './problem';
+import { authRoutes, bearer } from './routes/auth';
+import { programRoutes } from './routes/programs';
+import type { Services } from './services';
+
+export const API_VERSION = '0.1.0';
+
+export function createApp(svc: Services): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(pinoHttp({
+    logger: svc.log,
+    genReqId: (req, res) => { const id = (req.headers['x-request-id'] as string) || randomUUID(); res.setHeader('X-Request-Id', id); return id; },
+    autoLogging: { ignore: (req) => req.url === '/healthz' },
+  }));
+  app.use(express.json({ limit: '2mb' }));
+
+  const api = new Api(async (req) => {
+    const token = bearer(req.headers.authorization);
+    return token ? actorForToken(svc.prisma, token, svc.engine.clock.now()) : null;
+  });
+  authRoutes(api, svc);
+  programRoutes(api, svc);
+
+  const doc = api.openapi({
+    title: 'shifan 示范 API', version: API_VERSION,
+    description: '电子商务进农村综合示范项目审批引擎。错误均为 application/problem+json，含中英文说明与规则编号。金额：fen 为分（整数），wan 为万元。',
+  });
+  app.get('/openapi.json', (_req, res) => { res.json(doc); });
+  app.get('/healthz', async (_req, res) => {
+    const t0 = performance.now();
+    await svc.pool.query('SELECT 1');
+    res.json({ status: 'ok', db: 'up', dbMs: Math.round((performance.now() - t0) * 10) / 10, version: API_VERSION });
+  });
+  app.use(api.router);
+  app.use((req, res) => sendProblem(res, { status: 404, code: 'NOT-FOUND', detail: `没有这个地址：${req.method} ${req.path}`, detail_en: `no route for ${req.method} ${req.path}`, instance: String(req.id ?? '') }));
+  app.use(problemHandler(svc.log));
+  return app;
+}

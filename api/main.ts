@@ -1,0 +1,47 @@
+// `npm start`: PostgreSQL (embedded unless DATABASE_URL is set) → migrations → Express on PORT.
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { loadConfig } from '../engine/config';
+import { openDatabase, type OpenDatabase } from '../engine/database';
+import { createRuntime, type Runtime } from '../engine/runtime';
+import { createApp } from './app';
+
+async function main() {
+  const t0 = performance.now();
+  const cfg = loadConfig();
+  const log = pino({ level: cfg.LOG_LEVEL, base: undefined });
+  const say = (m: string) => log.info(m);
+  let db: OpenDatabase | undefined;
+  let rt: Runtime | undefined;
+  let server: Server | undefined;
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (why: string) => (stopping ??= (async () => {
+    say(`${why}: stopping`);
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r())); // stop accepting, let requests finish
+    server?.closeAllConnections();
+    await rt?.close();
+    await db?.close(); // clean "fast shutdown" of the embedded cluster
+    say('stopped');
+  })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void shutdown(sig).then(() => process.exit(0), () => process.exit(1)); });
+
+  try {
+    db = await openDatabase(cfg, say);
+    rt = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE });
+    const app = createApp({ ...rt, log });
+    await new Promise<void>((resolve, reject) => {
+      server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));
+    });
+    const addr = server!.address();
+    const users = await rt.prisma.user.count();
+    say(`listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : cfg.PORT} (ready in ${Math.round(performance.now() - t0)} ms; API docs at /openapi.json)`);
+    if (!users) say('no users yet: create one with `npx shifan user add --username office1 --password <密码> --role office`');
+  } catch (e) {
+    log.error({ err: e }, `start failed: ${(e as Error).message}`);
+    await shutdown('start-up failure').catch(() => {});
+    process.exit(1);
+  }
+}
+
+void main();

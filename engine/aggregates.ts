@@ -1,0 +1,25 @@
+// The aggregates the engines host: a decider from workflows/ plus its read-model projection.
+import { projectProgram } from '../activities/projections/program';
+import type { OutboxItem, ReadModelViews } from '../activities/store/event-store';
+import type { CommandContext } from '../workflows/program/types';
+import { programDecider, type ProgramCommand, type ProgramEvent, type ProgramState } from '../workflows/program/decider';
+
+export interface Aggregate<S, C extends { type: string }, E extends { type: string; data: unknown }> {
+  streamType: string;
+  streamId(key: string): string;
+  initialState: S;
+  decide(state: S, command: C, ctx: CommandContext): E[];
+  evolve(state: S, event: E): S;
+  wakeAt?(state: S): string | null;
+  project(state: S, version: number, now: string): ReadModelViews;
+  effects?(events: E[], state: S): OutboxItem[];
+}
+
+export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEvent> = {
+  ...programDecider,
+  streamId: (code) => `program-${code}`, // the Temporal workflow id too (design.md)
+  project: (s, version, now) => (s.status === 'empty' ? {} : projectProgram(s, version, now)),
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const AGGREGATES: Record<string, Aggregate<any, any, any>> = { program: programAggregate };

@@ -1,0 +1,22 @@
+// Environment → typed config (zod 4). The only place that reads process.env for the app.
+import path from 'node:path';
+import { z } from 'zod';
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.url().optional(), // set → use that PostgreSQL; unset → embedded PostgreSQL under DATA_DIR
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  PG_LOG: z.stringbool().default(false), // print embedded PostgreSQL's own log lines
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PG_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+});
+export type Config = z.infer<typeof Env> & { dataDir: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const r = Env.safeParse(env);
+  if (!r.success) {
+    throw new Error(`配置错误 / invalid configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return { ...r.data, dataDir: path.resolve(r.data.DATA_DIR) };
+}

@@ -1,0 +1,60 @@
+// The embedded engine: each command is one PostgreSQL transaction. Load the stream, decide in Node,
+// then append with an optimistic version check (one statement: events + state + read models + outbox).
+// Commands on the same stream queue up in this process; across processes (the CLI beside the server)
+// the version check catches a race and the command is decided again on fresh state.
+import type { Pool } from 'pg';
+import { appendToStream, chainEvents, loadStream, VersionConflict, type StoredEvent } from '../../activities/store/event-store';
+import { DomainError } from '../../workflows/errors';
+import type { Actor, CommandContext } from '../../workflows/program/types';
+import type { Aggregate } from '../aggregates';
+import { systemClock, type Clock } from '../clock';
+import { KeyedLock } from './keyed-lock';
+
+export interface CommandMeta { actor: Actor; reason?: string | null }
+export interface CommandResult<S> { streamId: string; version: number; state: S; events: StoredEvent[] }
+
+const MAX_ATTEMPTS = 8;
+
+export class EmbeddedEngine {
+  private readonly locks = new KeyedLock();
+  constructor(readonly pool: Pool, readonly clock: Clock = systemClock) {}
+
+  async execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+    agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
+  ): Promise<CommandResult<S>> {
+    const streamId = agg.streamId(key);
+    return this.locks.run(streamId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const loaded = await loadStream(this.pool, streamId, agg.initialState);
+        const now = this.clock.now().toISOString();
+        const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
+        const decided = agg.decide(loaded.state, command, ctx);
+        if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };
+        const state = decided.reduce(agg.evolve, loaded.state);
+        const events = chainEvents(streamId, loaded.version, loaded.headHash, decided, {
+          actor: meta.actor.username, role: meta.actor.role, command: command.type, reason: meta.reason ?? null, at: now,
+        });
+        const version = loaded.version + events.length;
+        try {
+          await appendToStream(this.pool, {
+            streamId, streamType: agg.streamType, expected: loaded.version, state, events,
+            wakeAt: agg.wakeAt?.(state) ?? null, views: agg.project(state, version, now),
+            outbox: agg.effects?.(decided, state) ?? [], now,
+          });
+          return { streamId, version, state, events };
+        } catch (e) {
+          if (!(e instanceof VersionConflict)) throw e;
+          if (attempt >= MAX_ATTEMPTS) {
+            throw new DomainError('CONFLICT', 'conflict', '数据正被他人同时修改，请稍后重试', `stream ${streamId} kept changing under this command; retry`);
+          }
+          await new Promise((r) => setTimeout(r, Math.min(100, 2 ** attempt) * Math.random()));
+        }
+      }
+    });
+  }
+
+  async read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string): Promise<{ version: number; state: S }> {
+    const s = await loadStream(this.pool, agg.streamId(key), agg.initialState);
+    return { version: s.version, state: s.state };
+  }
+}

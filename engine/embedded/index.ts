@@ -1,0 +1,1 @@
+export { EmbeddedEngine, type CommandMeta, type CommandResult } from './engine';

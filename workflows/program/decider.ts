@@ -1,0 +1,207 @@
+// The program decider (R-PH-1..3): phases advance strictly in order, each exit gate either a recorded
+// act or computed from state. Pure: no I/O, no clock (ctx.now comes from the caller).
+import { DomainError, ruleViolations, type Violation } from '../errors';
+import { checkBudget } from '../rules/budget';
+import { endOfDayShanghai } from '../time';
+import { GATES, gatesOf, type CommandContext, type DocumentRef, type GateKey, type ProgramDefinition } from './types';
+
+export type SubprojectStatus = 'planned' | 'in_progress' | 'accepted' | 'terminated' | 'settled';
+export type FindingOrigin = 'self_check' | 'provincial';
+
+export interface GateAct { phase: string; gate: GateKey; document: DocumentRef; by: string; at: string; reason: string | null }
+export interface Finding { id: string; origin: FindingOrigin; title: string; due: string | null; phase: string; closed: null | { at: string; by: string; document: DocumentRef } }
+
+export interface ActiveProgram {
+  status: 'active' | 'closed';
+  def: ProgramDefinition;
+  phaseIndex: number;        // index into def.phases; = phases.length once closed
+  phaseEnteredAt: string;
+  acts: GateAct[];
+  findings: Finding[];
+  subprojects: Record<number, SubprojectStatus>;
+  createdAt: string;
+  closedAt: string | null;
+}
+export type ProgramState = { status: 'empty' } | ActiveProgram;
+export const initialProgramState: ProgramState = { status: 'empty' };
+
+export type ProgramCommand =
+  | { type: 'CreateProgram'; definition: ProgramDefinition }
+  | { type: 'RecordGateAct'; gate: GateKey; document: DocumentRef }
+  | { type: 'AdvancePhase'; to: string }
+  | { type: 'RecordFinding'; origin: FindingOrigin; title: string; due?: string | null }
+  | { type: 'CloseFinding'; findingId: string; document: DocumentRef };
+
+export type ProgramEvent =
+  | { type: 'ProgramCreated'; data: { definition: ProgramDefinition; at: string } }
+  | { type: 'GateActRecorded'; data: GateAct }
+  | { type: 'PhaseAdvanced'; data: { from: string; to: string; at: string } }
+  | { type: 'ProgramClosed'; data: { from: string; at: string } }
+  | { type: 'FindingRecorded'; data: Omit<Finding, 'closed'> }
+  | { type: 'FindingClosed'; data: { id: string; at: string; by: string; document: DocumentRef } };
+
+export const CLOSED = 'closed';
+
+export interface GateStatus {
+  key: GateKey;
+  name: string;
+  kind: 'act' | 'computed';
+  open: boolean;
+  act: GateAct | null;
+  detail: string | null;   // why it is open (computed gates)
+  violations: Violation[]; // for budget_valid
+}
+
+function currentPhase(s: ActiveProgram) { return s.def.phases[s.phaseIndex] ?? null; }
+
+/** The exit gates of the current phase and whether each is still open (R-PH-2). */
+export function gateStatuses(s: ActiveProgram): GateStatus[] {
+  const phase = currentPhase(s);
+  if (!phase) return [];
+  return gatesOf(phase).map((key): GateStatus => {
+    const g = GATES[key];
+    const base: Omit<GateStatus, 'open'> = { key, name: g.name, kind: g.kind, act: null, detail: null, violations: [] };
+    if (g.kind === 'act') {
+      const act = s.acts.find((a) => a.phase === phase.key && a.gate === key) ?? null;
+      return { ...base, open: !act, act };
+    }
+    switch (key) {
+      case 'budget_valid': {
+        const v = checkBudget(s.def);
+        return { ...base, open: v.length > 0, violations: v, detail: v.length ? v.map((x) => x.message).join('；') : null };
+      }
+      case 'subprojects_settled': {
+        const pending = Object.entries(s.subprojects).filter(([, st]) => st !== 'accepted' && st !== 'settled').map(([seq]) => Number(seq));
+        return { ...base, open: pending.length > 0, detail: pending.length ? `分项目 ${pending.join('、')} 尚未验收合格或结清` : null };
+      }
+      case 'self_check_findings_closed':
+      case 'evaluation_findings_closed': {
+        const origin: FindingOrigin = key === 'self_check_findings_closed' ? 'self_check' : 'provincial';
+        const open = s.findings.filter((f) => f.origin === origin && !f.closed);
+        return { ...base, open: open.length > 0, detail: open.length ? `未整改完毕：${open.map((f) => `${f.id} ${f.title}`).join('；')}` : null };
+      }
+      default:
+        throw new Error(`computed gate without a computation: ${key}`);
+    }
+  });
+}
+
+/** R-PH-3: the current phase runs past its planned end (end of that day, Asia/Shanghai). */
+export function overdue(s: ProgramState, now: string): { phase: string; end: string; days: number } | null {
+  if (s.status !== 'active') return null;
+  const phase = currentPhase(s);
+  if (!phase?.end) return null;
+  const late = Date.parse(now) - endOfDayShanghai(phase.end);
+  return late > 0 ? { phase: phase.key, end: phase.end, days: Math.ceil(late / 86_400_000) } : null;
+}
+
+function active(s: ProgramState): ActiveProgram {
+  if (s.status === 'empty') throw new DomainError('NOT-FOUND', 'not_found', '综合示范项目不存在', 'program not found');
+  if (s.status === 'closed') throw new DomainError('R-PH-1', 'conflict', '项目已全部结束，不能再变更', 'the program is closed');
+  return s;
+}
+
+export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: CommandContext): ProgramEvent[] {
+  const by = ctx.actor.username;
+  switch (cmd.type) {
+    case 'CreateProgram': {
+      if (state.status !== 'empty') throw new DomainError('CONFLICT', 'conflict', `项目代码 ${cmd.definition.code} 已存在`, `program ${cmd.definition.code} already exists`);
+      const violations = checkBudget(cmd.definition);
+      if (violations.length) throw ruleViolations(violations);
+      return [{ type: 'ProgramCreated', data: { definition: cmd.definition, at: ctx.now } }];
+    }
+    case 'RecordGateAct': {
+      const s = active(state);
+      const phase = currentPhase(s)!;
+      const gates = gatesOf(phase);
+      if (!gates.includes(cmd.gate)) {
+        throw new DomainError('R-PH-2', 'conflict', `当前阶段「${phase.name}」没有关口「${GATES[cmd.gate].name}」（本阶段关口：${gates.map((g) => GATES[g].name).join('、')}）`,
+          `gate ${cmd.gate} does not belong to the current phase ${phase.key} (its gates: ${gates.join(', ')})`, { field: 'gate' });
+      }
+      if (GATES[cmd.gate].kind !== 'act') {
+        throw new DomainError('R-PH-2', 'conflict', `关口「${GATES[cmd.gate].name}」由系统根据数据自动判定，不能人工登记`, `gate ${cmd.gate} is computed from state and cannot be recorded`, { field: 'gate' });
+      }
+      const prior = s.acts.find((a) => a.phase === phase.key && a.gate === cmd.gate);
+      if (prior) {
+        throw new DomainError('R-PH-2', 'conflict', `关口「${GATES[cmd.gate].name}」已于 ${prior.at} 由 ${prior.by} 登记`, `gate ${cmd.gate} was already recorded by ${prior.by} at ${prior.at}`, { field: 'gate' });
+      }
+      return [{ type: 'GateActRecorded', data: { phase: phase.key, gate: cmd.gate, document: cmd.document, by, at: ctx.now, reason: ctx.reason ?? null } }];
+    }
+    case 'AdvancePhase': {
+      const s = active(state);
+      const phases = s.def.phases;
+      const from = phases[s.phaseIndex];
+      const next = phases[s.phaseIndex + 1]?.key ?? CLOSED;
+      if (cmd.to !== next) {
+        const target = phases.findIndex((p) => p.key === cmd.to);
+        const how = target === -1 && cmd.to !== CLOSED ? `没有阶段「${cmd.to}」` : target !== -1 && target <= s.phaseIndex ? '阶段不能回退' : '阶段不能跳过';
+        const howEn = target === -1 && cmd.to !== CLOSED ? `no phase ${cmd.to}` : target !== -1 && target <= s.phaseIndex ? 'phases cannot go back' : 'phases cannot be skipped';
+        throw new DomainError('R-PH-1', 'conflict', `${how}：当前阶段「${from.name}」之后只能进入「${next === CLOSED ? '项目结束' : phases[s.phaseIndex + 1].name}」`,
+          `${howEn}: after ${from.key} comes ${next}`, { field: 'to', figures: { current: from.key, next, requested: cmd.to } });
+      }
+      const open = gateStatuses(s).filter((g) => g.open);
+      if (open.length) {
+        const violations: Violation[] = open.map((g) => ({
+          rule: 'R-PH-2', field: `gates.${g.key}`,
+          message: `关口未完成：${g.name}${g.detail ? `（${g.detail}）` : ''}`,
+          message_en: `gate open: ${g.key}${g.violations.length ? ` (${g.violations.map((v) => v.message_en).join('; ')})` : ''}`,
+          figures: { gate: g.key },
+        }));
+        throw new DomainError('R-PH-2', 'conflict', `阶段「${from.name}」尚有 ${open.length} 个关口未完成：${open.map((g) => g.name).join('；')}`,
+          `phase ${from.key} has open gates: ${open.map((g) => g.key).join(', ')}`, { violations });
+      }
+      return next === CLOSED
+        ? [{ type: 'ProgramClosed', data: { from: from.key, at: ctx.now } }]
+        : [{ type: 'PhaseAdvanced', data: { from: from.key, to: next, at: ctx.now } }];
+    }
+    case 'RecordFinding': {
+      const s = active(state);
+      const id = `F${s.findings.length + 1}`;
+      return [{ type: 'FindingRecorded', data: { id, origin: cmd.origin, title: cmd.title, due: cmd.due ?? null, phase: currentPhase(s)!.key } }];
+    }
+    case 'CloseFinding': {
+      const s = active(state);
+      const f = s.findings.find((x) => x.id === cmd.findingId);
+      if (!f) throw new DomainError('NOT-FOUND', 'not_found', `整改事项 ${cmd.findingId} 不存在`, `finding ${cmd.findingId} not found`, { field: 'findingId' });
+      if (f.closed) throw new DomainError('CONFLICT', 'conflict', `整改事项 ${f.id} 已于 ${f.closed.at} 关闭`, `finding ${f.id} is already closed`);
+      return [{ type: 'FindingClosed', data: { id: f.id, at: ctx.now, by, document: cmd.document } }];
+    }
+    default: {
+      const never: never = cmd;
+      throw new Error(`unknown command ${(never as { type: string }).type}`);
+    }
+  }
+}
+
+export function evolveProgram(state: ProgramState, event: ProgramEvent): ProgramState {
+  if (event.type === 'ProgramCreated') {
+    const def = event.data.definition;
+    return {
+      status: 'active', def, phaseIndex: 0, phaseEnteredAt: event.data.at, acts: [], findings: [],
+      subprojects: Object.fromEntries(def.subprojects.map((sp) => [sp.seq, 'planned' as SubprojectStatus])),
+      createdAt: event.data.at, closedAt: null,
+    };
+  }
+  if (state.status === 'empty') return state;
+  switch (event.type) {
+    case 'GateActRecorded': return { ...state, acts: [...state.acts, event.data] };
+    case 'PhaseAdvanced': return { ...state, phaseIndex: state.phaseIndex + 1, phaseEnteredAt: event.data.at };
+    case 'ProgramClosed': return { ...state, status: 'closed', phaseIndex: state.def.phases.length, closedAt: event.data.at };
+    case 'FindingRecorded': return { ...state, findings: [...state.findings, { ...event.data, closed: null }] };
+    case 'FindingClosed': return {
+      ...state,
+      findings: state.findings.map((f) => (f.id === event.data.id ? { ...f, closed: { at: event.data.at, by: event.data.by, document: event.data.document } } : f)),
+    };
+    default: {
+      const never: never = event;
+      throw new Error(`unknown event ${(never as { type: string }).type}`);
+    }
+  }
+}
+
+export const programDecider = {
+  streamType: 'program',
+  initialState: initialProgramState,
+  decide: decideProgram,
+  evolve: evolveProgram,
+} as const;
