@@ -20,7 +20,7 @@ class CliFailure extends Error { constructor(message: string, readonly exitCode 
 
 async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const cfg = loadConfig();
-  const db = await openDatabase(cfg, (m) => { if (process.env.SHIFAN_VERBOSE) console.error(`[db] ${m}`); }, { allowReuse: true });
+  const db = await openDatabase(cfg, (m) => { if (process.env.SHIFAN_VERBOSE) console.error(`[db] ${m}`); }, { kind: 'cli' });
   const rt = createRuntime(db.url, { poolSize: 4 });
   try { return await fn(rt); } finally { await rt.close(); await db.close(); }
 }
@@ -85,4 +85,4 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) void runCli(process.argv).then((code) => { process.exitCode = code; });
+if (require.main === module) void runCli(process.argv).then((code) => process.exit(code));

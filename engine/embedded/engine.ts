@@ -17,6 +17,8 @@ const MAX_ATTEMPTS = 8;
 
 export class EmbeddedEngine {
   private readonly locks = new KeyedLock();
+  /** Counters for tests and metrics: commands appended, optimistic conflicts retried. */
+  readonly stats = { appended: 0, conflicts: 0 };
   constructor(readonly pool: Pool, readonly clock: Clock = systemClock) {}
 
   async execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
@@ -41,9 +43,11 @@ export class EmbeddedEngine {
             wakeAt: agg.wakeAt?.(state) ?? null, views: agg.project(state, version, now),
             outbox: agg.effects?.(decided, state) ?? [], now,
           });
+          this.stats.appended++;
           return { streamId, version, state, events };
         } catch (e) {
           if (!(e instanceof VersionConflict)) throw e;
+          this.stats.conflicts++;
           if (attempt >= MAX_ATTEMPTS) {
             throw new DomainError('CONFLICT', 'conflict', '数据正被他人同时修改，请稍后重试', `stream ${streamId} kept changing under this command; retry`);
           }

@@ -147,7 +147,7 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
           message_en: `gate open: ${g.key}${g.violations.length ? ` (${g.violations.map((v) => v.message_en).join('; ')})` : ''}`,
           figures: { gate: g.key },
         }));
-        throw new DomainError('R-PH-2', 'conflict', `阶段「${from.name}」尚有 ${open.length} 个关口未完成：${open.map((g) => g.name).join('；')}`,
+        throw new DomainError('R-PH-2', 'conflict', `阶段「${from.name}」尚有 ${open.length} 个关口未完成：${open.map((g) => (g.detail ? `${g.name}（${g.detail}）` : g.name)).join('；')}`,
           `phase ${from.key} has open gates: ${open.map((g) => g.key).join(', ')}`, { violations });
       }
       return next === CLOSED
