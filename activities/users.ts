@@ -2,7 +2,7 @@
 // Passwords: scrypt from node:crypto (memory-hard, no native add-on to build), with a per-user salt,
 // stored as "scrypt$N$r$p$salt$hash" so the cost can be raised later without breaking old hashes.
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { PrismaClient } from '../engine/prisma';
+import type { PrismaClient } from './store/prisma';
 import { DomainError } from '../workflows/errors';
 import { ROLES, type Actor, type Role } from '../workflows/program/types';
 

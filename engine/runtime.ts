@@ -3,7 +3,7 @@
 import { Pool } from 'pg';
 import { systemClock, type Clock } from './clock';
 import { EmbeddedEngine } from './embedded/engine';
-import { createPrisma, type PrismaClient } from './prisma';
+import { createPrisma, type PrismaClient } from '../activities/store/prisma';
 
 export interface Runtime { pool: Pool; prisma: PrismaClient; engine: EmbeddedEngine; close(): Promise<void> }
 
