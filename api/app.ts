@@ -7,6 +7,7 @@ import { Api } from './http';
 import { problemHandler, sendProblem } from './problem';
 import { authRoutes, bearer } from './routes/auth';
 import { programRoutes } from './routes/programs';
+import { subprojectRoutes } from './routes/subprojects';
 import type { Services } from './services';
 
 export const API_VERSION = '0.1.0';
@@ -27,6 +28,7 @@ export function createApp(svc: Services): Express {
   });
   authRoutes(api, svc);
   programRoutes(api, svc);
+  subprojectRoutes(api, svc);
 
   const doc = api.openapi({
     title: 'shifan 示范 API', version: API_VERSION,

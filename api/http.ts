@@ -83,7 +83,7 @@ export class Api {
       const actor = spec.access === 'public' ? null : await this.authenticate(req);
       if (spec.access !== 'public') {
         if (!actor) throw new HttpError(401, '请先登录（Authorization: Bearer <令牌>）', 'authentication required: send Authorization: Bearer <token>');
-        if (Array.isArray(spec.access) && !spec.access.includes(actor.role)) {
+        if (Array.isArray(spec.access) && !(spec.access as readonly string[]).includes(actor.role)) {
           throw new HttpError(403, `角色「${ROLE_NAMES[actor.role]}」无权执行此操作（需要：${spec.access.map((r: Role) => ROLE_NAMES[r]).join('、')}）`,
             `role ${actor.role} may not do this (needs ${spec.access.join(' or ')})`, 'FORBIDDEN-ROLE');
         }

@@ -28,7 +28,10 @@ async function main() {
 
   try {
     db = await openDatabase(cfg, say);
-    rt = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE });
+    rt = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
+    const fired = await rt.scheduler.runDue(); // deadlines that came due while the server was down
+    if (fired.fired) say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);
+    rt.scheduler.start(cfg.TIMER_POLL_MS);
     const app = createApp({ ...rt, log });
     await new Promise<void>((resolve, reject) => {
       server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import type { EmbeddedEngine } from '../engine/embedded/engine';
+import type { TimerScheduler } from '../engine/embedded/scheduler';
 import type { PrismaClient } from '../activities/store/prisma';
 
 /** Everything the HTTP layer needs, built once at start-up (api/main.ts) or by a test. */
-export interface Services { prisma: PrismaClient; pool: Pool; engine: EmbeddedEngine; log: Logger }
+export interface Services { prisma: PrismaClient; pool: Pool; engine: EmbeddedEngine; scheduler: TimerScheduler; log: Logger }

@@ -1,6 +1,6 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
 import { formatWan, sumFen, type Fen } from '../workflows/money';
-import { gateStatuses, overdue, type ActiveProgram } from '../workflows/program/decider';
+import { gateStatuses, overdue, type ActiveProgram, type SubprojectStatus } from '../workflows/program/decider';
 import { DIRECTIONS, PROCUREMENTS, SOURCE_NAMES, SOURCES, type Funding } from '../workflows/program/types';
 
 export const money = (fen: Fen) => ({ fen, wan: formatWan(fen) });
@@ -9,7 +9,8 @@ const fundingView = (f: Funding) => ({
   total: money(sumFen(SOURCES.map((s) => f[s]))),
 });
 
-export function programView(s: ActiveProgram, version: number, now: string) {
+export function programView(s: ActiveProgram, version: number, now: string, live: Record<number, { status: SubprojectStatus; stage: string; contractorOrg: string | null }> = {}) {
+  const statuses = Object.fromEntries(Object.entries(live).map(([k, v]) => [k, v.status])) as Record<number, SubprojectStatus>;
   const d = s.def;
   const phase = d.phases[s.phaseIndex] ?? null;
   return {
@@ -20,7 +21,7 @@ export function programView(s: ActiveProgram, version: number, now: string) {
     overdue: overdue(s, now),
     phases: d.phases.map((p, i) => ({ key: p.key, name: p.name, start: p.start, end: p.end,
       state: i < s.phaseIndex ? 'done' : i === s.phaseIndex ? 'current' : 'pending' })),
-    gates: gateStatuses(s).map((g) => ({ key: g.key, name: g.name, kind: g.kind, open: g.open, act: g.act, detail: g.detail, violations: g.violations })),
+    gates: gateStatuses(s, statuses).map((g) => ({ key: g.key, name: g.name, kind: g.kind, open: g.open, act: g.act, detail: g.detail, violations: g.violations })),
     budget: {
       bySource: SOURCES.map((src) => ({ source: src, name: SOURCE_NAMES[src], ...money(d.totals[src]) })),
       total: money(sumFen(SOURCES.map((src) => d.totals[src]))),
@@ -29,7 +30,8 @@ export function programView(s: ActiveProgram, version: number, now: string) {
       seq: sp.seq, name: sp.name, direction: sp.direction, directionName: DIRECTIONS[sp.direction],
       procurement: sp.procurement, procurementName: PROCUREMENTS[sp.procurement],
       start: sp.start, deadline: sp.deadline, goal: sp.goal, targets: sp.targets, uses: sp.uses,
-      status: s.subprojects[sp.seq] ?? 'planned', funding: fundingView(sp.funding),
+      status: live[sp.seq]?.status ?? s.subprojects[sp.seq] ?? 'planned', stage: live[sp.seq]?.stage ?? 'unprocured',
+      contractorOrg: live[sp.seq]?.contractorOrg ?? null, funding: fundingView(sp.funding),
     })),
     findings: s.findings,
     acts: s.acts,

@@ -1,8 +1,11 @@
 // The aggregates the engines host: a decider from workflows/ plus its read-model projection.
 import { projectProgram } from '../activities/projections/program';
+import { projectSubproject } from '../activities/projections/subproject';
 import type { OutboxItem, ReadModelViews } from '../activities/store/event-store';
 import type { CommandContext } from '../workflows/program/types';
 import { programDecider, type ProgramCommand, type ProgramEvent, type ProgramState } from '../workflows/program/decider';
+import { subprojectDecider, type SubprojectCommand, type SubprojectEvent } from '../workflows/subproject/decider';
+import type { SubprojectState } from '../workflows/subproject/types';
 
 export interface Aggregate<S, C extends { type: string }, E extends { type: string; data: unknown }> {
   streamType: string;
@@ -11,6 +14,8 @@ export interface Aggregate<S, C extends { type: string }, E extends { type: stri
   decide(state: S, command: C, ctx: CommandContext): E[];
   evolve(state: S, event: E): S;
   wakeAt?(state: S): string | null;
+  /** The command a due timer sends (the decider emits whatever is due at `now`). */
+  tick?: C;
   project(state: S, version: number, now: string): ReadModelViews;
   effects?(events: E[], state: S): OutboxItem[];
 }
@@ -21,5 +26,14 @@ export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEv
   project: (s, version, now) => (s.status === 'empty' ? {} : projectProgram(s, version, now)),
 };
 
+/** key: `<programCode>-<seq>` → stream `subproject-<programCode>-<seq>`. */
+export const subprojectAggregate: Aggregate<SubprojectState, SubprojectCommand, SubprojectEvent> = {
+  ...subprojectDecider,
+  streamId: (key) => `subproject-${key}`,
+  tick: { type: 'Tick' },
+  project: (s) => (s.status === 'empty' ? {} : projectSubproject(s)),
+};
+export const subprojectKey = (code: string, seq: number) => `${code}-${seq}`;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const AGGREGATES: Record<string, Aggregate<any, any, any>> = { program: programAggregate };
+export const AGGREGATES: Record<string, Aggregate<any, any, any>> = { program: programAggregate, subproject: subprojectAggregate };

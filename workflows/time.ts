@@ -14,3 +14,15 @@ export function shanghaiDay(iso: string | number): string {
   const t = typeof iso === 'number' ? iso : Date.parse(iso);
   return new Date(t + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
 }
+
+/** "2019-12-30" + 3 → "2020-01-02" (calendar arithmetic on the date itself). */
+export function addDays(day: string, n: number): string {
+  const t = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(t)) throw new Error(`not a date: ${day}`);
+  return new Date(t + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Whole calendar days from `from` to `to` (both YYYY-MM-DD). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}

@@ -20,7 +20,7 @@ export function projectProgram(s: ActiveProgram, version: number, now: string): 
       program_code: d.code, seq: sp.seq, name: sp.name, direction: sp.direction, procurement: sp.procurement,
       deadline: sp.deadline, status: s.subprojects[sp.seq] ?? 'planned',
       central_fen: sp.funding.central, local_fen: sp.funding.local, enterprise_fen: sp.funding.enterprise,
-      contractor_org: null,
+      contractor_org: null, stage: 'unprocured', // owned by the subproject's stream once it exists
     })),
   };
 }

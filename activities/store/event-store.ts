@@ -9,7 +9,12 @@ export interface NewEvent { type: string; data: unknown }
 export interface EventMeta { actor: string; role: string; command: string; reason: string | null; at: string }
 export interface StoredEvent extends NewEvent, EventMeta { version: number; prevHash: string; hash: string }
 
-export interface ReadModelViews { program?: Record<string, unknown>; subprojects?: Record<string, unknown>[] }
+export interface ReadModelViews {
+  program?: Record<string, unknown>;
+  subprojects?: Record<string, unknown>[];
+  /** status, stage and contractor of one subproject, owned by the subproject's own stream */
+  subproject_state?: { program_code: string; seq: number; status: string; stage: string; contractor_org: string | null };
+}
 export interface OutboxItem { kind: string; payload: unknown }
 
 export class VersionConflict extends Error {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { programAggregate } from '../../engine/aggregates';
 import { DomainError } from '../../workflows/errors';
-import type { ProgramCommand } from '../../workflows/program/decider';
+import type { ProgramCommand, SubprojectStatus } from '../../workflows/program/decider';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
 import type { Actor } from '../../workflows/program/types';
 import type { Api } from '../http';
@@ -14,16 +14,22 @@ export function programRoutes(api: Api, svc: Services): void {
   const { engine, prisma } = svc;
   const now = () => engine.clock.now().toISOString();
 
+  /** Status of each subproject from its own stream's read model (tendering, awarded, accepted, …). */
+  async function live(code: string) {
+    const rows = await prisma.subproject.findMany({ where: { programCode: code }, select: { seq: true, status: true, stage: true, contractorOrg: true } });
+    return Object.fromEntries(rows.map((r) => [r.seq, { status: r.status as SubprojectStatus, stage: r.stage, contractorOrg: r.contractorOrg }]));
+  }
+
   async function view(code: string) {
     const { state, version } = await engine.read(programAggregate, code);
     if (state.status === 'empty') throw new DomainError('NOT-FOUND', 'not_found', `综合示范项目 ${code} 不存在`, `program ${code} not found`);
-    return programView(state, version, now());
+    return programView(state, version, now(), await live(code));
   }
 
   async function command(code: string, cmd: ProgramCommand, actor: Actor, reason?: string) {
     const r = await engine.execute(programAggregate, code, cmd, { actor, reason });
     if (r.state.status === 'empty') throw new Error('unreachable: command left no program');
-    return { ...programView(r.state, r.version, now()), appended: r.events.map((e) => ({ version: e.version, type: e.type, hash: e.hash })) };
+    return { ...programView(r.state, r.version, now(), await live(code)), appended: r.events.map((e) => ({ version: e.version, type: e.type, hash: e.hash })) };
   }
 
   api.route({
@@ -73,7 +79,10 @@ export function programRoutes(api: Api, svc: Services): void {
     method: 'post', path: '/api/programs/:code/advance', tags: ['programs'], access: ['office'], params: ProgramCode, body: AdvanceBody, errors: [404, 409],
     summary: '进入下一阶段', description: 'R-PH-1 只能按顺序进入下一阶段；R-PH-2 当前阶段的关口全部完成才可推进，否则 409 并列出未完成的关口。',
     response: { description: '更新后的项目', schema: ProgramViewSchema },
-  }, async ({ params, body, actor }) => command(params.code, { type: 'AdvancePhase', to: body.to }, actor!, body.reason));
+  }, async ({ params, body, actor }) => {
+    const statuses = Object.fromEntries(Object.entries(await live(params.code)).map(([k, v]) => [k, v.status]));
+    return command(params.code, { type: 'AdvancePhase', to: body.to, subprojectStatuses: statuses }, actor!, body.reason);
+  });
 
   api.route({
     method: 'post', path: '/api/programs/:code/findings', tags: ['programs'], access: ['office'], params: ProgramCode, body: FindingBody, errors: [404, 409], status: 201,

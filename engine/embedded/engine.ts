@@ -21,10 +21,15 @@ export class EmbeddedEngine {
   readonly stats = { appended: 0, conflicts: 0 };
   constructor(readonly pool: Pool, readonly clock: Clock = systemClock) {}
 
-  async execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+  execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
     agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
   ): Promise<CommandResult<S>> {
-    const streamId = agg.streamId(key);
+    return this.executeOnStream(agg, agg.streamId(key), command, meta);
+  }
+
+  executeOnStream<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+    agg: Aggregate<S, C, E>, streamId: string, command: C, meta: CommandMeta,
+  ): Promise<CommandResult<S>> {
     return this.locks.run(streamId, async () => {
       for (let attempt = 1; ; attempt++) {
         const loaded = await loadStream(this.pool, streamId, agg.initialState);

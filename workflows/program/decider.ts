@@ -5,7 +5,7 @@ import { checkBudget } from '../rules/budget';
 import { endOfDayShanghai } from '../time';
 import { GATES, gatesOf, type CommandContext, type DocumentRef, type GateKey, type ProgramDefinition } from './types';
 
-export type SubprojectStatus = 'planned' | 'in_progress' | 'accepted' | 'terminated' | 'settled';
+export type SubprojectStatus = 'planned' | 'tendering' | 'awarded' | 'contracted' | 'in_progress' | 'accepted' | 'terminated' | 'settled';
 export type FindingOrigin = 'self_check' | 'provincial';
 
 export interface GateAct { phase: string; gate: GateKey; document: DocumentRef; by: string; at: string; reason: string | null }
@@ -28,7 +28,8 @@ export const initialProgramState: ProgramState = { status: 'empty' };
 export type ProgramCommand =
   | { type: 'CreateProgram'; definition: ProgramDefinition }
   | { type: 'RecordGateAct'; gate: GateKey; document: DocumentRef }
-  | { type: 'AdvancePhase'; to: string }
+  /** subprojectStatuses: facts from the subprojects' own streams (the engine reads them); without them the program's own record is used */
+  | { type: 'AdvancePhase'; to: string; subprojectStatuses?: Record<number, SubprojectStatus> }
   | { type: 'RecordFinding'; origin: FindingOrigin; title: string; due?: string | null }
   | { type: 'CloseFinding'; findingId: string; document: DocumentRef };
 
@@ -55,7 +56,7 @@ export interface GateStatus {
 function currentPhase(s: ActiveProgram) { return s.def.phases[s.phaseIndex] ?? null; }
 
 /** The exit gates of the current phase and whether each is still open (R-PH-2). */
-export function gateStatuses(s: ActiveProgram): GateStatus[] {
+export function gateStatuses(s: ActiveProgram, subprojectStatuses?: Record<number, SubprojectStatus>): GateStatus[] {
   const phase = currentPhase(s);
   if (!phase) return [];
   return gatesOf(phase).map((key): GateStatus => {
@@ -71,7 +72,7 @@ export function gateStatuses(s: ActiveProgram): GateStatus[] {
         return { ...base, open: v.length > 0, violations: v, detail: v.length ? v.map((x) => x.message).join('；') : null };
       }
       case 'subprojects_settled': {
-        const pending = Object.entries(s.subprojects).filter(([, st]) => st !== 'accepted' && st !== 'settled').map(([seq]) => Number(seq));
+        const pending = Object.entries({ ...s.subprojects, ...subprojectStatuses }).filter(([, st]) => st !== 'accepted' && st !== 'settled').map(([seq]) => Number(seq));
         return { ...base, open: pending.length > 0, detail: pending.length ? `分项目 ${pending.join('、')} 尚未验收合格或结清` : null };
       }
       case 'self_check_findings_closed':
@@ -139,7 +140,7 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
         throw new DomainError('R-PH-1', 'conflict', `${how}：当前阶段「${from.name}」之后只能进入「${next === CLOSED ? '项目结束' : phases[s.phaseIndex + 1].name}」`,
           `${howEn}: after ${from.key} comes ${next}`, { field: 'to', figures: { current: from.key, next, requested: cmd.to } });
       }
-      const open = gateStatuses(s).filter((g) => g.open);
+      const open = gateStatuses(s, cmd.subprojectStatuses).filter((g) => g.open);
       if (open.length) {
         const violations: Violation[] = open.map((g) => ({
           rule: 'R-PH-2', field: `gates.${g.key}`,

@@ -163,10 +163,13 @@ export interface DocumentRef {
   url?: string;
 }
 
-export interface Actor { username: string; role: Role; org?: string | null }
+/** `system` acts for the engine itself (timers firing); it is never a login. */
+export interface Actor { username: string; role: Role | 'system'; org?: string | null }
+export const SYSTEM_ACTOR: Actor = { username: 'system', role: 'system', org: null };
 export const ROLES = ['office', 'contractor', 'evaluator', 'finance', 'supervisor'] as const;
 export type Role = (typeof ROLES)[number];
-export const ROLE_NAMES: Record<Role, string> = {
+export const ROLE_NAMES: Record<Role | 'system', string> = {
+  system: '系统',
   office: '领导小组办公室',
   contractor: '承办企业',
   evaluator: '第三方评估机构',

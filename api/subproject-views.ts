@@ -1,0 +1,56 @@
+// What each viewer may see of a subproject's procurement. Bids are sealed until opening (R-TD-1):
+// before it nobody, the office included, sees another organisation's bid, not even how many there are;
+// a bidder sees its own. After award, contractors of other organisations see nothing (R-TD-3).
+import { formatYuan, sumFen } from '../workflows/money';
+import { SOURCES, SOURCE_NAMES, type Actor } from '../workflows/program/types';
+import { STAGE_NAMES } from '../workflows/subproject/decider';
+import type { Bid, SubprojectCore, Tender } from '../workflows/subproject/types';
+import { money } from './views';
+
+const bidView = (b: Bid) => ({ org: b.org, price: { fen: b.price, yuan: formatYuan(b.price) }, proposal: b.proposal, documents: b.documents, submittedBy: b.submittedBy, at: b.at });
+
+function tenderView(t: Tender, viewer: Actor) {
+  const opened = t.opening !== null;
+  const mine = viewer.org ? t.bids.filter((b) => !b.withdrawn && b.org === viewer.org).map(bidView) : [];
+  const base = {
+    round: t.round, announcement: t.announcement, openedAt: t.openedAt, bidDeadline: t.bidDeadline, biddingClosedAt: t.biddingClosedAt,
+    opening: t.opening, failed: t.failed, candidate: t.candidate, objections: t.objections, sealed: !opened,
+  };
+  if (viewer.role === 'contractor') {
+    return {
+      ...base,
+      myBid: mine[0] ?? null,
+      // the opening record (开标记录) is read out to all bidders: who bid and at what price
+      openingRecord: opened ? t.bids.filter((b) => !b.withdrawn).map((b) => ({ org: b.org, price: { fen: b.price, yuan: formatYuan(b.price) } })) : null,
+      scores: t.candidate ? t.scores : null,
+    };
+  }
+  return { ...base, bids: opened ? t.bids.filter((b) => !b.withdrawn).map(bidView) : null, scores: t.scores };
+}
+
+export function subprojectView(s: SubprojectCore, viewer: Actor, version: number) {
+  return {
+    programCode: s.programCode, seq: s.seq, name: s.name, procurement: s.procurement, version,
+    stage: s.stage, stageName: STAGE_NAMES[s.stage],
+    budget: {
+      bySource: SOURCES.map((src) => ({ source: src, name: SOURCE_NAMES[src], ...money(s.budget[src]) })),
+      total: money(sumFen(SOURCES.map((src) => s.budget[src]))),
+    },
+    tenders: s.tenders.map((t) => tenderView(t, viewer)),
+    award: s.award,
+    contract: s.contract && {
+      ...s.contract,
+      tranches: s.contract.tranches.map((t) => ({ ...t, amount: money(t.amount), sourceName: SOURCE_NAMES[t.source] })),
+    },
+  };
+}
+
+/** Event data as a viewer may see it: bid contents stay sealed until that round's opening. */
+export function redactEvent(type: string, data: Record<string, unknown>, openedRounds: Set<number>): Record<string, unknown> {
+  if (type === 'BidSubmitted' && !openedRounds.has(Number(data.round))) {
+    return { round: data.round, sealed: true, at: data.at };
+  }
+  if (type === 'BidWithdrawn' && !openedRounds.has(Number(data.round))) return { round: data.round, sealed: true, at: data.at };
+  if (type === 'BiddingClosed' && !openedRounds.has(Number(data.round))) return { round: data.round, at: data.at };
+  return data;
+}
