@@ -11,12 +11,19 @@ import { createTestDb, type TestDb } from './pg-test-db';
 
 export interface TestServer {
   db: TestDb; rt: Runtime; clock: ManualClock; base: string;
-  tokens: Record<Role | 'contractorB', string>;
+  /** by role (office, contractor, …), 'contractorB', and by username for users added later */
+  tokens: Record<string, string>;
   call(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Logs every user in again (sessions expire after 12 h of the engine's clock). */
   relogin(): Promise<void>;
+  /** Moves the engine's clock and logs everyone in again. */
+  at(iso: string): Promise<void>;
   count(table: 'program' | 'subproject' | 'stream' | 'event'): Promise<number>;
+  /** Stops HTTP and the runtime but keeps the database (to test a restart). */
+  stopServer(): Promise<void>;
   close(): Promise<void>;
+  /** Adds a user and logs in: returns the token. */
+  addUserAndLogin(username: string, role: Role, org?: string | null): Promise<string>;
 }
 
 export const PASSWORD = 'correct-horse-1';
@@ -47,22 +54,40 @@ export async function startTestServer(opts: { now?: string; poolSize?: number } 
     return { status: res.status, body, headers: res.headers };
   };
   const tokens = {} as TestServer['tokens'];
+  const extra: string[] = [];
   const relogin = async () => {
     for (const [username, role] of users) {
       const r = await call('POST', '/api/auth/login', { body: { username, password: PASSWORD } });
       if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
       tokens[username === 'contractorB' ? 'contractorB' : role] = r.body.token;
     }
+    for (const username of extra) tokens[username] = (await call('POST', '/api/auth/login', { body: { username, password: PASSWORD } })).body.token;
   };
   await relogin();
   return {
     db, rt, clock, base, tokens, call, relogin,
+    at: async (iso) => { clock.set(iso); await relogin(); },
     count: async (table) => Number((await rt.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n),
-    close: async () => {
+    stopServer: async () => {
+      if (!server.listening) return;
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await rt.close();
+    },
+    close: async () => {
+      if (server.listening) {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+        await rt.close();
+      }
       await db.drop();
+    },
+    addUserAndLogin: async (username, role, org = null) => {
+      await addUser(rt.prisma, { username, password: PASSWORD, role, org });
+      extra.push(username);
+      const r = await call('POST', '/api/auth/login', { body: { username, password: PASSWORD } });
+      tokens[username] = r.body.token;
+      return r.body.token as string;
     },
   };
 }
