@@ -6,6 +6,8 @@ import { actorForToken } from '../activities/users';
 import { Api } from './http';
 import { problemHandler, sendProblem } from './problem';
 import { authRoutes, bearer } from './routes/auth';
+import { fileRoutes, MAX_FILE_BYTES } from './routes/files';
+import { deliveryRoutes } from './routes/delivery';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
 import type { Services } from './services';
@@ -20,6 +22,8 @@ export function createApp(svc: Services): Express {
     genReqId: (req, res) => { const id = (req.headers['x-request-id'] as string) || randomUUID(); res.setHeader('X-Request-Id', id); return id; },
     autoLogging: { ignore: (req) => req.url === '/healthz' },
   }));
+  // evidence uploads are the raw body (before the JSON parser, which then leaves them alone)
+  app.use('/api/files', express.raw({ type: () => true, limit: MAX_FILE_BYTES }));
   app.use(express.json({ limit: '2mb' }));
 
   const api = new Api(async (req) => {
@@ -29,6 +33,8 @@ export function createApp(svc: Services): Express {
   authRoutes(api, svc);
   programRoutes(api, svc);
   subprojectRoutes(api, svc);
+  fileRoutes(api, svc);
+  deliveryRoutes(api, svc);
 
   const doc = api.openapi({
     title: 'shifan 示范 API', version: API_VERSION,

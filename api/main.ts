@@ -32,7 +32,7 @@ async function main() {
     const fired = await rt.scheduler.runDue(); // deadlines that came due while the server was down
     if (fired.fired) say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);
     rt.scheduler.start(cfg.TIMER_POLL_MS);
-    const app = createApp({ ...rt, log });
+    const app = createApp({ ...rt, log, failpoint: cfg.SHIFAN_FAILPOINT });
     await new Promise<void>((resolve, reject) => {
       server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));
     });

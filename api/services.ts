@@ -5,4 +5,8 @@ import type { TimerScheduler } from '../engine/embedded/scheduler';
 import type { PrismaClient } from '../activities/store/prisma';
 
 /** Everything the HTTP layer needs, built once at start-up (api/main.ts) or by a test. */
-export interface Services { prisma: PrismaClient; pool: Pool; engine: EmbeddedEngine; scheduler: TimerScheduler; log: Logger }
+export interface Services {
+  prisma: PrismaClient; pool: Pool; engine: EmbeddedEngine; scheduler: TimerScheduler; log: Logger;
+  /** crash-test fault injection: kill the process at this point (never set in production) */
+  failpoint?: string;
+}

@@ -4,6 +4,8 @@
 import { formatYuan, sumFen } from '../workflows/money';
 import { SOURCES, SOURCE_NAMES, type Actor } from '../workflows/program/types';
 import { STAGE_NAMES } from '../workflows/subproject/decider';
+import { ledgerOf, MILESTONE_STATUS_NAMES, type SubprojectLedger } from '../workflows/subproject/delivery';
+import type { Funding } from '../workflows/program/types';
 import type { Bid, SubprojectCore, Tender } from '../workflows/subproject/types';
 import { money } from './views';
 
@@ -42,6 +44,24 @@ export function subprojectView(s: SubprojectCore, viewer: Actor, version: number
       ...s.contract,
       tranches: s.contract.tranches.map((t) => ({ ...t, amount: money(t.amount), sourceName: SOURCE_NAMES[t.source] })),
     },
+    milestones: Object.values(s.delivery.milestones).map((m) => ({ ...m, statusName: MILESTONE_STATUS_NAMES[m.status] })),
+    disbursements: s.delivery.disbursements.map((d) => ({ ...d, amount: money(d.amount) })),
+    terminated: s.delivery.terminated,
+    named: s.delivery.named,
+    clawback: s.delivery.clawback && { ...s.delivery.clawback, demanded: fundingMoney(s.delivery.clawback.demanded), recovered: fundingMoney(s.delivery.clawback.recovered),
+      recoveries: s.delivery.clawback.recoveries.map((r) => ({ ...r, amount: money(r.amount) })) },
+    ledger: ledgerView(ledgerOf(s)),
+  };
+}
+
+const fundingMoney = (f: Funding) => Object.fromEntries(SOURCES.map((src) => [src, money(f[src])]));
+
+/** Ledger per source and in total, money as {fen, wan}. */
+export function ledgerView(L: SubprojectLedger) {
+  const rows = Object.entries(L) as [keyof SubprojectLedger, Funding][];
+  return {
+    bySource: SOURCES.map((src) => ({ source: src, name: SOURCE_NAMES[src], ...Object.fromEntries(rows.map(([k, f]) => [k, money(f[src])])) })),
+    total: Object.fromEntries(rows.map(([k, f]) => [k, money(sumFen(SOURCES.map((src) => f[src])))])),
   };
 }
 

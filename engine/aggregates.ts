@@ -1,7 +1,7 @@
 // The aggregates the engines host: a decider from workflows/ plus its read-model projection.
 import { projectProgram } from '../activities/projections/program';
 import { projectSubproject } from '../activities/projections/subproject';
-import type { OutboxItem, ReadModelViews } from '../activities/store/event-store';
+import type { OutboxItem, ReadModelViews, StoredEvent } from '../activities/store/event-store';
 import type { CommandContext } from '../workflows/program/types';
 import { programDecider, type ProgramCommand, type ProgramEvent, type ProgramState } from '../workflows/program/decider';
 import { subprojectDecider, type SubprojectCommand, type SubprojectEvent } from '../workflows/subproject/decider';
@@ -16,7 +16,8 @@ export interface Aggregate<S, C extends { type: string }, E extends { type: stri
   wakeAt?(state: S): string | null;
   /** The command a due timer sends (the decider emits whatever is due at `now`). */
   tick?: C;
-  project(state: S, version: number, now: string): ReadModelViews;
+  /** Read-model rows for the new state; `events` are the ones just appended (with their versions). */
+  project(state: S, version: number, now: string, events: StoredEvent[]): ReadModelViews;
   effects?(events: E[], state: S): OutboxItem[];
 }
 
@@ -31,7 +32,7 @@ export const subprojectAggregate: Aggregate<SubprojectState, SubprojectCommand, 
   ...subprojectDecider,
   streamId: (key) => `subproject-${key}`,
   tick: { type: 'Tick' },
-  project: (s) => (s.status === 'empty' ? {} : projectSubproject(s)),
+  project: (s, _v, _now, events) => (s.status === 'empty' ? {} : projectSubproject(s, events)),
 };
 export const subprojectKey = (code: string, seq: number) => `${code}-${seq}`;
 

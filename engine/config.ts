@@ -10,6 +10,8 @@ const Env = z.object({
   PG_LOG: z.stringbool().default(false), // print embedded PostgreSQL's own log lines
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PG_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Fault injection for crash tests only: the named point kills the process (SIGKILL) when reached.
+  SHIFAN_FAILPOINT: z.enum(['after-disbursement-commit']).optional(),
   TIMER_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000), // how often due deadlines are looked for
 });
 export type Config = z.infer<typeof Env> & { dataDir: string };

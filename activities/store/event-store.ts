@@ -14,6 +14,9 @@ export interface ReadModelViews {
   subprojects?: Record<string, unknown>[];
   /** status, stage and contractor of one subproject, owned by the subproject's own stream */
   subproject_state?: { program_code: string; seq: number; status: string; stage: string; contractor_org: string | null };
+  ledger_entries?: { program_code: string; seq: number | null; version: number; kind: string; source: string; amount_fen: number; tranche: string | null; idempotency_key: string | null; org: string | null; at: string }[];
+  notices?: { program_code: string; seq: number | null; kind: string; title: string; body: string; org: string | null; version: number; at: string }[];
+  waybills?: { program_code: string; claim_id: string; numbers: string[] };
 }
 export interface OutboxItem { kind: string; payload: unknown }
 
@@ -70,7 +73,9 @@ export async function appendToStream(db: Queryable, a: AppendInput): Promise<num
         JSON.stringify(a.views), JSON.stringify(outbox), a.now]);
     return rows[0].v;
   } catch (e) {
-    if ((e as { code?: string }).code === 'SF409' || (e as { code?: string }).code === '23505') throw new VersionConflict(a.streamId, a.expected);
+    const err = e as { code?: string; constraint?: string };
+    // SF409: the stream moved on; a duplicate (stream, version) event means the same thing
+    if (err.code === 'SF409' || (err.code === '23505' && err.constraint === 'event_stream_id_version_key')) throw new VersionConflict(a.streamId, a.expected);
     throw e;
   }
 }

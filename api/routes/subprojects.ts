@@ -1,19 +1,18 @@
 // Subproject procurement (R-TD-1..3): tender, sealed bids, opening, scores, candidate publicity with
 // objections, award or designation, contract with milestones and tranches.
 import { z } from 'zod';
-import { programAggregate, subprojectAggregate, subprojectKey } from '../../engine/aggregates';
+import { subprojectAggregate, subprojectKey } from '../../engine/aggregates';
 import { DomainError } from '../../workflows/errors';
 import { parseMoney, parseYuan } from '../../workflows/money';
-import { programFacts } from '../../workflows/program/facts';
 import { SOURCES, type Actor } from '../../workflows/program/types';
-import type { SubprojectCommand } from '../../workflows/subproject/decider';
 import type { SubprojectCore } from '../../workflows/subproject/types';
 import type { Api } from '../http';
 import { DocumentRef, ProgramCode } from '../schemas';
 import type { Services } from '../services';
+import { subprojectCommands } from './subproject-commands';
 import { redactEvent, subprojectView } from '../subproject-views';
 
-const SubprojectParam = ProgramCode.extend({ seq: z.coerce.number().int().positive().meta({ description: '分项目序号' }) });
+export const SubprojectParam = ProgramCode.extend({ seq: z.coerce.number().int().positive().meta({ description: '分项目序号' }) });
 const reason = z.string().max(2000).optional().meta({ description: '理由或说明（记入审计记录）' });
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).meta({ description: '时间（ISO 8601，含时区）；只给日期时为北京时间当日 23:59:59', example: '2019-12-20T09:30:00+08:00' });
 const toInstant = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T23:59:59.999+08:00` : v);
@@ -61,34 +60,10 @@ const ContractBody = z.object({
 const SubprojectViewSchema = z.object({ programCode: z.string(), seq: z.number().int(), stage: z.string(), stageName: z.string(), tenders: z.array(z.object({}).loose()), award: z.object({ org: z.string() }).loose().nullable() }).loose().meta({ id: 'SubprojectView' });
 
 export function subprojectRoutes(api: Api, svc: Services): void {
-  const { engine, prisma } = svc;
+  const { prisma } = svc;
   const base = '/api/programs/:code/subprojects/:seq';
 
-  async function load(code: string, seq: number) {
-    return engine.read(subprojectAggregate, subprojectKey(code, seq));
-  }
-  /** R-TD-3: once awarded, a contractor of another organisation neither sees nor acts on the subproject. */
-  function guard(s: SubprojectCore | null, actor: Actor): void {
-    if (actor.role === 'contractor' && s?.award && s.award.org !== actor.org) {
-      throw new DomainError('R-TD-3', 'forbidden', '该分项目已由其他单位承办，本单位无权查看或操作', 'this subproject is awarded to another organisation');
-    }
-  }
-  async function command(code: string, seq: number, cmd: SubprojectCommand, actor: Actor, reasonText?: string) {
-    const current = await load(code, seq);
-    guard(current.state.status === 'active' ? current.state : null, actor);
-    if (current.state.status === 'empty' && cmd.type !== 'OpenTender' && cmd.type !== 'DesignateContractor') {
-      // distinguish "no such subproject" from "nothing procured yet"
-      programFacts((await engine.read(programAggregate, code)).state, seq);
-    }
-    const r = await engine.execute(subprojectAggregate, subprojectKey(code, seq), cmd, { actor, reason: reasonText });
-    return { ...subprojectView(r.state as SubprojectCore, actor, r.version), appended: r.events.map((e) => ({ version: e.version, type: e.type })) };
-  }
-  const facts = async (code: string, seq: number) => programFacts((await engine.read(programAggregate, code)).state, seq);
-  const orgExists = async (name: string) => {
-    if (!(await prisma.organisation.findUnique({ where: { name } }))) {
-      throw new DomainError('INVALID-INPUT', 'invalid', `组织「${name}」尚未登记（用 shifan user add --org 登记其用户）`, `organisation ${name} is not registered`, { field: 'org' });
-    }
-  };
+  const { load, guard, command, facts, orgExists } = subprojectCommands(svc);
   const view = { description: '分项目（按查看者过滤：开标前投标内容密封）', schema: SubprojectViewSchema };
 
   api.route({

@@ -45,7 +45,7 @@ export class EmbeddedEngine {
         try {
           await appendToStream(this.pool, {
             streamId, streamType: agg.streamType, expected: loaded.version, state, events,
-            wakeAt: agg.wakeAt?.(state) ?? null, views: agg.project(state, version, now),
+            wakeAt: agg.wakeAt?.(state) ?? null, views: agg.project(state, version, now, events),
             outbox: agg.effects?.(decided, state) ?? [], now,
           });
           this.stats.appended++;

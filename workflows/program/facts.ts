@@ -13,6 +13,6 @@ export function programFacts(p: ProgramState, seq: number): ProgramFacts {
     code: p.def.code, phaseKey: phase?.key ?? 'closed', phaseName: phase?.name ?? '已结束',
     // The implementation phase is the one whose exit needs every subproject settled (组织实施 / 项目建设与验收).
     inImplementation: p.status === 'active' && !!phase && gatesOf(phase).includes('subprojects_settled'),
-    policy: p.def.policy, plan,
+    policy: p.def.policy, plan, unitCaps: p.def.unitCaps,
   };
 }

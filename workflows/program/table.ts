@@ -68,6 +68,9 @@ export const ProgramTable = z.object({
     candidatePublicityDays: z.number().int().min(1).optional(),
     acceptancePublicityDays: z.number().int().min(1).optional(),
     maxRectificationRounds: z.number().int().min(0).optional(),
+    rectificationDays: z.number().int().min(1).optional(),
+    clawbackDays: z.number().int().min(1).optional(),
+    trainingArchive: z.array(z.string().min(1)).min(1).optional(),
   }).strict().optional().meta({ description: '政策参数（缺省为2019年全国规则）' }),
 }).superRefine((t, ctx) => {
   const seqs = new Set<number>();

@@ -57,7 +57,25 @@ export interface Policy {
   /** R-AC-3 / R-AC-4 (used by acceptance) */
   acceptancePublicityDays: number;
   maxRectificationRounds: number;
+  /** days allowed to resubmit after a rejection (R-AC-4) when the office gives no date */
+  rectificationDays: number;
+  /** days the contractor has to repay a clawback (R-AC-5 / R-FUND-8) */
+  clawbackDays: number;
+  /** R-AC-1: what a training archive (培训档案) must contain before a training milestone can be accepted */
+  trainingArchive: string[];
 }
+
+export const TRAINING_ARCHIVE_ITEMS: Record<string, string> = {
+  commissioning_agreement: '培训委托协议',
+  institution_licence: '培训机构营业执照及资质',
+  teacher_qualifications: '授课教师资质',
+  training_plan: '培训方案',
+  schedule: '培训时间、地点及课程表',
+  materials: '培训教材及资料',
+  roster: '学员花名册',
+  sign_in_sheets: '签到表',
+  photos: '培训照片',
+};
 
 /** 2019 national rules (财办建〔2019〕48号 as quoted in the Tengzhou plan) and PRC tender law. */
 export const DEFAULT_POLICY: Policy = {
@@ -71,6 +89,9 @@ export const DEFAULT_POLICY: Policy = {
   candidatePublicityDays: 3,
   acceptancePublicityDays: 7,
   maxRectificationRounds: 2,
+  rectificationDays: 30,
+  clawbackDays: 30,
+  trainingArchive: Object.keys(TRAINING_ARCHIVE_ITEMS),
 };
 
 export interface PhasePlan {

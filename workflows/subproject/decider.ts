@@ -5,7 +5,8 @@ import { DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import { PROCUREMENTS, SOURCE_NAMES, SOURCES, type CommandContext, type DocumentRef, type Source } from '../program/types';
 import { addDays, daysBetween, endOfDayShanghai, shanghaiDay } from '../time';
-import type { Bid, BidScore, Contract, MilestonePlan, ProgramFacts, SubprojectCore, SubprojectState, Tender } from './types';
+import type { Bid, BidScore, Contract, Delivery, MilestonePlan, ProgramFacts, SubprojectCore, SubprojectState, Tender } from './types';
+import { decideDelivery, deliveryWakeAt, DELIVERY_COMMANDS, dueDeliveryTimers, evolveDelivery, newMilestone, type DeliveryCommand, type DeliveryEvent } from './delivery';
 
 export const initialSubprojectState: SubprojectState = { status: 'empty' };
 
@@ -22,10 +23,11 @@ export type SubprojectCommand =
   | { type: 'ResolveObjection'; objectionId: string; decision: 'upheld' | 'dismissed' }
   | { type: 'Award' }
   | { type: 'DesignateContractor'; program: ProgramFacts; org: string; document: DocumentRef | null }
-  | { type: 'SignContract'; number: string | null; document: DocumentRef; milestones: MilestonePlan[]; tranches: { key: string; milestone: string; source: Source; amount: Fen }[] };
+  | { type: 'SignContract'; number: string | null; document: DocumentRef; milestones: MilestonePlan[]; tranches: { key: string; milestone: string; source: Source; amount: Fen }[] }
+  | DeliveryCommand;
 
 export type SubprojectEvent =
-  | { type: 'SubprojectRegistered'; data: { programCode: string; seq: number; name: string; procurement: SubprojectCore['procurement']; budget: SubprojectCore['budget']; policy: SubprojectCore['policy']; at: string } }
+  | { type: 'SubprojectRegistered'; data: { programCode: string; seq: number; name: string; procurement: SubprojectCore['procurement']; budget: SubprojectCore['budget']; policy: SubprojectCore['policy']; direction: string; unitCaps: Delivery['unitCaps']; at: string } }
   | { type: 'TenderOpened'; data: { round: number; announcement: Announcement; bidDeadline: string; at: string } }
   | { type: 'BidSubmitted'; data: { round: number; org: string; price: Fen; proposal: string; documents: DocumentRef[]; by: string; at: string; replaced: boolean } }
   | { type: 'BidWithdrawn'; data: { round: number; org: string; by: string; at: string } }
@@ -38,7 +40,8 @@ export type SubprojectEvent =
   | { type: 'ObjectionResolved'; data: { round: number; id: string; decision: 'upheld' | 'dismissed'; by: string; at: string; reason: string } }
   | { type: 'CandidatePublicityEnded'; data: { round: number; at: string } }
   | { type: 'ContractorAwarded'; data: { org: string; at: string; by: string; designated: boolean; reason: string | null; document: DocumentRef | null } }
-  | { type: 'ContractSigned'; data: Contract };
+  | { type: 'ContractSigned'; data: Contract }
+  | DeliveryEvent;
 
 const conflict = (code: string, zh: string, en: string, field?: string) => new DomainError(code, 'conflict', zh, en, { field });
 const rule = (code: string, zh: string, en: string, extra: { field?: string; figures?: Record<string, string | number> } = {}) => new DomainError(code, 'rule', zh, en, extra);
@@ -60,7 +63,12 @@ function requireImplementation(p: ProgramFacts): void {
 
 function registered(state: SubprojectState, p: ProgramFacts, now: string): { core: SubprojectCore; events: SubprojectEvent[] } {
   if (state.status === 'active') return { core: state, events: [] };
-  const e: SubprojectEvent = { type: 'SubprojectRegistered', data: { programCode: p.code, seq: p.plan.seq, name: p.plan.name, procurement: p.plan.procurement, budget: p.plan.funding, policy: p.policy, at: now } };
+  // R-FUND-5 bounds for the units this subproject counts (its targets that have a per-unit cap)
+  const unitCaps = p.plan.targets.flatMap((t) => {
+    const cap = p.unitCaps.find((c) => c.item === t.item);
+    return cap ? [{ item: t.item, source: cap.source, perUnit: cap.maxPerUnit ?? cap.maxAveragePerUnit! }] : [];
+  });
+  const e: SubprojectEvent = { type: 'SubprojectRegistered', data: { programCode: p.code, seq: p.plan.seq, name: p.plan.name, procurement: p.plan.procurement, budget: p.plan.funding, policy: p.policy, direction: p.plan.direction, unitCaps, at: now } };
   return { core: evolveSubproject(state, e) as SubprojectCore, events: [e] };
 }
 
@@ -96,6 +104,7 @@ function dueTimers(s: SubprojectCore, now: string): SubprojectEvent[] {
 
 export function wakeAtSubproject(s: SubprojectState): string | null {
   if (s.status !== 'active') return null;
+  if (s.stage === 'contracted') return deliveryWakeAt(s);
   const t = current(s);
   if (!t) return null;
   if (s.stage === 'bidding') return t.bidDeadline;
@@ -106,6 +115,7 @@ export function wakeAtSubproject(s: SubprojectState): string | null {
 export function decideSubproject(state: SubprojectState, cmd: SubprojectCommand, ctx: CommandContext): SubprojectEvent[] {
   const now = ctx.now;
   const by = ctx.actor.username;
+  if (DELIVERY_COMMANDS.has(cmd.type)) return decideDelivery(active(state), cmd as DeliveryCommand, ctx);
   switch (cmd.type) {
     case 'OpenTender': {
       requireImplementation(cmd.program);
@@ -143,7 +153,7 @@ export function decideSubproject(state: SubprojectState, cmd: SubprojectCommand,
       return [{ type: 'BidSubmitted', data: { round: t.round, org, price: cmd.price, proposal: cmd.proposal, documents: cmd.documents, by, at: now, replaced: !!own } }];
     }
     case 'Tick':
-      return state.status === 'active' ? dueTimers(state, now) : [];
+      return state.status === 'active' ? [...dueTimers(state, now), ...dueDeliveryTimers(state, ctx)] : [];
     case 'OpenBids': {
       const s = active(state);
       const t = tenderIn(s, ['bidding', 'closed'], '开标', 'open bids');
@@ -229,10 +239,8 @@ export function decideSubproject(state: SubprojectState, cmd: SubprojectCommand,
       checkContractPlan(s, cmd.milestones, cmd.tranches);
       return [{ type: 'ContractSigned', data: { org: s.award!.org, number: cmd.number, document: cmd.document, signedAt: now, signedBy: by, milestones: cmd.milestones, tranches: cmd.tranches } }];
     }
-    default: {
-      const never: never = cmd;
-      throw new Error(`unknown command ${(never as { type: string }).type}`);
-    }
+    default:
+      throw new Error(`unknown command ${cmd.type}`);
   }
 }
 
@@ -263,7 +271,11 @@ function checkContractPlan(s: SubprojectCore, milestones: MilestonePlan[], tranc
 export function evolveSubproject(state: SubprojectState, event: SubprojectEvent): SubprojectState {
   if (event.type === 'SubprojectRegistered') {
     const d = event.data;
-    return { status: 'active', programCode: d.programCode, seq: d.seq, name: d.name, procurement: d.procurement, budget: d.budget, policy: d.policy, stage: 'unprocured', tenders: [], award: null, contract: null, createdAt: d.at };
+    return {
+      status: 'active', programCode: d.programCode, seq: d.seq, name: d.name, procurement: d.procurement, budget: d.budget, policy: d.policy,
+      stage: 'unprocured', tenders: [], award: null, contract: null, createdAt: d.at,
+      delivery: { direction: d.direction, unitCaps: d.unitCaps, milestones: {}, disbursements: [], terminated: null, named: null, clawback: null },
+    };
   }
   if (state.status === 'empty') return state;
   const s = state;
@@ -317,11 +329,12 @@ export function evolveSubproject(state: SubprojectState, event: SubprojectEvent)
     case 'ContractorAwarded':
       return { ...s, stage: 'awarded', award: { org: event.data.org, at: event.data.at, by: event.data.by, designated: event.data.designated, reason: event.data.reason, document: event.data.document } };
     case 'ContractSigned':
-      return { ...s, stage: 'contracted', contract: event.data };
-    default: {
-      const never: never = event;
-      throw new Error(`unknown event ${(never as { type: string }).type}`);
-    }
+      return {
+        ...s, stage: 'contracted', contract: event.data,
+        delivery: { ...s.delivery, milestones: Object.fromEntries(event.data.milestones.map((m) => [m.key, newMilestone(m.key)])) },
+      };
+    default:
+      return evolveDelivery(s, event);
   }
 }
 
