@@ -93,7 +93,7 @@ export class Api {
       const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
       const out = await handler({ params, query, body, actor, req, res } as Handled<z.output<P>, z.output<Q>, z.output<B>>);
       if (res.headersSent) return;
-      res.status(status);
+      res.status((res.locals.status as number | undefined) ?? status); // a handler may answer otherwise (e.g. 200 for an idempotent replay)
       if (out === undefined) res.end(); else res.json(out);
     });
   }

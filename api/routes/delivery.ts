@@ -23,7 +23,7 @@ const sha = z.string().regex(/^[0-9a-f]{64}$/).meta({ description: '已上传文
 const wan = z.string().regex(/^\d[\d,]*(\.\d+)?$/).meta({ description: '金额（万元），精确到分', example: '100' });
 const MilestoneParam = SubprojectParam.extend({ key: z.string().min(1).max(20).meta({ description: '里程碑编号（承办协议中的 key）' }) });
 const TrancheParam = SubprojectParam.extend({ tranche: z.string().min(1).max(20).meta({ description: '拨付批次编号' }) });
-const IdempotencyHeader = z.object({ 'idempotency-key': z.string().min(8).max(200).meta({ description: '幂等键：同一键重复请求返回首次结果，不重复拨付' }) });
+const IdempotencyHeader = z.object({ 'idempotency-key': z.string().min(1).max(200).meta({ description: '幂等键：同一键重复请求返回首次结果，不重复拨付' }) });
 
 const SubmissionBody = z.object({
   deliverable: z.string().min(1).max(5000).meta({ description: '交付内容说明' }),
@@ -117,7 +117,7 @@ export function deliveryRoutes(api: Api, svc: Services): void {
     if (r.state.status !== 'active') throw new Error('unreachable');
     const d = r.state.delivery.disbursements.find((x) => x.idempotencyKey === key)!;
     const replayed = r.events.length === 0;
-    if (replayed) { res.status(200); res.setHeader('Idempotent-Replayed', 'true'); }
+    if (replayed) { res.locals.status = 200; res.setHeader('Idempotent-Replayed', 'true'); }
     const L = ledgerOf(r.state);
     return { disbursement: { ...d, amount: money(d.amount), sourceName: SOURCE_NAMES[d.source] }, replayed, ledger: ledgerView(L) };
   });
