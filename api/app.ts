@@ -8,6 +8,7 @@ import { problemHandler, sendProblem } from './problem';
 import { authRoutes, bearer } from './routes/auth';
 import { fileRoutes, MAX_FILE_BYTES } from './routes/files';
 import { deliveryRoutes } from './routes/delivery';
+import { parcelRoutes } from './routes/parcels';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
 import type { Services } from './services';
@@ -35,6 +36,7 @@ export function createApp(svc: Services): Express {
   subprojectRoutes(api, svc);
   fileRoutes(api, svc);
   deliveryRoutes(api, svc);
+  parcelRoutes(api, svc);
 
   const doc = api.openapi({
     title: 'shifan 示范 API', version: API_VERSION,

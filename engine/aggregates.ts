@@ -6,6 +6,7 @@ import type { CommandContext } from '../workflows/program/types';
 import { programDecider, type ProgramCommand, type ProgramEvent, type ProgramState } from '../workflows/program/decider';
 import { subprojectDecider, type SubprojectCommand, type SubprojectEvent } from '../workflows/subproject/decider';
 import type { SubprojectState } from '../workflows/subproject/types';
+import { parcelsDecider, type ParcelCommand, type ParcelEvent, type ParcelState } from '../workflows/parcels/decider';
 
 export interface Aggregate<S, C extends { type: string }, E extends { type: string; data: unknown }> {
   streamType: string;
@@ -36,5 +37,22 @@ export const subprojectAggregate: Aggregate<SubprojectState, SubprojectCommand, 
 };
 export const subprojectKey = (code: string, seq: number) => `${code}-${seq}`;
 
+/** key: program code → stream `parcels-<code>` (R-FUND-6 claims of one program). */
+export const parcelsAggregate: Aggregate<ParcelState, ParcelCommand, ParcelEvent> = {
+  ...parcelsDecider,
+  streamId: (code) => `parcels-${code}`,
+  project: (s, _v, _now, events) => {
+    if (s.status === 'empty') return {};
+    const views: ReadModelViews = {};
+    for (const e of events) {
+      const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (e.type === 'ParcelClaimPaid') {
+        (views.ledger_entries ??= []).push({ program_code: s.programCode, seq: null, version: e.version, kind: 'parcel_subsidy', source: 'central', amount_fen: d.amount, tranche: d.id, idempotency_key: d.idempotencyKey, org: d.business, at: d.at });
+      }
+    }
+    return views;
+  },
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const AGGREGATES: Record<string, Aggregate<any, any, any>> = { program: programAggregate, subproject: subprojectAggregate };
+export const AGGREGATES: Record<string, Aggregate<any, any, any>> = { program: programAggregate, subproject: subprojectAggregate, parcels: parcelsAggregate };

@@ -3,14 +3,19 @@
 // Commands on the same stream queue up in this process; across processes (the CLI beside the server)
 // the version check catches a race and the command is decided again on fresh state.
 import type { Pool } from 'pg';
-import { appendToStream, chainEvents, loadStream, VersionConflict, type StoredEvent } from '../../activities/store/event-store';
+import { appendToStream, chainEvents, loadStream, VersionConflict, type ReadModelViews, type StoredEvent } from '../../activities/store/event-store';
 import { DomainError } from '../../workflows/errors';
 import type { Actor, CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
 import { systemClock, type Clock } from '../clock';
 import { KeyedLock } from './keyed-lock';
 
-export interface CommandMeta { actor: Actor; reason?: string | null }
+export interface CommandMeta {
+  actor: Actor;
+  reason?: string | null;
+  /** rows the caller adds to the same transaction (e.g. the waybill numbers of a parcel claim's file) */
+  extraViews?: ReadModelViews;
+}
 export interface CommandResult<S> { streamId: string; version: number; state: S; events: StoredEvent[] }
 
 const MAX_ATTEMPTS = 8;
@@ -45,7 +50,7 @@ export class EmbeddedEngine {
         try {
           await appendToStream(this.pool, {
             streamId, streamType: agg.streamType, expected: loaded.version, state, events,
-            wakeAt: agg.wakeAt?.(state) ?? null, views: agg.project(state, version, now, events),
+            wakeAt: agg.wakeAt?.(state) ?? null, views: { ...agg.project(state, version, now, events), ...meta.extraViews },
             outbox: agg.effects?.(decided, state) ?? [], now,
           });
           this.stats.appended++;

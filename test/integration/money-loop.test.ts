@@ -193,4 +193,10 @@ describe('the program ledger reconciles and the audit chain holds', () => {
     expect(L.total.disbursed.wan).toBe(String(200 + 300 + 200 + 121 + 120)); // tz5 + tz1 + tz4 + tz2
     expect((await verifyAudit(t.rt.pool)).ok).toBe(true);
   });
+  test('组织实施 → 绩效评价 is computed from the subprojects\' money: accepted in full or terminated and settled', async () => {
+    const r = await t.call('POST', `${P}/advance`, { token: t.tokens.office, body: { to: 'evaluate' } });
+    expect(r.status).toBe(409);
+    // 1 and 5 accepted and paid in full, 4 terminated with its clawback settled; 2 is paid in part only
+    expect(r.body.violations[0].message).toContain('分项目 2、3、6、7 尚未验收合格或结清');
+  });
 });

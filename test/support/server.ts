@@ -16,6 +16,7 @@ export interface TestServer {
   call(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Logs every user in again (sessions expire after 12 h of the engine's clock). */
   relogin(): Promise<void>;
+  extraUsers: string[];
   /** Moves the engine's clock and logs everyone in again. */
   at(iso: string): Promise<void>;
   count(table: 'program' | 'subproject' | 'stream' | 'event'): Promise<number>;
@@ -28,9 +29,10 @@ export interface TestServer {
 
 export const PASSWORD = 'correct-horse-1';
 
-export async function startTestServer(opts: { now?: string; poolSize?: number } = {}): Promise<TestServer> {
-  const db = await createTestDb();
-  const clock = new ManualClock(opts.now ?? '2019-08-01T02:00:00.000Z');
+/** `reuse`: start again on a stopped server's database and clock (a restart); its users already exist. */
+export async function startTestServer(opts: { now?: string; poolSize?: number; reuse?: TestServer } = {}): Promise<TestServer> {
+  const db = opts.reuse?.db ?? await createTestDb();
+  const clock = opts.reuse?.clock ?? new ManualClock(opts.now ?? '2019-08-01T02:00:00.000Z');
   const rt = createRuntime(db.url, { clock, poolSize: opts.poolSize ?? 10 });
   const app = createApp({ ...rt, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const server: Server = app.listen(0);
@@ -41,7 +43,7 @@ export async function startTestServer(opts: { now?: string; poolSize?: number } 
     ['office1', 'office', null], ['contractor1', 'contractor', '滕州市邮政分公司'], ['contractorB', 'contractor', '某物流有限公司'],
     ['evaluator1', 'evaluator', '某会计师事务所'], ['finance1', 'finance', null], ['supervisor1', 'supervisor', null],
   ];
-  for (const [username, role, org] of users) await addUser(rt.prisma, { username, password: PASSWORD, role, org });
+  if (!opts.reuse) for (const [username, role, org] of users) await addUser(rt.prisma, { username, password: PASSWORD, role, org });
 
   const call: TestServer['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
@@ -54,7 +56,7 @@ export async function startTestServer(opts: { now?: string; poolSize?: number } 
     return { status: res.status, body, headers: res.headers };
   };
   const tokens = {} as TestServer['tokens'];
-  const extra: string[] = [];
+  const extra: string[] = opts.reuse?.extraUsers ?? [];
   const relogin = async () => {
     for (const [username, role] of users) {
       const r = await call('POST', '/api/auth/login', { body: { username, password: PASSWORD } });
@@ -65,7 +67,7 @@ export async function startTestServer(opts: { now?: string; poolSize?: number } 
   };
   await relogin();
   return {
-    db, rt, clock, base, tokens, call, relogin,
+    db, rt, clock, base, tokens, call, relogin, extraUsers: extra,
     at: async (iso) => { clock.set(iso); await relogin(); },
     count: async (table) => Number((await rt.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n),
     stopServer: async () => {
