@@ -1,6 +1,7 @@
 // Express 5 app factory (no listen: tests mount it on port 0).
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import { z } from 'zod';
 import { pinoHttp } from 'pino-http';
 import { actorForToken } from '../activities/users';
 import { Api } from './http';
@@ -14,6 +15,9 @@ import { subprojectRoutes } from './routes/subprojects';
 import type { Services } from './services';
 
 export const API_VERSION = '0.1.0';
+
+// Validation messages in Chinese (users read them); field paths and codes stay as they are.
+z.config(z.locales.zhCN());
 
 export function createApp(svc: Services): Express {
   const app = express();

@@ -88,6 +88,9 @@ export class Api {
             `role ${actor.role} may not do this (needs ${spec.access.join(' or ')})`, 'FORBIDDEN-ROLE');
         }
       }
+      if (spec.body && Number(req.headers['content-length'] ?? 0) > 0 && !req.is('application/json')) {
+        throw new HttpError(415, `请求体须为 JSON（Content-Type: application/json），收到的是 ${req.headers['content-type'] ?? '未声明'}`, 'the request body must be JSON (Content-Type: application/json)', 'UNSUPPORTED-MEDIA-TYPE');
+      }
       const params = spec.params ? spec.params.parse(req.params) : {};
       const query = spec.query ? spec.query.parse(req.query) : {};
       const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;

@@ -1,15 +1,16 @@
 // `npm start`: PostgreSQL (embedded unless DATABASE_URL is set) → migrations → Express on PORT.
 import type { Server } from 'node:http';
-import pino from 'pino';
 import { loadConfig } from '../engine/config';
 import { openDatabase, type OpenDatabase } from '../engine/database';
 import { createRuntime, type Runtime } from '../engine/runtime';
 import { createApp } from './app';
+import { createLogger } from './logger';
 
 async function main() {
   const t0 = performance.now();
-  const cfg = loadConfig();
-  const log = pino({ level: cfg.LOG_LEVEL, base: undefined });
+  let cfg: ReturnType<typeof loadConfig>;
+  try { cfg = loadConfig(); } catch (e) { console.error((e as Error).message); process.exit(1); }
+  const log = createLogger(cfg.LOG_LEVEL);
   const say = (m: string) => log.info(m);
   let db: OpenDatabase | undefined;
   let rt: Runtime | undefined;

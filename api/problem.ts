@@ -13,6 +13,7 @@ const TITLE: Record<number, [string, string]> = {
   404: ['未找到', 'Not found'],
   409: ['当前状态下不能执行此操作', 'Conflict with the current state'],
   413: ['请求体过大', 'Payload too large'],
+  415: ['请求体格式不支持', 'Unsupported media type'],
   422: ['违反业务规则', 'Business rule violated'],
   500: ['服务器内部错误', 'Internal server error'],
 };
@@ -40,7 +41,9 @@ export const problemHandler = (log: { error(o: object, m: string): void }): Erro
   const instance = String(req.id ?? '');
   if (res.headersSent) return;
   if (err instanceof ZodError) {
-    const errors = err.issues.map((i) => ({ path: zodPath(i.path), message: i.message, code: i.code }));
+    const errors = err.issues.flatMap((i): { path: string; message: string; code: string }[] => (i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: zodPath([...i.path, k]), message: `不认识的字段「${k}」`, code: i.code }))
+      : [{ path: zodPath(i.path), message: i.message, code: i.code }]));
     return sendProblem(res, { status: 400, code: 'INVALID-INPUT', instance, errors,
       detail: `请求参数有 ${errors.length} 处错误：${errors.map((e) => `${e.path || '(根)'} ${e.message}`).join('；')}`,
       detail_en: `${errors.length} invalid field(s): ${errors.map((e) => e.path || '(root)').join(', ')}` });

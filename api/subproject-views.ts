@@ -9,7 +9,7 @@ import type { Funding } from '../workflows/program/types';
 import type { Bid, SubprojectCore, Tender } from '../workflows/subproject/types';
 import { money } from './views';
 
-const bidView = (b: Bid) => ({ org: b.org, price: { fen: b.price, yuan: formatYuan(b.price) }, proposal: b.proposal, documents: b.documents, submittedBy: b.submittedBy, at: b.at });
+export const bidView = (b: Bid) => ({ org: b.org, price: { fen: b.price, yuan: formatYuan(b.price) }, proposal: b.proposal, documents: b.documents, submittedBy: b.submittedBy, at: b.at });
 
 function tenderView(t: Tender, viewer: Actor) {
   const opened = t.opening !== null;

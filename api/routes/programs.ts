@@ -7,7 +7,7 @@ import { definitionFromTable, ProgramTable } from '../../workflows/program/table
 import type { Actor } from '../../workflows/program/types';
 import type { Api } from '../http';
 import { AdvanceBody, CloseFindingBody, FindingBody, FindingParam, GateActBody, GateParam, ProgramCode, ProgramViewSchema } from '../schemas';
-import { programView } from '../views';
+import { money, programView } from '../views';
 import type { Services } from '../services';
 
 export function programRoutes(api: Api, svc: Services): void {
@@ -58,7 +58,7 @@ export function programRoutes(api: Api, svc: Services): void {
           code: p.code, name: p.name, province: p.province, county: p.county, year: p.year, status: p.status,
           phaseKey: p.phaseKey, phaseName: p.phaseName, phaseEnd: p.phaseEnd,
           overdueDays: late > 0 ? Math.ceil(late / 86_400_000) : null,
-          totalFen: Number(p.totalFen), version: p.version,
+          total: money(Number(p.totalFen)), version: p.version,
         };
       }),
     };

@@ -10,7 +10,7 @@ import type { Api } from '../http';
 import { DocumentRef, ProgramCode } from '../schemas';
 import type { Services } from '../services';
 import { subprojectCommands } from './subproject-commands';
-import { redactEvent, subprojectView } from '../subproject-views';
+import { bidView, redactEvent, subprojectView } from '../subproject-views';
 
 export const SubprojectParam = ProgramCode.extend({ seq: z.coerce.number().int().positive().meta({ description: '分项目序号' }) });
 const reason = z.string().max(2000).optional().meta({ description: '理由或说明（记入审计记录）' });
@@ -59,6 +59,9 @@ const ContractBody = z.object({
 
 const SubprojectViewSchema = z.object({ programCode: z.string(), seq: z.number().int(), stage: z.string(), stageName: z.string(), tenders: z.array(z.object({}).loose()), award: z.object({ org: z.string() }).loose().nullable() }).loose().meta({ id: 'SubprojectView' });
 
+const sealedActor = (type: string, data: Record<string, unknown>, opened: Set<number>) =>
+  ((type === 'BidSubmitted' || type === 'BidWithdrawn') && !opened.has(Number(data.round)) ? '（密封）' : null);
+
 export function subprojectRoutes(api: Api, svc: Services): void {
   const { prisma } = svc;
   const base = '/api/programs/:code/subprojects/:seq';
@@ -67,7 +70,7 @@ export function subprojectRoutes(api: Api, svc: Services): void {
   const view = { description: '分项目（按查看者过滤：开标前投标内容密封）', schema: SubprojectViewSchema };
 
   api.route({
-    method: 'get', path: base, tags: ['procurement'], access: 'authenticated', params: SubprojectParam, errors: [404],
+    method: 'get', path: base, tags: ['procurement'], access: 'authenticated', params: SubprojectParam, errors: [403, 404],
     summary: '分项目采购情况（招标、投标、开标、公示、定标、协议）', response: view,
   }, async ({ params, actor }) => {
     const { state, version } = await load(params.code, params.seq);
@@ -98,7 +101,7 @@ export function subprojectRoutes(api: Api, svc: Services): void {
   }, async ({ params, actor }) => command(params.code, params.seq, { type: 'WithdrawBid' }, actor!));
 
   api.route({
-    method: 'get', path: `${base}/bids`, tags: ['procurement'], access: 'authenticated', params: SubprojectParam, errors: [404],
+    method: 'get', path: `${base}/bids`, tags: ['procurement'], access: 'authenticated', params: SubprojectParam, errors: [403, 404],
     summary: '查阅投标文件：开标前任何人（含办公室）不得查阅他人投标，投标人只能看到自己的',
     response: { description: '投标', schema: z.object({ round: z.number().int(), bids: z.array(z.object({ org: z.string() }).loose()) }) },
   }, async ({ params, actor }) => {
@@ -107,9 +110,9 @@ export function subprojectRoutes(api: Api, svc: Services): void {
     guard(state, actor!);
     const t = state.tenders[state.tenders.length - 1];
     const live = t.bids.filter((b) => !b.withdrawn);
-    if (actor!.role === 'contractor') return { round: t.round, bids: live.filter((b) => b.org === actor!.org) };
+    if (actor!.role === 'contractor') return { round: t.round, bids: live.filter((b) => b.org === actor!.org).map(bidView) };
     if (!t.opening) throw new DomainError('R-TD-1', 'forbidden', '投标文件密封，开标前任何人不得查阅', 'bids are sealed until the opening');
-    return { round: t.round, bids: live };
+    return { round: t.round, bids: live.map(bidView) };
   });
 
   api.route({
@@ -169,6 +172,8 @@ export function subprojectRoutes(api: Api, svc: Services): void {
     const { state } = await load(params.code, params.seq);
     const opened = new Set(state.status === 'active' ? state.tenders.filter((t) => t.opening).map((t) => t.round) : []);
     const rows = await prisma.event.findMany({ where: { streamId: subprojectAggregate.streamId(subprojectKey(params.code, params.seq)) }, orderBy: { version: 'asc' } });
-    return { items: rows.map((e) => ({ id: Number(e.id), version: e.version, type: e.type, data: redactEvent(e.type, e.data as Record<string, unknown>, opened), actor: e.actor, role: e.role, command: e.command, reason: e.reason, at: e.at.toISOString(), prevHash: e.prevHash, hash: e.hash })) };
+    return { items: rows.map((e) => ({ id: Number(e.id), version: e.version, type: e.type, data: redactEvent(e.type, e.data as Record<string, unknown>, opened),
+      // before the opening not even who bid is shown (that would reveal the bidders and their number)
+      actor: sealedActor(e.type, e.data as Record<string, unknown>, opened) ?? e.actor, role: e.role, command: e.command, reason: e.reason, at: e.at.toISOString(), prevHash: e.prevHash, hash: e.hash })) };
   });
 }

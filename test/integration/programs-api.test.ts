@@ -1,4 +1,8 @@
 // HTTP API against real PostgreSQL: import, budget refusals (nothing stored), gates and phases.
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../api/logger';
 import { loadTable, withFunding } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -155,4 +159,34 @@ describe('service endpoints', () => {
     expect(r.status).toBe(404);
     expect(r.body.code).toBe('NOT-FOUND');
   });
+});
+
+describe('what a user meets on mistakes', () => {
+  test('validation messages are in Chinese; an unknown field is named at its own path', async () => {
+    const r = await post('/api/programs/tengzhou-2019/advance', { to: 5, foo: 1 });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: 'to', message: expect.stringContaining('无效输入') }),
+      expect.objectContaining({ path: 'foo', message: '不认识的字段「foo」' }),
+    ]));
+  });
+  test('a body that is not JSON → 415', async () => {
+    const r = await t.call('POST', '/api/programs/tengzhou-2019/advance', { token: office(), body: '{"to":"evaluate"}', headers: { 'content-type': 'text/plain' } });
+    expect(r.status).toBe(415);
+    expect(r.body.detail).toContain('application/json');
+  });
+});
+
+test('Bearer tokens never reach the log', async () => {
+  const lines: string[] = [];
+  const log = createLogger('info', new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } }));
+  const server = createApp({ ...t.rt, log }).listen(0);
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    await fetch(`http://127.0.0.1:${port}/api/programs`, { headers: { authorization: `Bearer ${office()}` } });
+    expect(lines.join('')).toContain('/api/programs');
+    expect(lines.join('')).not.toContain(office());
+    expect(lines.join('')).toContain('[已隐藏]');
+  } finally { await new Promise((r) => server.close(r)); }
 });

@@ -77,7 +77,9 @@ describe('a full tender for subproject 3 (物流配送体系)', () => {
     expect(asB.body.tenders[0].openingRecord).toBeNull();
     const events = await t.call('GET', `${SP3}/events`, { token: t.tokens.supervisor });
     expect(JSON.stringify(events.body)).not.toContain('邮政方案');
-    expect(events.body.items.filter((e: { type: string }) => e.type === 'BidSubmitted').every((e: { data: { sealed: boolean } }) => e.data.sealed)).toBe(true);
+    const bidEvents = events.body.items.filter((e: { type: string }) => e.type === 'BidSubmitted');
+    expect(bidEvents.every((e: { data: { sealed: boolean } }) => e.data.sealed)).toBe(true);
+    expect(bidEvents.map((e: { actor: string }) => e.actor)).toEqual(['（密封）', '（密封）', '（密封）', '（密封）']); // not even who bid
   });
 
   test('opening before the deadline is refused; the deadline fires once; opening after it', async () => {

@@ -4,6 +4,7 @@
 import { DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import type { CommandContext } from '../program/types';
+import { beijingText } from '../time';
 
 export interface ParcelRule { perParcel: Fen; perBusinessPerYear: Fen; total: Fen; reviewEvery: string; eligible: string }
 
@@ -100,7 +101,7 @@ export function decideParcels(state: ParcelState, cmd: ParcelCommand, ctx: Comma
       if (!c) throw new DomainError('NOT-FOUND', 'not_found', `申报 ${cmd.claimId} 不存在`, `claim ${cmd.claimId} not found`);
       if (c.status === 'paid') {
         if (c.payment!.idempotencyKey === cmd.idempotencyKey) return [];
-        throw new DomainError('R-FUND-7', 'conflict', `申报 ${c.id} 的补贴已于 ${c.payment!.at} 拨付`, `claim ${c.id} is already paid`);
+        throw new DomainError('R-FUND-7', 'conflict', `申报 ${c.id} 的补贴已于 ${beijingText(c.payment!.at)} 拨付`, `claim ${c.id} is already paid`);
       }
       if (c.status !== 'approved') throw new DomainError('R-FUND-7', 'conflict', `申报 ${c.id} 尚未审核通过，不能拨付`, `claim ${c.id} is not approved`);
       if (c.review!.payable === 0) throw new DomainError('R-FUND-7', 'conflict', `申报 ${c.id} 核定补贴为0`, `claim ${c.id} has nothing to pay`);

@@ -2,7 +2,7 @@
 // act or computed from state. Pure: no I/O, no clock (ctx.now comes from the caller).
 import { DomainError, ruleViolations, type Violation } from '../errors';
 import { checkBudget } from '../rules/budget';
-import { endOfDayShanghai } from '../time';
+import { beijingText, endOfDayShanghai } from '../time';
 import { GATES, gatesOf, type CommandContext, type DocumentRef, type GateKey, type ProgramDefinition } from './types';
 
 export type SubprojectStatus = 'planned' | 'tendering' | 'awarded' | 'contracted' | 'in_progress' | 'accepted' | 'terminated' | 'settled';
@@ -124,7 +124,7 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
       }
       const prior = s.acts.find((a) => a.phase === phase.key && a.gate === cmd.gate);
       if (prior) {
-        throw new DomainError('R-PH-2', 'conflict', `关口「${GATES[cmd.gate].name}」已于 ${prior.at} 由 ${prior.by} 登记`, `gate ${cmd.gate} was already recorded by ${prior.by} at ${prior.at}`, { field: 'gate' });
+        throw new DomainError('R-PH-2', 'conflict', `关口「${GATES[cmd.gate].name}」已于 ${beijingText(prior.at)} 由 ${prior.by} 登记`, `gate ${cmd.gate} was already recorded by ${prior.by} at ${prior.at}`, { field: 'gate' });
       }
       return [{ type: 'GateActRecorded', data: { phase: phase.key, gate: cmd.gate, document: cmd.document, by, at: ctx.now, reason: ctx.reason ?? null } }];
     }
@@ -135,8 +135,8 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
       const next = phases[s.phaseIndex + 1]?.key ?? CLOSED;
       if (cmd.to !== next) {
         const target = phases.findIndex((p) => p.key === cmd.to);
-        const how = target === -1 && cmd.to !== CLOSED ? `没有阶段「${cmd.to}」` : target !== -1 && target <= s.phaseIndex ? '阶段不能回退' : '阶段不能跳过';
-        const howEn = target === -1 && cmd.to !== CLOSED ? `no phase ${cmd.to}` : target !== -1 && target <= s.phaseIndex ? 'phases cannot go back' : 'phases cannot be skipped';
+        const how = target === -1 && cmd.to !== CLOSED ? `没有阶段「${cmd.to}」` : target === s.phaseIndex ? `项目已处于「${from.name}」阶段` : target !== -1 && target < s.phaseIndex ? '阶段不能回退' : '阶段不能跳过';
+        const howEn = target === -1 && cmd.to !== CLOSED ? `no phase ${cmd.to}` : target === s.phaseIndex ? `already in ${from.key}` : target !== -1 && target < s.phaseIndex ? 'phases cannot go back' : 'phases cannot be skipped';
         throw new DomainError('R-PH-1', 'conflict', `${how}：当前阶段「${from.name}」之后只能进入「${next === CLOSED ? '项目结束' : phases[s.phaseIndex + 1].name}」`,
           `${howEn}: after ${from.key} comes ${next}`, { field: 'to', figures: { current: from.key, next, requested: cmd.to } });
       }
@@ -164,7 +164,7 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
       const s = active(state);
       const f = s.findings.find((x) => x.id === cmd.findingId);
       if (!f) throw new DomainError('NOT-FOUND', 'not_found', `整改事项 ${cmd.findingId} 不存在`, `finding ${cmd.findingId} not found`, { field: 'findingId' });
-      if (f.closed) throw new DomainError('CONFLICT', 'conflict', `整改事项 ${f.id} 已于 ${f.closed.at} 关闭`, `finding ${f.id} is already closed`);
+      if (f.closed) throw new DomainError('CONFLICT', 'conflict', `整改事项 ${f.id} 已于 ${beijingText(f.closed.at)} 关闭`, `finding ${f.id} is already closed`);
       return [{ type: 'FindingClosed', data: { id: f.id, at: ctx.now, by, document: cmd.document } }];
     }
     default: {

@@ -4,7 +4,7 @@
 import { DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import { PROCUREMENTS, SOURCE_NAMES, SOURCES, type CommandContext, type DocumentRef, type Source } from '../program/types';
-import { addDays, daysBetween, endOfDayShanghai, shanghaiDay } from '../time';
+import { addDays, beijingText, daysBetween, endOfDayShanghai, shanghaiDay } from '../time';
 import type { Bid, BidScore, Contract, Delivery, MilestonePlan, ProgramFacts, SubprojectCore, SubprojectState, Tender } from './types';
 import { decideDelivery, deliveryWakeAt, DELIVERY_COMMANDS, dueDeliveryTimers, evolveDelivery, newMilestone, type DeliveryCommand, type DeliveryEvent } from './delivery';
 
@@ -139,7 +139,7 @@ export function decideSubproject(state: SubprojectState, cmd: SubprojectCommand,
       const org = ctx.actor.org;
       if (!org) throw new DomainError('R-TD-3', 'forbidden', '投标人须属于一个组织', 'a bidder must belong to an organisation');
       const t = tenderIn(s, ['bidding'], cmd.type === 'SubmitBid' ? '投标' : '撤回投标', cmd.type === 'SubmitBid' ? 'bid' : 'withdraw a bid');
-      if (Date.parse(now) >= Date.parse(t.bidDeadline)) throw conflict('R-TD-1', `投标截止时间（${t.bidDeadline}）已过`, `the bid deadline ${t.bidDeadline} has passed`);
+      if (Date.parse(now) >= Date.parse(t.bidDeadline)) throw conflict('R-TD-1', `投标截止时间（${beijingText(t.bidDeadline)}）已过`, `the bid deadline ${t.bidDeadline} has passed`);
       const own = liveBids(t).find((b) => b.org === org);
       if (cmd.type === 'WithdrawBid') {
         if (!own) throw conflict('R-TD-1', '本单位没有可撤回的投标', 'your organisation has no bid to withdraw');
@@ -157,7 +157,7 @@ export function decideSubproject(state: SubprojectState, cmd: SubprojectCommand,
     case 'OpenBids': {
       const s = active(state);
       const t = tenderIn(s, ['bidding', 'closed'], '开标', 'open bids');
-      if (Date.parse(now) < Date.parse(t.bidDeadline)) throw conflict('R-TD-1', `投标截止时间（${t.bidDeadline}）未到，不能开标`, `bids cannot be opened before the deadline ${t.bidDeadline}`);
+      if (Date.parse(now) < Date.parse(t.bidDeadline)) throw conflict('R-TD-1', `投标截止时间（${beijingText(t.bidDeadline)}）未到，不能开标`, `bids cannot be opened before the deadline ${t.bidDeadline}`);
       const closing = dueTimers(s, now);
       const live = liveBids(t);
       for (const x of cmd.invalid) {
@@ -200,7 +200,7 @@ export function decideSubproject(state: SubprojectState, cmd: SubprojectCommand,
     case 'RaiseObjection': {
       const s = active(state);
       const t = tenderIn(s, ['publicity'], '提出异议', 'object');
-      if (publicityOver(t, now)) throw conflict('R-TD-1', `中标候选人公示已于 ${t.candidate!.publicityEnds} 结束，不能再提出异议`, 'candidate publicity has ended');
+      if (publicityOver(t, now)) throw conflict('R-TD-1', `中标候选人公示已于 ${beijingText(t.candidate!.publicityEnds)} 结束，不能再提出异议`, 'candidate publicity has ended');
       const id = `O${t.objections.length + 1}`;
       return [{ type: 'ObjectionRaised', data: { round: t.round, id, by, org: ctx.actor.org ?? null, text: cmd.text, at: now } }];
     }
@@ -216,7 +216,7 @@ export function decideSubproject(state: SubprojectState, cmd: SubprojectCommand,
     case 'Award': {
       const s = active(state);
       const t = tenderIn(s, ['publicity'], '定标', 'award');
-      if (!publicityOver(t, now)) throw conflict('R-TD-1', `中标候选人公示期未满（至 ${t.candidate!.publicityEnds}）`, `candidate publicity runs until ${t.candidate!.publicityEnds}`);
+      if (!publicityOver(t, now)) throw conflict('R-TD-1', `中标候选人公示期未满（至 ${beijingText(t.candidate!.publicityEnds)}）`, `candidate publicity runs until ${t.candidate!.publicityEnds}`);
       const open = openObjections(t);
       if (open.length) {
         throw conflict('R-TD-1', `公示期间的异议尚未处理：${open.map((o) => `${o.id}（${o.text}）`).join('；')}，暂停定标`, `award suspended by open objections: ${open.map((o) => o.id).join(', ')}`);

@@ -5,7 +5,7 @@
 import { DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import { SOURCE_NAMES, SOURCES, TRAINING_ARCHIVE_ITEMS, type CommandContext, type Funding, type Source } from '../program/types';
-import { addDays, endOfDayShanghai, shanghaiDay } from '../time';
+import { addDays, beijingText, endOfDayShanghai, shanghaiDay } from '../time';
 import type { Clawback, FileRef, MilestoneState, Objection, SubprojectCore } from './types';
 
 export type DeliveryCommand =
@@ -59,7 +59,7 @@ function milestoneOf(s: SubprojectCore, key: string): MilestoneState {
   return m;
 }
 function notTerminated(s: SubprojectCore): void {
-  if (s.delivery.terminated) throw conflict('R-AC-5', `分项目已于 ${s.delivery.terminated.at} 终止：${s.delivery.terminated.reason}`, 'the subproject is terminated');
+  if (s.delivery.terminated) throw conflict('R-AC-5', `分项目已于 ${beijingText(s.delivery.terminated.at)} 终止：${s.delivery.terminated.reason}`, 'the subproject is terminated');
 }
 const publicityEnd = (now: string, days: number) => new Date(endOfDayShanghai(addDays(shanghaiDay(now), days))).toISOString();
 
@@ -132,7 +132,7 @@ export function decideDelivery(s: SubprojectCore, cmd: DeliveryCommand, ctx: Com
       const m = milestoneOf(s, cmd.milestone);
       if (ctx.actor.role !== 'contractor' || ctx.actor.org !== s.award?.org) throw forbidden('R-TD-3', '只有中标（承办）单位可以提交里程碑', 'only the awarded contractor submits milestones');
       if (m.status !== 'planned' && m.status !== 'rectifying') throw conflict('R-AC-2', `里程碑 ${m.key} 当前为「${MILESTONE_STATUS_NAMES[m.status]}」，不能提交`, `milestone ${m.key} is ${m.status}`);
-      if (m.status === 'rectifying' && Date.parse(now) > Date.parse(m.rectification!.deadline)) throw conflict('R-AC-4', `整改期限（${m.rectification!.deadline}）已过`, 'the rectification deadline has passed');
+      if (m.status === 'rectifying' && Date.parse(now) > Date.parse(m.rectification!.deadline)) throw conflict('R-AC-4', `整改期限（${beijingText(m.rectification!.deadline)}）已过`, 'the rectification deadline has passed');
       for (const [item, n] of Object.entries(cmd.counts)) if (!Number.isSafeInteger(n) || n < 0) throw invalid(`数量 ${item} 须为非负整数`, `count ${item} must be a non-negative integer`, `counts.${item}`);
       const missing = missingArchive(s, cmd.archive);
       if (missing.length) {
@@ -195,7 +195,7 @@ export function decideDelivery(s: SubprojectCore, cmd: DeliveryCommand, ctx: Com
       const m = s.delivery.milestones[t.milestone];
       if (m.status !== 'accepted') {
         const why = m.status === 'publicity'
-          ? (m.publicity!.objections.some((o) => !o.resolution) ? '验收结果公示期间有未处理的异议，暂停拨付' : `验收结果公示期未满（至 ${m.publicity!.endsAt}）`)
+          ? (m.publicity!.objections.some((o) => !o.resolution) ? '验收结果公示期间有未处理的异议，暂停拨付' : `验收结果公示期未满（至 ${beijingText(m.publicity!.endsAt)}）`)
           : `里程碑 ${m.key} 尚未验收合格（${MILESTONE_STATUS_NAMES[m.status]}）`;
         throw conflict('R-FUND-7', `${why}，不能拨付`, `tranche ${t.key} is not releasable: milestone ${m.key} is ${m.status}`);
       }
@@ -230,7 +230,7 @@ export function decideDelivery(s: SubprojectCore, cmd: DeliveryCommand, ctx: Com
       const c = s.delivery.clawback;
       if (!c) throw conflict('R-FUND-8', '该分项目没有追回要求', 'no clawback is demanded for this subproject');
       if (c.recoveries.some((r) => r.id === cmd.idempotencyKey)) return [];
-      if (c.settledAt) throw conflict('R-FUND-8', `追回已于 ${c.settledAt} 结清`, 'the clawback is settled');
+      if (c.settledAt) throw conflict('R-FUND-8', `追回已于 ${beijingText(c.settledAt)} 结清`, 'the clawback is settled');
       const outstanding = c.demanded[cmd.source] - c.recovered[cmd.source];
       if (cmd.amount <= 0) throw invalid('追回金额须大于0', 'amount must be positive', 'amount');
       if (cmd.amount > outstanding) {
@@ -258,7 +258,7 @@ export function dueDeliveryTimers(s: SubprojectCore, ctx: CommandContext): Deliv
       }
     }
     const missed = Object.values(s.delivery.milestones).find((m) => m.status === 'rectifying' && t > Date.parse(m.rectification!.deadline));
-    if (missed) out.push(...fail(s, missed.key, 'deadline_missed', `整改期限（${missed.rectification!.deadline}）届满未重新提交：${missed.rectification!.defects.join('；')}`, ctx));
+    if (missed) out.push(...fail(s, missed.key, 'deadline_missed', `整改期限（${beijingText(missed.rectification!.deadline)}）届满未重新提交：${missed.rectification!.defects.join('；')}`, ctx));
   }
   const c = s.delivery.clawback;
   if (c && !c.settledAt && !c.overdueAt && t > Date.parse(c.deadline)) {
