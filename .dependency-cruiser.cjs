@@ -6,7 +6,7 @@ module.exports = {
   forbidden: [
     { name: 'workflows-are-pure', severity: 'error',
       comment: 'workflows/ is deterministic code (bundled for Temporal): no project I/O layers',
-      from: { path: '^workflows/' }, to: { path: '^(activities|engine|api|cli|templates|prisma|generated)/' } },
+      from: { path: '^workflows/' }, to: { path: '^(activities|engine|api|cli|templates|prisma|generated)/', dependencyTypesNot: ['type-only'] } },
     { name: 'workflows-no-node-io', severity: 'error',
       comment: 'workflows/ may not use Node built-ins (fs, net, crypto, timers …): time and randomness come in as arguments',
       from: { path: '^workflows/' }, to: { dependencyTypes: ['core'] } },

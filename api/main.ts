@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../engine/config';
 import { openDatabase, type OpenDatabase } from '../engine/database';
-import { createRuntime, type Runtime } from '../engine/runtime';
+import { createRuntime, createTemporalRuntime, type Runtime, type TemporalRuntime } from '../engine/runtime';
 import { createApp } from './app';
 import { createLogger } from './logger';
 
@@ -13,7 +13,7 @@ async function main() {
   const log = createLogger(cfg.LOG_LEVEL);
   const say = (m: string) => log.info(m);
   let db: OpenDatabase | undefined;
-  let rt: Runtime | undefined;
+  let rt: Runtime | TemporalRuntime | undefined;
   let server: Server | undefined;
 
   let stopping: Promise<void> | undefined;
@@ -29,10 +29,16 @@ async function main() {
 
   try {
     db = await openDatabase(cfg, say);
-    rt = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
-    const fired = await rt.scheduler.runDue(); // deadlines that came due while the server was down
-    if (fired.fired) say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);
-    rt.scheduler.start(cfg.TIMER_POLL_MS);
+    if (cfg.TEMPORAL_ADDRESS) {
+      rt = await createTemporalRuntime(db.url, { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE }, { poolSize: cfg.PG_POOL_SIZE });
+      say(`engine: Temporal at ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}, task queue ${cfg.TEMPORAL_TASK_QUEUE}); run workers with \`npm run worker\``);
+    } else {
+      const embedded = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
+      rt = embedded;
+      const fired = await embedded.scheduler.runDue(); // deadlines that came due while the server was down
+      if (fired.fired) say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);
+      embedded.scheduler.start(cfg.TIMER_POLL_MS);
+    }
     const app = createApp({ ...rt, log, failpoint: cfg.SHIFAN_FAILPOINT });
     await new Promise<void>((resolve, reject) => {
       server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));

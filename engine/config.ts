@@ -12,6 +12,10 @@ const Env = z.object({
   PG_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   // Fault injection for crash tests only: the named point kills the process (SIGKILL) when reached.
   SHIFAN_FAILPOINT: z.enum(['after-disbursement-commit']).optional(),
+  // Temporal cluster (set TEMPORAL_ADDRESS to use it instead of the embedded engine)
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('shifan'),
   TIMER_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000), // how often due deadlines are looked for
 });
 export type Config = z.infer<typeof Env> & { dataDir: string };

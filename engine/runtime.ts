@@ -4,9 +4,12 @@ import { Pool } from 'pg';
 import { systemClock, type Clock } from './clock';
 import { EmbeddedEngine } from './embedded/engine';
 import { TimerScheduler } from './embedded/scheduler';
+import { TemporalEngine, type TemporalOptions } from './temporal/engine';
+import { Client, Connection } from '@temporalio/client';
 import { createPrisma, type PrismaClient } from '../activities/store/prisma';
 
 export interface Runtime { pool: Pool; prisma: PrismaClient; engine: EmbeddedEngine; scheduler: TimerScheduler; close(): Promise<void> }
+export interface TemporalRuntime { pool: Pool; prisma: PrismaClient; engine: TemporalEngine; scheduler: null; close(): Promise<void> }
 
 export function createRuntime(url: string, opts: { clock?: Clock; poolSize?: number; onTimerError?: (streamId: string, e: unknown) => void } = {}): Runtime {
   const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
@@ -17,5 +20,19 @@ export function createRuntime(url: string, opts: { clock?: Clock; poolSize?: num
   return {
     pool, prisma, engine, scheduler,
     close: async () => { await scheduler.stop(); await prisma.$disconnect(); await pool.end(); },
+  };
+}
+
+/** The same runtime with commands going to a Temporal cluster; timers live in the workflows there. */
+export async function createTemporalRuntime(url: string, t: TemporalOptions, opts: { clock?: Clock; poolSize?: number } = {}): Promise<TemporalRuntime> {
+  const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  pool.on('error', () => {});
+  const prisma = createPrisma(url);
+  const connection = await Connection.connect({ address: t.address });
+  const client = new Client({ connection, namespace: t.namespace });
+  const engine = new TemporalEngine(client, pool, opts.clock ?? systemClock, t.taskQueue);
+  return {
+    pool, prisma, engine, scheduler: null,
+    close: async () => { await connection.close(); await prisma.$disconnect(); await pool.end(); },
   };
 }

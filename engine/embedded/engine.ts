@@ -3,12 +3,14 @@
 // Commands on the same stream queue up in this process; across processes (the CLI beside the server)
 // the version check catches a race and the command is decided again on fresh state.
 import type { Pool } from 'pg';
-import { appendToStream, chainEvents, loadStream, VersionConflict, type ReadModelViews, type StoredEvent } from '../../activities/store/event-store';
+import { appendDecided } from '../../activities/store/append';
+import { loadStream, VersionConflict, type ReadModelViews, type StoredEvent } from '../../activities/store/event-store';
 import { DomainError } from '../../workflows/errors';
 import type { Actor, CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
 import { systemClock, type Clock } from '../clock';
 import { KeyedLock } from './keyed-lock';
+import type { Engine } from '../engine';
 
 export interface CommandMeta {
   actor: Actor;
@@ -20,7 +22,8 @@ export interface CommandResult<S> { streamId: string; version: number; state: S;
 
 const MAX_ATTEMPTS = 8;
 
-export class EmbeddedEngine {
+export class EmbeddedEngine implements Engine {
+  readonly kind = 'embedded' as const;
   private readonly locks = new KeyedLock();
   /** Counters for tests and metrics: commands appended, optimistic conflicts retried. */
   readonly stats = { appended: 0, conflicts: 0 };
@@ -42,19 +45,13 @@ export class EmbeddedEngine {
         const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
         const decided = agg.decide(loaded.state, command, ctx);
         if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };
-        const state = decided.reduce(agg.evolve, loaded.state);
-        const events = chainEvents(streamId, loaded.version, loaded.headHash, decided, {
-          actor: meta.actor.username, role: meta.actor.role, command: command.type, reason: meta.reason ?? null, at: now,
-        });
-        const version = loaded.version + events.length;
         try {
-          await appendToStream(this.pool, {
-            streamId, streamType: agg.streamType, expected: loaded.version, state, events,
-            wakeAt: agg.wakeAt?.(state) ?? null, views: { ...agg.project(state, version, now, events), ...meta.extraViews },
-            outbox: agg.effects?.(decided, state) ?? [], now,
+          const r = await appendDecided(this.pool, agg, {
+            streamId, loaded, decided, now, extraViews: meta.extraViews,
+            meta: { actor: meta.actor.username, role: meta.actor.role, command: command.type, reason: meta.reason ?? null },
           });
           this.stats.appended++;
-          return { streamId, version, state, events };
+          return { streamId, ...r };
         } catch (e) {
           if (!(e instanceof VersionConflict)) throw e;
           this.stats.conflicts++;

@@ -1,0 +1,46 @@
+// The aggregates the engines host: a decider from workflows/ plus its read-model projection.
+import { projectProgram } from './projections/program';
+import { projectSubproject } from './projections/subproject';
+import type { OutboxItem, ReadModelViews, StoredEvent } from './store/event-store';
+import { parcelsDef, programDef, subprojectDef, subprojectKey, type Decider } from '../workflows/aggregates';
+import type { ProgramCommand, ProgramEvent, ProgramState } from '../workflows/program/decider';
+import type { SubprojectCommand, SubprojectEvent } from '../workflows/subproject/decider';
+import type { SubprojectState } from '../workflows/subproject/types';
+import type { ParcelCommand, ParcelEvent, ParcelState } from '../workflows/parcels/decider';
+
+export interface Aggregate<S, C extends { type: string }, E extends { type: string; data: unknown }> extends Decider<S, C, E> {
+  /** Read-model rows for the new state; `events` are the ones just appended (with their versions). */
+  project(state: S, version: number, now: string, events: StoredEvent[]): ReadModelViews;
+  effects?(events: E[], state: S): OutboxItem[];
+}
+
+export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEvent> = {
+  ...programDef,
+  project: (s, version, now) => (s.status === 'empty' ? {} : projectProgram(s, version, now)),
+};
+
+/** key: `<programCode>-<seq>` → stream `subproject-<programCode>-<seq>`. */
+export const subprojectAggregate: Aggregate<SubprojectState, SubprojectCommand, SubprojectEvent> = {
+  ...subprojectDef,
+  project: (s, _v, _now, events) => (s.status === 'empty' ? {} : projectSubproject(s, events)),
+};
+export { subprojectKey };
+
+/** key: program code → stream `parcels-<code>` (R-FUND-6 claims of one program). */
+export const parcelsAggregate: Aggregate<ParcelState, ParcelCommand, ParcelEvent> = {
+  ...parcelsDef,
+  project: (s, _v, _now, events) => {
+    if (s.status === 'empty') return {};
+    const views: ReadModelViews = {};
+    for (const e of events) {
+      const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (e.type === 'ParcelClaimPaid') {
+        (views.ledger_entries ??= []).push({ program_code: s.programCode, seq: null, version: e.version, kind: 'parcel_subsidy', source: 'central', amount_fen: d.amount, tranche: d.id, idempotency_key: d.idempotencyKey, org: d.business, at: d.at });
+      }
+    }
+    return views;
+  },
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const AGGREGATES: Record<string, Aggregate<any, any, any>> = { program: programAggregate, subproject: subprojectAggregate, parcels: parcelsAggregate };

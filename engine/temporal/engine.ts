@@ -1,0 +1,61 @@
+// The Temporal engine: a command is the Update `execute` on the aggregate's entity workflow (started on
+// first use, id = stream id); the workflow decides, persists through the activity and answers. Reads
+// come from the same PostgreSQL read models the activity writes, so the API behaves as on the embedded
+// engine.
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import type { Aggregate } from '../../activities/aggregates';
+import { loadStream, type StoredEvent } from '../../activities/store/event-store';
+import { DomainError, type DomainErrorKind, type Violation } from '../../workflows/errors';
+import type { CommandEnvelope, CommandOutcome, EntityInput } from '../../workflows/temporal/entity';
+import type { StreamType } from '../../workflows/aggregates';
+import type { Clock } from '../clock';
+import type { Engine, CommandMeta, CommandResult } from '../engine';
+
+export interface TemporalOptions { address: string; namespace: string; taskQueue: string }
+
+export class TemporalEngine implements Engine {
+  readonly kind = 'temporal' as const;
+  constructor(private readonly client: Client, readonly pool: Pool, readonly clock: Clock, private readonly taskQueue: string) {}
+
+  async execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+    agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
+  ): Promise<CommandResult<S>> {
+    const streamId = agg.streamId(key);
+    const input: EntityInput = { streamType: agg.streamType as StreamType, streamId };
+    const env: CommandEnvelope = { command, actor: meta.actor, reason: meta.reason ?? null, ...(meta.extraViews ? { extraViews: meta.extraViews } : {}) };
+    let outcome: CommandOutcome;
+    try {
+      outcome = await this.client.workflow.executeUpdateWithStart<any, CommandOutcome, [CommandEnvelope]>('execute', { // eslint-disable-line @typescript-eslint/no-explicit-any
+        args: [env],
+        startWorkflowOperation: new WithStartWorkflowOperation('entityWorkflow', {
+          workflowId: streamId, taskQueue: this.taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+    } catch (e) {
+      throw toDomainError(e);
+    }
+    const loaded = await loadStream(this.pool, streamId, agg.initialState);
+    const { rows } = await this.pool.query<{ version: number; type: string; data: unknown; hash: string; prev_hash: string; actor: string; role: string; command: string; reason: string | null; at: Date }>(
+      'SELECT version, type, data, hash, prev_hash, actor, role, command, reason, at FROM event WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version',
+      [streamId, outcome.version - outcome.events.length, outcome.version]);
+    const events: StoredEvent[] = rows.map((r) => ({ version: r.version, type: r.type, data: r.data, hash: r.hash, prevHash: r.prev_hash, actor: r.actor, role: r.role, command: r.command, reason: r.reason, at: r.at.toISOString() }));
+    return { streamId, version: outcome.version, state: loaded.state, events };
+  }
+
+  async read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string) {
+    const s = await loadStream(this.pool, agg.streamId(key), agg.initialState);
+    return { version: s.version, state: s.state };
+  }
+}
+
+/** An update refused by the validator or the handler carries the decider's DomainError as an ApplicationFailure. */
+export function toDomainError(e: unknown): unknown {
+  const cause = e instanceof WorkflowUpdateFailedError ? e.cause : (e as { cause?: unknown })?.cause ?? e;
+  if (cause instanceof ApplicationFailure && cause.type && (cause.details?.[0] as { kind?: string } | undefined)?.kind) {
+    const d = cause.details![0] as { kind: DomainErrorKind; messageEn: string; violations: Violation[] };
+    return new DomainError(cause.type, d.kind, cause.message, d.messageEn, { violations: d.violations });
+  }
+  return e;
+}
