@@ -2,7 +2,16 @@
 // Temporal one implement it, so everything above behaves the same on both.
 import type { Aggregate } from '../activities/aggregates';
 import type { Clock } from './clock';
-import type { CommandMeta, CommandResult } from './embedded/engine';
+import type { ReadModelViews, StoredEvent } from '../activities/store/event-store';
+import type { Actor } from '../workflows/program/types';
+
+export interface CommandMeta {
+  actor: Actor;
+  reason?: string | null;
+  /** rows the caller adds to the same transaction (e.g. the waybill numbers of a parcel claim's file) */
+  extraViews?: ReadModelViews;
+}
+export interface CommandResult<S> { streamId: string; version: number; state: S; events: StoredEvent[] }
 
 export interface Engine {
   readonly clock: Clock;
@@ -10,4 +19,3 @@ export interface Engine {
   execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta): Promise<CommandResult<S>>;
   read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string): Promise<{ version: number; state: S }>;
 }
-export type { CommandMeta, CommandResult };

@@ -10,15 +10,9 @@ import type { Actor, CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
 import { systemClock, type Clock } from '../clock';
 import { KeyedLock } from './keyed-lock';
-import type { Engine } from '../engine';
+import type { CommandMeta, CommandResult, Engine } from '../engine';
+export type { CommandMeta, CommandResult };
 
-export interface CommandMeta {
-  actor: Actor;
-  reason?: string | null;
-  /** rows the caller adds to the same transaction (e.g. the waybill numbers of a parcel claim's file) */
-  extraViews?: ReadModelViews;
-}
-export interface CommandResult<S> { streamId: string; version: number; state: S; events: StoredEvent[] }
 
 const MAX_ATTEMPTS = 8;
 

@@ -33,6 +33,10 @@ export const execute = defineUpdate<CommandOutcome, [CommandEnvelope]>('execute'
 export const notify = defineSignal<[CommandEnvelope]>('notify');
 export const getState = defineQuery<{ state: unknown; version: number }>('getState');
 
+/** The only clock read in workflows/: inside the Temporal sandbox the Date clock is the time of the current
+ *  workflow task, recorded in history, so replays see the same value (deciders still get it as ctx.now). */
+const workflowNow = (): number => Date.now();
+
 export const SYSTEM: Actor = { username: 'system', role: 'system', org: null };
 
 /** A refusal becomes a non-retryable ApplicationFailure (type = rule id): it rejects the update instead
@@ -56,7 +60,7 @@ export async function runEntity(input: EntityInput, order: Order = 'persist-then
   const later: Array<() => Promise<unknown>> = []; // work for the main loop (signals, deadlines)
   let busy = false;
 
-  const now = () => new Date(Date.now()).toISOString(); // workflow time: deterministic
+  const now = () => new Date(workflowNow()).toISOString();
   const decide = (env: CommandEnvelope) => {
     try { return decider.decide(state, env.command, { now: now(), actor: env.actor, reason: env.reason ?? undefined }); } catch (e) { throw toFailure(e); }
   };
@@ -88,9 +92,9 @@ export async function runEntity(input: EntityInput, order: Order = 'persist-then
   const runFull = () => eventsThisRun >= maxEvents || workflowInfo().continueAsNewSuggested;
   for (;;) {
     const wake = decider.wakeAt?.(state) ?? null;
-    const timeout = wake === null ? undefined : Math.max(1, Date.parse(wake) - Date.now());
+    const timeout = wake === null ? undefined : Math.max(1, Date.parse(wake) - workflowNow());
     const woke = await condition(() => later.length > 0 || (decider.wakeAt?.(state) ?? null) !== wake || runFull(), timeout as number);
-    if (woke === false && wake !== null && Date.now() >= Date.parse(wake) && decider.tick) {
+    if (woke === false && wake !== null && workflowNow() >= Date.parse(wake) && decider.tick) {
       later.push(() => apply({ command: decider.tick!, actor: SYSTEM, reason: '期限届满（定时）' }));
     }
     while (later.length > 0) await later.shift()!();
