@@ -48,7 +48,8 @@ async function main() {
     say(`listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : cfg.PORT} (ready in ${Math.round(performance.now() - t0)} ms; API docs at /openapi.json)`);
     if (!users) say('no users yet: create one with `npx shifan user add --username office1 --password <密码> --role office`');
   } catch (e) {
-    log.error({ err: e }, `start failed: ${(e as Error).message}`);
+    log.error(`start failed: ${(e as Error).message}`);
+    log.debug({ err: e }, 'start failure details');
     await shutdown('start-up failure').catch(() => {});
     process.exit(1);
   }

@@ -28,7 +28,13 @@ export async function createTemporalRuntime(url: string, t: TemporalOptions, opt
   const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on('error', () => {});
   const prisma = createPrisma(url);
-  const connection = await Connection.connect({ address: t.address });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: t.address, connectTimeout: '10s' });
+  } catch (e) {
+    await prisma.$disconnect(); await pool.end();
+    throw new Error(`无法连接 Temporal 集群 ${t.address}（${(e as Error).message}）；请确认集群已启动，或不设置 TEMPORAL_ADDRESS 以使用内置引擎 / cannot reach the Temporal cluster at ${t.address}`);
+  }
   const client = new Client({ connection, namespace: t.namespace });
   const engine = new TemporalEngine(client, pool, opts.clock ?? systemClock, t.taskQueue);
   return {
