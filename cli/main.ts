@@ -7,7 +7,7 @@ import { programAggregate } from '../engine/aggregates';
 import { verifyAudit } from '../engine/audit';
 import { loadConfig } from '../engine/config';
 import { openDatabase } from '../engine/database';
-import { createRuntime, type Runtime } from '../engine/runtime';
+import { createRuntime, createTemporalRuntime, type Runtime, type TemporalRuntime } from '../engine/runtime';
 import { DomainError } from '../workflows/errors';
 import { formatWan } from '../workflows/money';
 import { definitionFromTable, ProgramTable } from '../workflows/program/table';
@@ -18,10 +18,16 @@ const CLI_ACTOR: Actor = { username: 'cli', role: 'office', org: null };
 
 class CliFailure extends Error { constructor(message: string, readonly exitCode = 1) { super(message); } }
 
-async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
+/** The same engine as the server: Temporal when TEMPORAL_ADDRESS is set, else the embedded one. */
+async function withRuntime<T>(fn: (rt: Runtime | TemporalRuntime) => Promise<T>): Promise<T> {
   const cfg = loadConfig();
   const db = await openDatabase(cfg, (m) => { if (process.env.SHIFAN_VERBOSE) console.error(`[db] ${m}`); }, { kind: 'cli' });
-  const rt = createRuntime(db.url, { poolSize: 4 });
+  let rt: Runtime | TemporalRuntime;
+  try {
+    rt = cfg.TEMPORAL_ADDRESS
+      ? await createTemporalRuntime(db.url, { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE }, { poolSize: 4 })
+      : createRuntime(db.url, { poolSize: 4 });
+  } catch (e) { await db.close(); throw e; }
   try { return await fn(rt); } finally { await rt.close(); await db.close(); }
 }
 
