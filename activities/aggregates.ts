@@ -1,6 +1,7 @@
 // The aggregates the engines host: a decider from workflows/ plus its read-model projection.
 import { projectProgram } from './projections/program';
 import { projectSubproject } from './projections/subproject';
+import { programEffects, subprojectEffects } from './notify/effects';
 import type { OutboxItem, ReadModelViews, StoredEvent } from './store/event-store';
 import { parcelsDef, programDef, subprojectDef, subprojectKey, type Decider } from '../workflows/aggregates';
 import type { ProgramCommand, ProgramEvent, ProgramState } from '../workflows/program/decider';
@@ -11,18 +12,21 @@ import type { ParcelCommand, ParcelEvent, ParcelState } from '../workflows/parce
 export interface Aggregate<S, C extends { type: string }, E extends { type: string; data: unknown }> extends Decider<S, C, E> {
   /** Read-model rows for the new state; `events` are the ones just appended (with their versions). */
   project(state: S, version: number, now: string, events: StoredEvent[]): ReadModelViews;
-  effects?(events: E[], state: S): OutboxItem[];
+  /** Notices and mails the new events cause, written to the outbox in the same transaction. */
+  effects?(state: S, events: StoredEvent[]): OutboxItem[];
 }
 
 export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEvent> = {
   ...programDef,
   project: (s, version, now) => (s.status === 'empty' ? {} : projectProgram(s, version, now)),
+  effects: (s, events) => (s.status === 'empty' ? [] : programEffects(events, s)),
 };
 
 /** key: `<programCode>-<seq>` → stream `subproject-<programCode>-<seq>`. */
 export const subprojectAggregate: Aggregate<SubprojectState, SubprojectCommand, SubprojectEvent> = {
   ...subprojectDef,
   project: (s, _v, _now, events) => (s.status === 'empty' ? {} : projectSubproject(s, events)),
+  effects: (s, events) => (s.status === 'empty' ? [] : subprojectEffects(events, s)),
 };
 export { subprojectKey };
 

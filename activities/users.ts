@@ -27,19 +27,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export interface NewUser { username: string; password: string; role: Role; org?: string | null; displayName?: string | null }
+export interface NewUser { username: string; password: string; role: Role; org?: string | null; displayName?: string | null; email?: string | null }
 
 export async function addUser(prisma: PrismaClient, u: NewUser) {
   if (!/^[A-Za-z0-9_.@-]{2,64}$/.test(u.username)) throw new DomainError('USER-INVALID', 'invalid', '用户名须为2～64位字母、数字或 _.@-', 'username must be 2-64 characters of letters, digits or _.@-', { field: 'username' });
   if (u.password.length < 8) throw new DomainError('USER-INVALID', 'invalid', '密码至少8位', 'password must have at least 8 characters', { field: 'password' });
   if (!ROLES.includes(u.role)) throw new DomainError('USER-INVALID', 'invalid', `角色须为 ${ROLES.join('、')} 之一`, `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
   if (u.role === 'contractor' && !u.org) throw new DomainError('USER-INVALID', 'invalid', '承办企业用户必须属于一个组织（--org）', 'a contractor must belong to an organisation (--org)', { field: 'org' });
+  if (u.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(u.email)) throw new DomainError('USER-INVALID', 'invalid', '邮箱地址格式不正确', 'invalid e-mail address', { field: 'email' });
   if (await prisma.user.findUnique({ where: { username: u.username } })) {
     throw new DomainError('CONFLICT', 'conflict', `用户名 ${u.username} 已存在`, `user ${u.username} already exists`, { field: 'username' });
   }
   const org = u.org ? await prisma.organisation.upsert({ where: { name: u.org }, create: { name: u.org }, update: {} }) : null;
   return prisma.user.create({
-    data: { username: u.username, passwordHash: await hashPassword(u.password), role: u.role, orgId: org?.id ?? null, displayName: u.displayName ?? null },
+    data: { username: u.username, passwordHash: await hashPassword(u.password), role: u.role, orgId: org?.id ?? null, displayName: u.displayName ?? null, email: u.email ?? null },
     select: { id: true, username: true, role: true, org: { select: { name: true } } },
   });
 }

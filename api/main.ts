@@ -5,6 +5,8 @@ import { openDatabase, type OpenDatabase } from '../engine/database';
 import { createRuntime, createTemporalRuntime, type Runtime, type TemporalRuntime } from '../engine/runtime';
 import { createApp } from './app';
 import { createLogger } from './logger';
+import { createMailer } from '../activities/notify/mailer';
+import { findCjkFont } from '../activities/notify/pdf';
 
 async function main() {
   const t0 = performance.now();
@@ -29,16 +31,21 @@ async function main() {
 
   try {
     db = await openDatabase(cfg, say);
+    const font = findCjkFont(cfg.PDF_FONT);
+    if (!font) log.warn('no CJK font for PDF notices: they are stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)');
+    const notify = { mailer: createMailer({ smtpUrl: cfg.SMTP_URL, dataDir: cfg.dataDir }), font, from: cfg.MAIL_FROM, log };
+    say(`mail: ${notify.mailer.describe}`);
     if (cfg.TEMPORAL_ADDRESS) {
-      rt = await createTemporalRuntime(db.url, { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE }, { poolSize: cfg.PG_POOL_SIZE });
+      rt = await createTemporalRuntime(db.url, { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE }, { poolSize: cfg.PG_POOL_SIZE, notify });
       say(`engine: Temporal at ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}, task queue ${cfg.TEMPORAL_TASK_QUEUE}); run workers with \`npm run worker\``);
     } else {
-      const embedded = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
+      const embedded = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, notify, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
       rt = embedded;
       const fired = await embedded.scheduler.runDue(); // deadlines that came due while the server was down
       if (fired.fired) say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);
       embedded.scheduler.start(cfg.TIMER_POLL_MS);
     }
+    rt.notifier.start(cfg.NOTIFY_POLL_MS);
     const app = createApp({ ...rt, log, failpoint: cfg.SHIFAN_FAILPOINT });
     await new Promise<void>((resolve, reject) => {
       server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));

@@ -47,8 +47,9 @@ export function buildCli(): Command {
     .addOption(new Option('--role <role>', '角色').choices([...ROLES]).makeOptionMandatory())
     .option('--org <organisation>', '所属组织（承办企业用户必填）')
     .option('--name <displayName>', '显示名称')
-    .action(async (o: { username: string; password: string; role: Role; org?: string; name?: string }) => {
-      const u = await withRuntime((rt) => addUser(rt.prisma, { username: o.username, password: o.password, role: o.role, org: o.org ?? null, displayName: o.name ?? null }));
+    .option('--email <address>', '接收通知邮件的地址')
+    .action(async (o: { username: string; password: string; role: Role; org?: string; name?: string; email?: string }) => {
+      const u = await withRuntime((rt) => addUser(rt.prisma, { username: o.username, password: o.password, role: o.role, org: o.org ?? null, displayName: o.name ?? null, email: o.email ?? null }));
       console.log(`已创建用户 ${u.username}（${u.role}${u.org ? `，${u.org.name}` : ''}） / user created`);
     });
   user.command('list').description('列出用户').action(async () => {

@@ -16,6 +16,11 @@ const Env = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('shifan'),
+  // Mail: SMTP_URL set → nodemailer over SMTP (smtp://user:pass@host:587); unset → .eml files in DATA_DIR/mail
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().default('shifan 示范 <noreply@shifan.local>'),
+  PDF_FONT: z.string().optional(), // a CJK font file (.ttc#FaceName); default: Debian's Noto CJK / WenQuanYi
+  NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   TIMER_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000), // how often due deadlines are looked for
 });
 export type Config = z.infer<typeof Env> & { dataDir: string };

@@ -6,25 +6,36 @@ import { EmbeddedEngine } from './embedded/engine';
 import { TimerScheduler } from './embedded/scheduler';
 import { TemporalEngine, type TemporalOptions } from './temporal/engine';
 import { Client, Connection } from '@temporalio/client';
+import { Notifier, type NotifierDeps } from '../activities/notify/dispatch';
+import { createMailer, type Mailer } from '../activities/notify/mailer';
+import { findCjkFont, type CjkFont } from '../activities/notify/pdf';
 import { createPrisma, type PrismaClient } from '../activities/store/prisma';
 
-export interface Runtime { pool: Pool; prisma: PrismaClient; engine: EmbeddedEngine; scheduler: TimerScheduler; close(): Promise<void> }
-export interface TemporalRuntime { pool: Pool; prisma: PrismaClient; engine: TemporalEngine; scheduler: null; close(): Promise<void> }
+export interface Runtime { pool: Pool; prisma: PrismaClient; engine: EmbeddedEngine; scheduler: TimerScheduler; notifier: Notifier; close(): Promise<void> }
+export interface TemporalRuntime { pool: Pool; prisma: PrismaClient; engine: TemporalEngine; scheduler: null; notifier: Notifier; close(): Promise<void> }
 
-export function createRuntime(url: string, opts: { clock?: Clock; poolSize?: number; onTimerError?: (streamId: string, e: unknown) => void } = {}): Runtime {
+export interface NotifyOptions { mailer?: Mailer; font?: CjkFont | null; from?: string; log?: NotifierDeps['log'] }
+function notifierFor(pool: Pool, clock: Clock, n: NotifyOptions = {}): { notifier: Notifier; mailer: Mailer } {
+  const mailer = n.mailer ?? createMailer({ dataDir: '.data' });
+  const notifier = new Notifier({ pool, mailer, now: () => clock.now(), font: n.font === undefined ? findCjkFont() : n.font, from: n.from ?? 'shifan 示范 <noreply@shifan.local>', log: n.log });
+  return { notifier, mailer };
+}
+
+export function createRuntime(url: string, opts: { clock?: Clock; poolSize?: number; onTimerError?: (streamId: string, e: unknown) => void; notify?: NotifyOptions } = {}): Runtime {
   const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on('error', () => { /* idle client lost (e.g. database restart): the next query reconnects */ });
   const prisma = createPrisma(url);
   const engine = new EmbeddedEngine(pool, opts.clock ?? systemClock);
   const scheduler = new TimerScheduler(engine, opts.onTimerError);
+  const { notifier, mailer } = notifierFor(pool, engine.clock, opts.notify);
   return {
-    pool, prisma, engine, scheduler,
-    close: async () => { await scheduler.stop(); await prisma.$disconnect(); await pool.end(); },
+    pool, prisma, engine, scheduler, notifier,
+    close: async () => { await scheduler.stop(); await notifier.stop(); mailer.close(); await prisma.$disconnect(); await pool.end(); },
   };
 }
 
 /** The same runtime with commands going to a Temporal cluster; timers live in the workflows there. */
-export async function createTemporalRuntime(url: string, t: TemporalOptions, opts: { clock?: Clock; poolSize?: number } = {}): Promise<TemporalRuntime> {
+export async function createTemporalRuntime(url: string, t: TemporalOptions, opts: { clock?: Clock; poolSize?: number; notify?: NotifyOptions } = {}): Promise<TemporalRuntime> {
   const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on('error', () => {});
   const prisma = createPrisma(url);
@@ -37,8 +48,9 @@ export async function createTemporalRuntime(url: string, t: TemporalOptions, opt
   }
   const client = new Client({ connection, namespace: t.namespace });
   const engine = new TemporalEngine(client, pool, opts.clock ?? systemClock, t.taskQueue);
+  const { notifier, mailer } = notifierFor(pool, engine.clock, opts.notify);
   return {
-    pool, prisma, engine, scheduler: null,
-    close: async () => { await connection.close(); await prisma.$disconnect(); await pool.end(); },
+    pool, prisma, engine, scheduler: null, notifier,
+    close: async () => { await notifier.stop(); mailer.close(); await connection.close(); await prisma.$disconnect(); await pool.end(); },
   };
 }

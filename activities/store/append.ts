@@ -24,7 +24,7 @@ export async function appendDecided<S, C extends { type: string }, E extends { t
   await appendToStream(db, {
     streamId: a.streamId, streamType: agg.streamType, expected: a.loaded.version, state, events,
     wakeAt: agg.wakeAt?.(state) ?? null, views: { ...agg.project(state, version, a.now, events), ...a.extraViews },
-    outbox: agg.effects?.(a.decided, state) ?? [], now: a.now,
+    outbox: agg.effects?.(state, events) ?? [], now: a.now,
   });
   return { version, state, events };
 }

@@ -22,7 +22,7 @@ test.each(NOTICE_TEMPLATES)('notice %s renders in strict mode', (kind) => {
 });
 
 test.each(MAIL_TEMPLATES)('mail %s renders in strict mode', (kind) => {
-  const text = renderMail(kind, { ...(all[kind] as object), program } as Parameters<typeof renderMail>[1]);
+  const text = renderMail(kind, { ...(all[kind] as object), program } as unknown as Parameters<typeof renderMail>[1]);
   expect(text).toContain('您好');
   expect(text).not.toMatch(/undefined|\[object Object\]|NaN/);
 });

@@ -1,0 +1,160 @@
+// The outbox dispatcher: issues the official notices (文号 per program and year, HTML + PDF, SHA-256,
+// immutable) and queues one mail per (event, template, recipient); then sends pending mails with retries
+// and exponential backoff, dead-lettering them after MAX_ATTEMPTS for the office to retry. Rows are
+// leased (next_attempt_at moves forward) so a crashed dispatcher's work comes back, and every write is
+// keyed so that doing it twice changes nothing.
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
+import { renderMail, renderNotice, htmlToText } from '../render';
+import type { Mailer } from './mailer';
+import { renderPdf, type CjkFont } from './pdf';
+import type { MailSpec, NotifyPayload } from './effects';
+
+export const MAX_ATTEMPTS = 6;
+const LEASE_MS = 60_000;
+export const REPORT_PHONE = '12312（商务部举报电话）';
+const backoffMs = (attempt: number) => Math.min(3600_000, 2000 * 2 ** (attempt - 1)); // 2 s, 4 s, 8 s, … ≤ 1 h
+const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
+
+export interface NotifierDeps {
+  pool: Pool;
+  mailer: Mailer;
+  now: () => Date;
+  font: CjkFont | null;
+  from: string;
+  log?: { warn(o: object | string, m?: string): void; error(o: object, m?: string): void };
+}
+export interface DispatchRun { outbox: number; notices: number; mailsQueued: number; sent: number; failed: number; dead: number }
+
+/** 滕州市 → 滕电商示范〔2019〕12号 */
+export const docNumberOf = (county: string, year: number, serial: number) => `${county.slice(0, 1)}电商示范〔${year}〕${serial}号`;
+
+export class Notifier {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<DispatchRun> | null = null;
+  constructor(private readonly d: NotifierDeps) {}
+
+  async runOnce(): Promise<DispatchRun> {
+    const run: DispatchRun = { outbox: 0, notices: 0, mailsQueued: 0, sent: 0, failed: 0, dead: 0 };
+    const now = this.d.now();
+    const { rows } = await this.d.pool.query<{ id: string; stream_id: string; version: number; payload: NotifyPayload; attempts: number }>(
+      `WITH c AS (SELECT id FROM outbox WHERE dispatched_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
+       UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = $2 FROM c WHERE o.id = c.id
+       RETURNING o.id, o.stream_id, o.version, o.payload, o.attempts`, [now, new Date(now.getTime() + LEASE_MS)]);
+    for (const r of rows.sort((a, b) => Number(a.id) - Number(b.id))) {
+      run.outbox++;
+      try {
+        const n = await this.handle(r.stream_id, r.payload);
+        run.notices += n.notices; run.mailsQueued += n.mails;
+        await this.d.pool.query('UPDATE outbox SET dispatched_at = $2, last_error = NULL WHERE id = $1', [r.id, now]);
+      } catch (e) {
+        this.d.log?.error({ err: e, outbox: r.id }, 'notification failed');
+        await this.d.pool.query('UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1', [r.id, String((e as Error).message), new Date(now.getTime() + backoffMs(r.attempts))]);
+      }
+    }
+    await this.sendPending(run, now);
+    return run;
+  }
+
+  private async program(code: string) {
+    const { rows } = await this.d.pool.query<{ name: string; county: string }>('SELECT name, county FROM program WHERE code = $1', [code]);
+    if (!rows.length) throw new Error(`program ${code} not found`);
+    return { name: rows[0].name, county: rows[0].county, reportPhone: REPORT_PHONE };
+  }
+
+  private async handle(streamId: string, p: NotifyPayload): Promise<{ notices: number; mails: number }> {
+    const program = await this.program(p.programCode);
+    const issued = new Map<string, { id: string; docNumber: string; title: string; bodyText: string }>();
+    for (const n of p.notices) issued.set(n.kind, await this.issue(streamId, p, program, n.kind, n.title, n.data));
+    let mails = 0;
+    for (const m of p.mails) mails += await this.queueMails(streamId, p, program, m, m.withNotice ? issued.get(m.withNotice) ?? null : null);
+    return { notices: p.notices.length, mails };
+  }
+
+  /** Issues a notice once per (stream, version, kind): the 文号 is the next for the program and year. */
+  private async issue(streamId: string, p: NotifyPayload, program: { name: string; county: string; reportPhone: string }, kind: string, title: string, data: Record<string, unknown>) {
+    const c = await this.d.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const year = Number(new Date(Date.parse(p.at) + 8 * 3600_000).toISOString().slice(0, 4));
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${p.programCode}:${year}`]);
+      const existing = await c.query<{ id: string; doc_number: string; title: string; body_text: string }>(
+        'SELECT id, doc_number, title, body_text FROM official_notice WHERE stream_id = $1 AND version = $2 AND kind = $3', [streamId, p.version, kind]);
+      if (existing.rows.length) { await c.query('COMMIT'); const e = existing.rows[0]; return { id: e.id, docNumber: e.doc_number, title: e.title, bodyText: e.body_text }; }
+      const { rows: [{ next }] } = await c.query<{ next: number }>('SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2', [p.programCode, year]);
+      const docNumber = docNumberOf(program.county, year, next);
+      const { html, bodyText } = renderNotice(kind, { ...data, title, docNumber, issuedAt: p.at, program });
+      const pdf = this.d.font ? await renderPdf({
+        issuer: `${program.county}电子商务进农村综合示范工作领导小组办公室文件`, docNumber, title, paragraphs: bodyText.split('\n'),
+        signature: [`${program.county}电子商务进农村综合示范工作领导小组办公室`, htmlToText(html).split('\n').find((l) => /^\d{4}年/.test(l)) ?? ''],
+        marker: `全国电子商务进农村综合示范项目 · ${program.name} · 监督举报电话：${program.reportPhone}`, issuedAt: p.at,
+      }, this.d.font) : null;
+      if (!pdf) this.d.log?.warn(`no CJK font found: notice ${docNumber} is stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)`);
+      const { rows: [{ id }] } = await c.query<{ id: string }>(
+        `INSERT INTO official_notice (program_code, year, serial, doc_number, kind, title, html, body_text, pdf, sha256, pdf_sha256, stream_id, version, issued_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+        [p.programCode, year, next, docNumber, kind, title, html, bodyText, pdf, sha256(html), pdf ? sha256(pdf) : null, streamId, p.version, p.at]);
+      await c.query('COMMIT');
+      return { id, docNumber, title, bodyText };
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally { c.release(); }
+  }
+
+  /** One mail_message row per recipient with an e-mail address; existing rows are left alone. */
+  private async queueMails(streamId: string, p: NotifyPayload, program: { name: string; county: string; reportPhone: string }, m: MailSpec, notice: { id: string; docNumber: string; title: string; bodyText: string } | null): Promise<number> {
+    const { rows: users } = await this.d.pool.query<{ username: string; email: string; display_name: string | null; org: string | null }>(
+      `SELECT u.username, u.email, u.display_name, o.name AS org FROM app_user u LEFT JOIN organisation o ON o.id = u.org_id
+        WHERE u.email IS NOT NULL AND NOT u.disabled AND ((o.name IS NOT NULL AND o.name = $1) OR u.role::text = ANY($2::text[]))`,
+      [m.to.org ?? null, m.to.roles ?? []]);
+    const eventKey = `${streamId}:${p.version}`;
+    let n = 0;
+    for (const u of users) {
+      const recipientName = u.display_name ?? u.org ?? u.username;
+      const data = { ...m.data, recipientName, program, ...(notice ? { notice: { title: notice.title, docNumber: notice.docNumber, text: notice.bodyText, url: `/api/notices/${notice.id}` } } : {}) };
+      const text = renderMail(m.template, data);
+      const subject = notice ? `${m.subject}（${notice.docNumber}）` : m.subject;
+      const messageId = `<${sha256(`${eventKey}|${m.template}|${u.email}`).slice(0, 32)}@shifan.local>`; // the same mail always has the same Message-ID
+      const r = await this.d.pool.query(
+        `INSERT INTO mail_message (event_key, template, recipient, recipient_name, subject, text, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (event_key, template, recipient) DO NOTHING`, [eventKey, m.template, u.email, recipientName, subject, text, messageId]);
+      n += r.rowCount ?? 0;
+    }
+    return n;
+  }
+
+  private async sendPending(run: DispatchRun, now: Date): Promise<void> {
+    const { rows } = await this.d.pool.query<{ id: string; recipient: string; subject: string; text: string; message_id: string; attempts: number }>(
+      `WITH c AS (SELECT id FROM mail_message WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
+       UPDATE mail_message m SET attempts = m.attempts + 1, next_attempt_at = $2 FROM c WHERE m.id = c.id
+       RETURNING m.id, m.recipient, m.subject, m.text, m.message_id, m.attempts`, [now, new Date(now.getTime() + LEASE_MS)]);
+    for (const r of rows) {
+      try {
+        await this.d.mailer.send({ from: this.d.from, to: r.recipient, subject: r.subject, text: r.text, messageId: r.message_id });
+        await this.d.pool.query("UPDATE mail_message SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1", [r.id, now]);
+        run.sent++;
+      } catch (e) {
+        const dead = r.attempts >= MAX_ATTEMPTS;
+        await this.d.pool.query('UPDATE mail_message SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1',
+          [r.id, dead ? 'dead' : 'pending', String((e as Error).message).slice(0, 500), new Date(now.getTime() + backoffMs(r.attempts))]);
+        if (dead) run.dead++; else run.failed++;
+      }
+    }
+  }
+
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.runOnce().catch((e) => { this.d.log?.error({ err: e }, 'dispatcher run failed'); return { outbox: 0, notices: 0, mailsQueued: 0, sent: 0, failed: 0, dead: 0 }; }).finally(() => { this.running = null; });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
