@@ -10,6 +10,7 @@ import { authRoutes, bearer } from './routes/auth';
 import { fileRoutes, MAX_FILE_BYTES } from './routes/files';
 import { deliveryRoutes } from './routes/delivery';
 import { parcelRoutes } from './routes/parcels';
+import { noticeRoutes } from './routes/notices';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
 import type { Services } from './services';
@@ -41,6 +42,7 @@ export function createApp(svc: Services): Express {
   fileRoutes(api, svc);
   deliveryRoutes(api, svc);
   parcelRoutes(api, svc);
+  noticeRoutes(api, svc);
 
   const doc = api.openapi({
     title: 'shifan 示范 API', version: API_VERSION,

@@ -33,6 +33,15 @@ export async function verifyAudit(pool: Pool, onProgress: (streams: number, even
     const o = orphans[0];
     return { ok: false, streams, events, broken: { streamId: o.stream_id, version: o.version, eventId: Number(o.id), problem: '事件所属的流记录缺失', problem_en: 'event belongs to a missing stream row' } };
   }
+  // Issued notices (R-PUB-3): their stored HTML and PDF still match the SHA-256 recorded at issue.
+  const { rows: altered } = await pool.query<{ id: string; doc_number: string; stream_id: string; version: number }>(
+    `SELECT id, doc_number, stream_id, version FROM official_notice
+      WHERE sha256 <> encode(sha256(convert_to(html, 'UTF8')), 'hex') OR (pdf IS NOT NULL AND pdf_sha256 <> encode(sha256(pdf), 'hex'))
+      ORDER BY id LIMIT 1`);
+  if (altered.length) {
+    const n = altered[0];
+    return { ok: false, streams, events, broken: { streamId: n.stream_id, version: n.version, eventId: null, problem: `正式通知 ${n.doc_number}（#${n.id}）的内容已被改动：哈希不符`, problem_en: `official notice ${n.doc_number} (#${n.id}) was altered: its SHA-256 does not match` } };
+  }
   return { ok: true, streams, events, broken: null };
 }
 

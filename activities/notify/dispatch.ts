@@ -117,8 +117,8 @@ export class Notifier {
       const subject = notice ? `${m.subject}（${notice.docNumber}）` : m.subject;
       const messageId = `<${sha256(`${eventKey}|${m.template}|${u.email}`).slice(0, 32)}@shifan.local>`; // the same mail always has the same Message-ID
       const r = await this.d.pool.query(
-        `INSERT INTO mail_message (event_key, template, recipient, recipient_name, subject, text, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (event_key, template, recipient) DO NOTHING`, [eventKey, m.template, u.email, recipientName, subject, text, messageId]);
+        `INSERT INTO mail_message (event_key, template, recipient, recipient_name, subject, text, message_id, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         ON CONFLICT (event_key, template, recipient) DO NOTHING`, [eventKey, m.template, u.email, recipientName, subject, text, messageId, this.d.now()]);
       n += r.rowCount ?? 0;
     }
     return n;
