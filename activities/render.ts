@@ -67,7 +67,7 @@ export const MAIL_TEMPLATES = readdirSync(path.join(TEMPLATES_DIR, 'mail')).map(
 
 /** HTML → plain text for mail bodies and search: block ends become line breaks, tags go. */
 export function htmlToText(html: string): string {
-  return html.replace(/<(br|\/p|\/tr|\/li|\/h1|\/div|\/table)[^>]*>/gi, '\n').replace(/<\/t[dh]>/gi, '  ').replace(/<[^>]+>/g, '')
+  return html.replace(/<li[^>]*>/gi, '• ').replace(/<(br|\/p|\/tr|\/li|\/h1|\/div|\/table)[^>]*>/gi, '\n').replace(/<\/t[dh]>/gi, '  ').replace(/<[^>]+>/g, '')
     .replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')
     .split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
 }

@@ -1,6 +1,8 @@
 // The `shifan` command line. Works on the embedded default (same DATA_DIR) whether or not the server
 // is running: it connects to a running embedded cluster, or starts and stops one itself.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { MAIL_TEMPLATES, NOTICE_TEMPLATES, renderMail, renderNotice, samples } from '../activities/render';
+import { findCjkFont, renderPdf } from '../activities/notify/pdf';
 import { Command, Option } from 'commander';
 import { addUser } from '../activities/users';
 import { programAggregate } from '../engine/aggregates';
@@ -70,6 +72,31 @@ export function buildCli(): Command {
     const rows = await withRuntime((rt) => rt.prisma.program.findMany({ orderBy: { code: 'asc' } }));
     for (const p of rows) console.log(`${p.code}\t${p.name}\t${p.phaseName}\t${formatWan(Number(p.totalFen))}万元`);
   });
+
+  program.command('notice').description('通知与邮件模板').command('preview <template>')
+    .description('用示例数据（或 --data 给定的 JSON）渲染模板：通知输出 HTML（--out x.pdf 输出 PDF），邮件输出文本')
+    .option('--data <file>', '模板数据 JSON（与示例数据合并）')
+    .option('--out <file>', '写入文件而不是标准输出（.pdf 结尾则生成 PDF）')
+    .action(async (name: string, o: { data?: string; out?: string }) => {
+      const all = samples();
+      const given = o.data ? JSON.parse(readFileSync(o.data, 'utf8')) : {};
+      const data = { ...(all[name] ?? {}), program: all._program, ...given };
+      let output: string | Buffer;
+      if (NOTICE_TEMPLATES.includes(name)) {
+        const r = renderNotice(name, data);
+        if (o.out?.endsWith('.pdf')) {
+          const font = findCjkFont(loadConfig().PDF_FONT);
+          if (!font) throw new CliFailure('没有可用的中文字体：apt-get install fonts-noto-cjk，或设置 PDF_FONT');
+          output = await renderPdf({ issuer: `${data.program.county}电子商务进农村综合示范工作领导小组办公室文件`, docNumber: data.docNumber, title: data.title,
+            paragraphs: r.bodyText.split('\n'), signature: [`${data.program.county}电子商务进农村综合示范工作领导小组办公室`], marker: `全国电子商务进农村综合示范项目 · 监督举报电话：${data.program.reportPhone}`, issuedAt: data.issuedAt }, font);
+        } else output = r.html;
+      } else if (MAIL_TEMPLATES.includes(name)) {
+        output = renderMail(name, data);
+      } else {
+        throw new CliFailure(`没有模板「${name}」。通知：${NOTICE_TEMPLATES.join('、')}；邮件：${MAIL_TEMPLATES.join('、')}`);
+      }
+      if (o.out) { writeFileSync(o.out, output); console.log(`已写入 ${o.out}`); } else process.stdout.write(`${output}\n`);
+    });
 
   program.command('audit').description('审计').command('verify').description('校验全部事件的哈希链，指出第一个断点')
     .action(async () => {
