@@ -20,6 +20,7 @@ const Env = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().default('shifan 示范 <noreply@shifan.local>'),
   PDF_FONT: z.string().optional(), // a CJK font file (.ttc#FaceName); default: Debian's Noto CJK / WenQuanYi
+  REMINDER_DAYS: z.coerce.number().int().min(0).max(60).default(3), // remind this many days before a deadline; 0 = never
   NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   TIMER_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000), // how often due deadlines are looked for
 });

@@ -9,6 +9,7 @@ import { renderMail, renderNotice, htmlToText } from '../render';
 import type { Mailer } from './mailer';
 import { renderPdf, type CjkFont } from './pdf';
 import type { MailSpec, NotifyPayload } from './effects';
+import { beijingText, monthOf, openDeadlines, overdueByParty, upcoming } from './reminders';
 
 export const MAX_ATTEMPTS = 6;
 const LEASE_MS = 60_000;
@@ -22,9 +23,11 @@ export interface NotifierDeps {
   now: () => Date;
   font: CjkFont | null;
   from: string;
+  /** send a reminder this many days before a deadline (0: no reminders) */
+  reminderDays?: number;
   log?: { warn(o: object | string, m?: string): void; error(o: object, m?: string): void };
 }
-export interface DispatchRun { outbox: number; notices: number; mailsQueued: number; sent: number; failed: number; dead: number }
+export interface DispatchRun { outbox: number; notices: number; mailsQueued: number; reminders: number; digests: number; sent: number; failed: number; dead: number }
 
 /** 滕州市 → 滕电商示范〔2019〕12号 */
 export const docNumberOf = (county: string, year: number, serial: number) => `${county.slice(0, 1)}电商示范〔${year}〕${serial}号`;
@@ -35,7 +38,7 @@ export class Notifier {
   constructor(private readonly d: NotifierDeps) {}
 
   async runOnce(): Promise<DispatchRun> {
-    const run: DispatchRun = { outbox: 0, notices: 0, mailsQueued: 0, sent: 0, failed: 0, dead: 0 };
+    const run: DispatchRun = { outbox: 0, notices: 0, mailsQueued: 0, reminders: 0, digests: 0, sent: 0, failed: 0, dead: 0 };
     const now = this.d.now();
     const { rows } = await this.d.pool.query<{ id: string; stream_id: string; version: number; payload: NotifyPayload; attempts: number }>(
       `WITH c AS (SELECT id FROM outbox WHERE dispatched_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
@@ -52,8 +55,31 @@ export class Notifier {
         await this.d.pool.query('UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1', [r.id, String((e as Error).message), new Date(now.getTime() + backoffMs(r.attempts))]);
       }
     }
+    await this.remind(run, now);
     await this.sendPending(run, now);
     return run;
+  }
+
+  /** Reminders N days before each deadline, and on the first run of a month the supervision digest. */
+  private async remind(run: DispatchRun, now: Date): Promise<void> {
+    const days = this.d.reminderDays ?? 3;
+    const all = await openDeadlines(this.d.pool);
+    const programs = new Map<string, { name: string; county: string; reportPhone: string }>();
+    const programOf = async (code: string) => { if (!programs.has(code)) programs.set(code, await this.program(code)); return programs.get(code)!; };
+    if (days > 0) {
+      for (const x of upcoming(all, now, days)) {
+        run.reminders += await this.queueMails(`reminder:${x.key}:${x.deadline}`, x.programCode, await programOf(x.programCode),
+          { template: 'deadline_reminder', subject: `期限提醒：${x.what}（${beijingText(x.deadline)}）`, to: x.to, data: { what: x.what, deadline: x.deadline, now: now.toISOString() } }, null);
+      }
+    }
+    const month = monthOf(now);
+    const byProgram = new Map<string, typeof all>();
+    for (const x of all) byProgram.set(x.programCode, [...(byProgram.get(x.programCode) ?? []), x]);
+    const { rows: codes } = await this.d.pool.query<{ code: string }>("SELECT code FROM program WHERE status = 'active'");
+    for (const { code } of codes) {
+      run.digests += await this.queueMails(`digest:${code}:${month.key}`, code, await programOf(code),
+        { template: 'monthly_digest', subject: `${month.text}督查：超期事项`, to: { roles: ['office', 'supervisor'] }, data: { month: month.text, now: now.toISOString(), parties: overdueByParty(byProgram.get(code) ?? [], now) } }, null);
+    }
   }
 
   private async program(code: string) {
@@ -67,7 +93,7 @@ export class Notifier {
     const issued = new Map<string, { id: string; docNumber: string; title: string; bodyText: string }>();
     for (const n of p.notices) issued.set(n.kind, await this.issue(streamId, p, program, n.kind, n.title, n.data));
     let mails = 0;
-    for (const m of p.mails) mails += await this.queueMails(streamId, p, program, m, m.withNotice ? issued.get(m.withNotice) ?? null : null);
+    for (const m of p.mails) mails += await this.queueMails(`${streamId}:${p.version}`, p.programCode, program, m, m.withNotice ? issued.get(m.withNotice) ?? null : null);
     return { notices: p.notices.length, mails };
   }
 
@@ -103,12 +129,11 @@ export class Notifier {
   }
 
   /** One mail_message row per recipient with an e-mail address; existing rows are left alone. */
-  private async queueMails(streamId: string, p: NotifyPayload, program: { name: string; county: string; reportPhone: string }, m: MailSpec, notice: { id: string; docNumber: string; title: string; bodyText: string } | null): Promise<number> {
+  private async queueMails(eventKey: string, _programCode: string, program: { name: string; county: string; reportPhone: string }, m: MailSpec, notice: { id: string; docNumber: string; title: string; bodyText: string } | null): Promise<number> {
     const { rows: users } = await this.d.pool.query<{ username: string; email: string; display_name: string | null; org: string | null }>(
       `SELECT u.username, u.email, u.display_name, o.name AS org FROM app_user u LEFT JOIN organisation o ON o.id = u.org_id
         WHERE u.email IS NOT NULL AND NOT u.disabled AND ((o.name IS NOT NULL AND o.name = $1) OR u.role::text = ANY($2::text[]))`,
       [m.to.org ?? null, m.to.roles ?? []]);
-    const eventKey = `${streamId}:${p.version}`;
     let n = 0;
     for (const u of users) {
       const recipientName = u.display_name ?? u.org ?? u.username;
@@ -147,7 +172,7 @@ export class Notifier {
     if (this.timer) return;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.runOnce().catch((e) => { this.d.log?.error({ err: e }, 'dispatcher run failed'); return { outbox: 0, notices: 0, mailsQueued: 0, sent: 0, failed: 0, dead: 0 }; }).finally(() => { this.running = null; });
+      this.running = this.runOnce().catch((e) => { this.d.log?.error({ err: e }, 'dispatcher run failed'); return { outbox: 0, notices: 0, mailsQueued: 0, reminders: 0, digests: 0, sent: 0, failed: 0, dead: 0 }; }).finally(() => { this.running = null; });
     }, intervalMs);
     this.timer.unref();
   }
