@@ -16,11 +16,13 @@ import { startTestServer, type TestServer } from '../support/server';
 jest.setTimeout(60_000);
 let t: TestServer; let smtp: SMTPServer; let port: number; let notifier: Notifier;
 let refuse = false;
+let drop = false; // the server hangs up on connect
 const received: { to: string[]; raw: string }[] = [];
 
 beforeAll(async () => {
   smtp = new SMTPServer({
     authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
+    onConnect(session, cb) { if (drop) cb(Object.assign(new Error('service not available'), { responseCode: 421 })); else cb(); },
     onRcptTo(_addr, _session, cb) { if (refuse) cb(Object.assign(new Error('try again later'), { responseCode: 451 })); else cb(); },
     onData(stream, session, cb) {
       let raw = ''; stream.on('data', (c: Buffer) => { raw += c.toString('utf8'); });
@@ -92,8 +94,12 @@ test('the SMTP server refusing: mails retry with backoff; none lost, none duplic
   expect(first.failed).toBe(2); // receipt + pre-evaluation request
   expect(received).toHaveLength(0);
   expect(await notifier.runOnce()).toMatchObject({ sent: 0, failed: 0 }); // backoff: not yet due again
-  refuse = false;
-  t.clock.set(later(t, 0.01)); // ~15 minutes later
+  refuse = false; drop = true; // now it drops connections instead
+  t.clock.set(later(t, 0.01));
+  expect(await notifier.runOnce()).toMatchObject({ sent: 0, failed: 2 });
+  expect(received).toHaveLength(0);
+  drop = false;
+  t.clock.set(later(t, 0.02)); // later still: the backoff has passed
   const second = await notifier.runOnce();
   expect(second.sent).toBe(2);
   await notifier.runOnce(); t.clock.set(later(t, 1)); await notifier.runOnce();
