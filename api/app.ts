@@ -11,6 +11,7 @@ import { fileRoutes, MAX_FILE_BYTES } from './routes/files';
 import { deliveryRoutes } from './routes/delivery';
 import { parcelRoutes } from './routes/parcels';
 import { noticeRoutes } from './routes/notices';
+import { supervisionRoutes } from './routes/supervision';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
 import type { Services } from './services';
@@ -43,6 +44,7 @@ export function createApp(svc: Services): Express {
   deliveryRoutes(api, svc);
   parcelRoutes(api, svc);
   noticeRoutes(api, svc);
+  supervisionRoutes(api, svc);
 
   const doc = api.openapi({
     title: 'shifan 示范 API', version: API_VERSION,
