@@ -33,7 +33,7 @@ async function main() {
     db = await openDatabase(cfg, say);
     const font = findCjkFont(cfg.PDF_FONT);
     if (!font) log.warn('no CJK font for PDF notices: they are stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)');
-    const notify = { mailer: createMailer({ smtpUrl: cfg.SMTP_URL, dataDir: cfg.dataDir }), font, from: cfg.MAIL_FROM, log, reminderDays: cfg.REMINDER_DAYS };
+    const notify = { mailer: createMailer({ smtpUrl: cfg.SMTP_URL, dataDir: cfg.dataDir }), font, from: cfg.MAIL_FROM, log, reminderDays: cfg.REMINDER_DAYS, publicUrl: cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}` };
     say(`mail: ${notify.mailer.describe}`);
     if (cfg.TEMPORAL_ADDRESS) {
       rt = await createTemporalRuntime(db.url, { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE }, { poolSize: cfg.PG_POOL_SIZE, notify });

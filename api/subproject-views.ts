@@ -4,6 +4,7 @@
 import { formatYuan, sumFen } from '../workflows/money';
 import { SOURCES, SOURCE_NAMES, type Actor } from '../workflows/program/types';
 import { STAGE_NAMES } from '../workflows/subproject/decider';
+import { subprojectStatus } from '../activities/projections/subproject';
 import { ledgerOf, MILESTONE_STATUS_NAMES, type SubprojectLedger } from '../workflows/subproject/delivery';
 import type { Funding } from '../workflows/program/types';
 import type { Bid, SubprojectCore, Tender } from '../workflows/subproject/types';
@@ -33,7 +34,8 @@ function tenderView(t: Tender, viewer: Actor) {
 export function subprojectView(s: SubprojectCore, viewer: Actor, version: number) {
   return {
     programCode: s.programCode, seq: s.seq, name: s.name, procurement: s.procurement, version,
-    stage: s.stage, stageName: STAGE_NAMES[s.stage],
+    stage: s.stage, stageName: s.delivery.terminated ? (s.delivery.clawback?.settledAt ? '已终止，追回已结清' : '已终止，追回中') : STAGE_NAMES[s.stage],
+    status: subprojectStatus(s),
     budget: {
       bySource: SOURCES.map((src) => ({ source: src, name: SOURCE_NAMES[src], ...money(s.budget[src]) })),
       total: money(sumFen(SOURCES.map((src) => s.budget[src]))),

@@ -18,6 +18,7 @@ const Env = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('shifan'),
   // Mail: SMTP_URL set → nodemailer over SMTP (smtp://user:pass@host:587); unset → .eml files in DATA_DIR/mail
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional(),
+  PUBLIC_URL: z.url().optional(), // how users reach this server (links in mails); default http://localhost:PORT
   MAIL_FROM: z.string().default('shifan 示范 <noreply@shifan.local>'),
   PDF_FONT: z.string().optional(), // a CJK font file (.ttc#FaceName); default: Debian's Noto CJK / WenQuanYi
   REMINDER_DAYS: z.coerce.number().int().min(0).max(60).default(3), // remind this many days before a deadline; 0 = never

@@ -14,10 +14,10 @@ import { createPrisma, type PrismaClient } from '../activities/store/prisma';
 export interface Runtime { pool: Pool; prisma: PrismaClient; engine: EmbeddedEngine; scheduler: TimerScheduler; notifier: Notifier; close(): Promise<void> }
 export interface TemporalRuntime { pool: Pool; prisma: PrismaClient; engine: TemporalEngine; scheduler: null; notifier: Notifier; close(): Promise<void> }
 
-export interface NotifyOptions { mailer?: Mailer; font?: CjkFont | null; from?: string; log?: NotifierDeps['log']; reminderDays?: number }
+export interface NotifyOptions { mailer?: Mailer; font?: CjkFont | null; from?: string; log?: NotifierDeps['log']; reminderDays?: number; publicUrl?: string }
 function notifierFor(pool: Pool, clock: Clock, n: NotifyOptions = {}): { notifier: Notifier; mailer: Mailer } {
   const mailer = n.mailer ?? createMailer({ dataDir: '.data' });
-  const notifier = new Notifier({ pool, mailer, now: () => clock.now(), font: n.font === undefined ? findCjkFont() : n.font, from: n.from ?? 'shifan 示范 <noreply@shifan.local>', log: n.log, reminderDays: n.reminderDays });
+  const notifier = new Notifier({ pool, mailer, now: () => clock.now(), font: n.font === undefined ? findCjkFont() : n.font, from: n.from ?? 'shifan 示范 <noreply@shifan.local>', log: n.log, reminderDays: n.reminderDays, publicUrl: n.publicUrl });
   return { notifier, mailer };
 }
 

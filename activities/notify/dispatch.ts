@@ -23,6 +23,8 @@ export interface NotifierDeps {
   now: () => Date;
   font: CjkFont | null;
   from: string;
+  /** where users reach the server, for links in mails */
+  publicUrl?: string;
   /** send a reminder this many days before a deadline (0: no reminders) */
   reminderDays?: number;
   log?: { warn(o: object | string, m?: string): void; error(o: object, m?: string): void };
@@ -137,7 +139,7 @@ export class Notifier {
     let n = 0;
     for (const u of users) {
       const recipientName = u.display_name ?? u.org ?? u.username;
-      const data = { ...m.data, recipientName, program, ...(notice ? { notice: { title: notice.title, docNumber: notice.docNumber, text: notice.bodyText, url: `/api/notices/${notice.id}` } } : {}) };
+      const data = { ...m.data, recipientName, program, ...(notice ? { notice: { title: notice.title, docNumber: notice.docNumber, text: notice.bodyText, url: `${(this.d.publicUrl ?? '').replace(/\/$/, '')}/api/notices/${notice.id}` } } : {}) };
       const text = renderMail(m.template, data);
       const subject = notice ? `${m.subject}（${notice.docNumber}）` : m.subject;
       const messageId = `<${sha256(`${eventKey}|${m.template}|${u.email}`).slice(0, 32)}@shifan.local>`; // the same mail always has the same Message-ID

@@ -37,7 +37,8 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
       case 'ContractSigned':
         out.push(item({ ...base, notices: [{ kind: 'contract_summary', title: `${s.name}承办协议摘要`, data: { subproject: sp, contractor: d.org, number: d.number ?? null,
           milestones: d.milestones.map((m: { key: string; title: string; due: string }) => ({ key: m.key, title: m.title, due: m.due })),
-          tranches: d.tranches.map((t: { key: string; milestone: string; source: keyof Funding; amount: number }) => ({ key: t.key, milestone: t.milestone, sourceName: SOURCE_NAMES[t.source], amount: t.amount })) } }], mails: [] }));
+          tranches: d.tranches.map((t: { key: string; milestone: string; source: keyof Funding; amount: number }) => ({ key: t.key, milestone: t.milestone, sourceName: SOURCE_NAMES[t.source], amount: t.amount })) } }],
+          mails: [{ template: 'notice_issued', subject: `承办协议摘要：${s.name}`, to: { org: d.org, roles: ['finance'] }, data: {}, withNotice: 'contract_summary' }] }));
         break;
       case 'MilestoneSubmitted':
         out.push(item({ ...base, notices: [], mails: [
@@ -46,24 +47,26 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
         ] }));
         break;
       case 'MilestoneAccepted':
-        out.push(item({ ...base, notices: [{ kind: 'acceptance_publicity', title: `${s.name}验收结果公示`, data: { subproject: sp, contractor, milestone: milestoneOf(d.milestone), publicityEnds: d.publicityEnds } }], mails: [] }));
+        out.push(item({ ...base, notices: [{ kind: 'acceptance_publicity', title: `${s.name}里程碑 ${d.milestone} 验收结果公示`, data: { subproject: sp, contractor, milestone: milestoneOf(d.milestone), publicityEnds: d.publicityEnds } }],
+          mails: [{ template: 'notice_issued', subject: `验收结果公示：${s.name} 里程碑 ${d.milestone}`, to: { org }, data: {}, withNotice: 'acceptance_publicity' }] }));
         break;
       case 'RectificationOrdered':
-        out.push(item({ ...base, notices: [{ kind: 'rectification_notice', title: '整改通知书', data: { subproject: sp, contractor, milestone: milestoneOf(d.milestone), defects: d.defects, deadline: d.deadline,
+        out.push(item({ ...base, notices: [{ kind: 'rectification_notice', title: `${s.name}里程碑 ${d.milestone} 整改通知书`, data: { subproject: sp, contractor, milestone: milestoneOf(d.milestone), defects: d.defects, deadline: d.deadline,
           round: (s.delivery.milestones[d.milestone]?.rejections ?? 1), maxRounds: s.policy.maxRectificationRounds } }],
           mails: [{ template: 'notice_issued', subject: `整改通知书：${s.name} 里程碑 ${d.milestone}`, to: { org }, data: {}, withNotice: 'rectification_notice' }] }));
         break;
       case 'TrancheReleased':
-        out.push(item({ ...base, notices: [{ kind: 'disbursement_notice', title: '资金拨付通知', data: { subproject: sp, contractor, milestone: d.milestone, tranche: d.tranche, sourceName: SOURCE_NAMES[d.source as keyof Funding], amount: d.amount, at: d.at } }],
+        out.push(item({ ...base, notices: [{ kind: 'disbursement_notice', title: `${s.name} ${d.tranche} 资金拨付通知`, data: { subproject: sp, contractor, milestone: d.milestone, tranche: d.tranche, sourceName: SOURCE_NAMES[d.source as keyof Funding], amount: d.amount, at: d.at } }],
           mails: [{ template: 'notice_issued', subject: `资金拨付通知：${s.name} ${d.tranche}`, to: { org, roles: ['finance'] }, data: {}, withNotice: 'disbursement_notice' }] }));
         break;
       case 'ContractorNamed':
-        out.push(item({ ...base, notices: [{ kind: 'public_naming', title: `关于${d.org}承办项目未通过验收的通报`, data: { org: d.org, subproject: { label: d.subproject }, reason: d.reason } }], mails: [] }));
+        out.push(item({ ...base, notices: [{ kind: 'public_naming', title: `关于${d.org}承办项目未通过验收的通报`, data: { org: d.org, subproject: { label: d.subproject }, reason: d.reason } }],
+          mails: [{ template: 'notice_issued', subject: `通报：${s.name}`, to: { org: d.org, roles: ['office', 'supervisor', 'finance'] }, data: {}, withNotice: 'public_naming' }] }));
         break;
       case 'ClawbackDemanded': {
         const demanded = SOURCES.filter((x) => d.demanded[x] > 0).map((x) => ({ name: SOURCE_NAMES[x], fen: d.demanded[x] }));
         if (!demanded.length) break; // nothing was paid: nothing to claw back
-        out.push(item({ ...base, notices: [{ kind: 'clawback_notice', title: '追回通知书', data: { contractor, reason: d.reason, deadline: d.deadline, demanded, total: sumFen(demanded.map((x) => x.fen)) } }],
+        out.push(item({ ...base, notices: [{ kind: 'clawback_notice', title: `${s.name}追回通知书`, data: { contractor, reason: d.reason, deadline: d.deadline, demanded, total: sumFen(demanded.map((x) => x.fen)) } }],
           mails: [{ template: 'notice_issued', subject: `追回通知书：${s.name}`, to: { org, roles: ['finance'] }, data: {}, withNotice: 'clawback_notice' }] }));
         break;
       }

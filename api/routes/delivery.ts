@@ -16,6 +16,7 @@ import { ledgerView } from '../subproject-views';
 import { money } from '../views';
 import { resolveFiles } from './files';
 import { subprojectCommands } from './subproject-commands';
+import { subprojectStatus } from '../../activities/projections/subproject';
 import { SubprojectParam } from './subprojects';
 
 const reason = z.string().max(2000).optional().meta({ description: '理由或说明（记入审计记录）' });
@@ -23,7 +24,7 @@ const sha = z.string().regex(/^[0-9a-f]{64}$/).meta({ description: '已上传文
 const wan = z.string().regex(/^\d[\d,]*(\.\d+)?$/).meta({ description: '金额（万元），精确到分', example: '100' });
 const MilestoneParam = SubprojectParam.extend({ key: z.string().min(1).max(20).meta({ description: '里程碑编号（承办协议中的 key）' }) });
 const TrancheParam = SubprojectParam.extend({ tranche: z.string().min(1).max(20).meta({ description: '拨付批次编号' }) });
-const IdempotencyHeader = z.object({ 'idempotency-key': z.string().min(1).max(200).meta({ description: '幂等键：同一键重复请求返回首次结果，不重复拨付' }) });
+const IdempotencyHeader = z.object({ 'idempotency-key': z.string({ error: '缺少请求头 Idempotency-Key（幂等键，例如一个 UUID）' }).min(1).max(200).meta({ description: '幂等键：同一键重复请求返回首次结果（200，带 Idempotent-Replayed: true），不重复拨付' }) });
 
 const SubmissionBody = z.object({
   deliverable: z.string().min(1).max(5000).meta({ description: '交付内容说明' }),
@@ -151,7 +152,7 @@ export function deliveryRoutes(api: Api, svc: Services): void {
     const states = await Promise.all(p.state.def.subprojects.map(async (sp) => ({ sp, s: (await load(params.code, sp.seq)).state })));
     const rows = states.map(({ sp, s }) => {
       const L: SubprojectLedger = s.status === 'active' ? ledgerOf(s) : emptyLedger(sp.funding);
-      return { seq: sp.seq, name: sp.name, status: s.status === 'active' ? undefined : 'planned', ...ledgerView(L), _L: L };
+      return { seq: sp.seq, name: sp.name, status: s.status === 'active' ? subprojectStatus(s) : 'planned', ...ledgerView(L), _L: L };
     });
     const total = rows.reduce<SubprojectLedger>((acc, r) => addLedger(acc, r._L), emptyLedger({ central: 0, local: 0, enterprise: 0 }));
     const entries = await prisma.ledgerEntry.count({ where: { programCode: params.code } });

@@ -17,6 +17,15 @@ export const ALLOWED_TYPES: Record<string, string> = {
 const FileRefSchema = z.object({ sha256: z.string(), name: z.string(), type: z.string(), size: z.number().int() }).meta({ id: 'FileRef' });
 const Sha = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
+/** The type the bytes themselves declare (magic numbers), when they declare one. */
+function sniff(b: Buffer): string | null {
+  if (b.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
+  if (b[0] === 0x89 && b.subarray(1, 4).toString('latin1') === 'PNG') return 'image/png';
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return 'application/zip';
+  return null;
+}
+
 /** Looks up uploaded files by hash; a contractor may only cite its own organisation's uploads. */
 export async function resolveFiles(svc: Services, hashes: string[], actor: Actor, field: string): Promise<FileRef[]> {
   if (!hashes.length) return [];
@@ -44,17 +53,29 @@ export function fileRoutes(api: Api, svc: Services): void {
     }
     const body = req.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw new DomainError('FILE-EMPTY', 'invalid', '文件为空', 'empty file', { field: 'body' });
-    const name = decodeURIComponent(String(req.headers['x-file-name'] ?? 'file')).slice(0, 200);
+    const rawName = String(req.headers['x-file-name'] ?? 'file');
+    // URL-encoded as documented; a raw UTF-8 header arrives as latin1 bytes: read those as UTF-8
+    let name: string;
+    try { name = /%[0-9A-Fa-f]{2}/.test(rawName) ? decodeURIComponent(rawName) : Buffer.from(rawName, 'latin1').toString('utf8'); } catch { name = rawName; }
+    name = name.slice(0, 200);
+    const sniffed = sniff(body);
+    if (sniffed && sniffed !== type && !(sniffed === 'application/zip' && type.includes('openxmlformats'))) {
+      throw new DomainError('FILE-TYPE', 'invalid', `文件内容是 ${ALLOWED_TYPES[sniffed] ?? sniffed}，与声明的类型 ${ALLOWED_TYPES[type]} 不符`, `the content is ${sniffed}, not the declared ${type}`, { field: 'content-type' });
+    }
+    if (!sniffed && ['application/pdf', 'image/jpeg', 'image/png', 'application/zip'].includes(type)) {
+      throw new DomainError('FILE-TYPE', 'invalid', `文件内容不是有效的 ${ALLOWED_TYPES[type]}`, `the content is not a valid ${type}`, { field: 'content-type' });
+    }
     const sha256 = createHash('sha256').update(body).digest('hex');
-    await svc.prisma.evidenceFile.upsert({
+    const f = await svc.prisma.evidenceFile.upsert({
       where: { sha256 }, update: {},
       create: { sha256, name, type, size: body.length, content: new Uint8Array(body), uploadedBy: actor!.username, org: actor!.org ?? null },
+      select: { sha256: true, name: true, type: true, size: true },
     });
-    return { sha256, name, type, size: body.length };
+    return f; // the same bytes uploaded again keep their first name and type
   });
 
   api.route({
-    method: 'get', path: '/api/files/:sha256', tags: ['files'], access: 'authenticated', params: Sha, errors: [404],
+    method: 'get', path: '/api/files/:sha256', tags: ['files'], access: 'authenticated', params: Sha, errors: [403, 404],
     summary: '下载证明材料（承办企业只能下载本单位上传的）', response: { description: '文件内容', contentType: 'application/octet-stream', schema: z.string() },
   }, async ({ params, actor, res }) => {
     const f = await svc.prisma.evidenceFile.findUnique({ where: { sha256: params.sha256 } });

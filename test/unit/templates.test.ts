@@ -31,7 +31,9 @@ test('formats: 万元 and 元 with separators, Beijing dates, countdowns', () =>
   const { html } = renderNotice('clawback_notice', { ...(all.clawback_notice as object), program } as Parameters<typeof renderNotice>[1]);
   expect(html).toContain('200万元（2,000,000.00元）');
   expect(html).toContain('2020年8月31日 23:59'); // 15:59:59Z is 23:59 in Beijing
-  expect(html).toContain('还有 30 天');
+  expect(html).not.toContain('还有'); // an issued notice never changes: no relative time in it
+  const reminder = renderMail('deadline_reminder', { ...(all.deadline_reminder as object), program } as unknown as Parameters<typeof renderMail>[1]);
+  expect(reminder).toContain('还有 3 天');
   expect(countdownText('2020-07-20', '2020-07-20T01:00:00Z')).toBe('今天到期');
   expect(countdownText('2020-07-18', '2020-07-20T01:00:00Z')).toBe('已逾期 2 天');
 });

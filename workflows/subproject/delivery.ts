@@ -166,11 +166,13 @@ export function decideDelivery(s: SubprojectCore, cmd: DeliveryCommand, ctx: Com
       return reject(s, m, cmd.defects, cmd.rectificationDeadline, ctx);
     }
     case 'RaiseAcceptanceObjection': {
+      notTerminated(s);
       const m = milestoneOf(s, cmd.milestone);
       if (m.status !== 'publicity' || Date.parse(now) >= Date.parse(m.publicity!.endsAt)) throw conflict('R-AC-3', `里程碑 ${m.key} 不在验收结果公示期内`, `milestone ${m.key} is not in its publicity period`);
       return [{ type: 'AcceptanceObjectionRaised', data: { milestone: m.key, id: `O${m.publicity!.objections.length + 1}`, by, org: ctx.actor.org ?? null, text: cmd.text, at: now } }];
     }
     case 'ResolveAcceptanceObjection': {
+      notTerminated(s);
       const m = milestoneOf(s, cmd.milestone);
       const o = m.publicity?.objections.find((x) => x.id === cmd.objectionId);
       if (!o) throw new DomainError('NOT-FOUND', 'not_found', `异议 ${cmd.objectionId} 不存在`, `objection ${cmd.objectionId} not found`);
@@ -197,7 +199,7 @@ export function decideDelivery(s: SubprojectCore, cmd: DeliveryCommand, ctx: Com
         const why = m.status === 'publicity'
           ? (m.publicity!.objections.some((o) => !o.resolution) ? '验收结果公示期间有未处理的异议，暂停拨付' : `验收结果公示期未满（至 ${beijingText(m.publicity!.endsAt)}）`)
           : `里程碑 ${m.key} 尚未验收合格（${MILESTONE_STATUS_NAMES[m.status]}）`;
-        throw conflict('R-FUND-7', `${why}，不能拨付`, `tranche ${t.key} is not releasable: milestone ${m.key} is ${m.status}`);
+        throw conflict('R-FUND-7', `${why}，不能拨付`, `tranche ${t.key} is not releasable yet: milestone ${m.key} is ${m.status === 'publicity' ? 'in its publicity period' : m.status}`);
       }
       const left = t.amount - trancheDisbursed(s, t.key);
       if (left === 0) throw conflict('R-FUND-7', `拨付批次 ${t.key} 已全额拨付`, `tranche ${t.key} is already paid in full`);
