@@ -10,6 +10,8 @@ export interface CommandMeta {
   reason?: string | null;
   /** rows the caller adds to the same transaction (e.g. the waybill numbers of a parcel claim's file) */
   extraViews?: ReadModelViews;
+  /** checked against the freshly loaded state before deciding (e.g. R-TD-3 access): saves a separate read */
+  precheck?: (state: unknown) => void;
 }
 export interface CommandResult<S> { streamId: string; version: number; state: S; events: StoredEvent[] }
 

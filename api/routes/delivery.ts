@@ -8,6 +8,7 @@ import { DomainError } from '../../workflows/errors';
 import { parseMoney, sumFen, type Fen } from '../../workflows/money';
 import { SOURCES, SOURCE_NAMES, TRAINING_ARCHIVE_ITEMS, type Funding } from '../../workflows/program/types';
 import { ledgerOf, type SubprojectLedger } from '../../workflows/subproject/delivery';
+import type { SubprojectCore, SubprojectState } from '../../workflows/subproject/types';
 import type { Api } from '../http';
 import { HttpError } from '../problem';
 import { ProgramCode } from '../schemas';
@@ -59,12 +60,14 @@ export function deliveryRoutes(api: Api, svc: Services): void {
 
   /** The program's budget per source minus what has been paid out net of recoveries (R-FUND-7). */
   async function programRemaining(code: string): Promise<Funding> {
-    const p = await engine.read(programAggregate, code);
-    if (p.state.status === 'empty') throw new DomainError('NOT-FOUND', 'not_found', `综合示范项目 ${code} 不存在`, `program ${code} not found`);
-    const rows = await prisma.$queryRaw<{ source: string; net: bigint }[]>`
-      SELECT source, SUM(CASE WHEN kind = 'recovery' THEN -amount_fen WHEN kind IN ('disbursement', 'parcel_subsidy') THEN amount_fen ELSE 0 END) AS net
-        FROM ledger_entry WHERE program_code = ${code} GROUP BY source`;
-    const totals = p.state.def.totals;
+    // one round trip on the read models: the program's budget per source minus what it has paid, net of recoveries
+    const { rows } = await svc.pool.query<{ central_fen: string; local_fen: string; enterprise_fen: string; source: string | null; net: string | null }>(
+      `SELECT p.central_fen, p.local_fen, p.enterprise_fen, l.source, l.net FROM program p
+         LEFT JOIN (SELECT source, SUM(CASE WHEN kind = 'recovery' THEN -amount_fen WHEN kind IN ('disbursement', 'parcel_subsidy') THEN amount_fen ELSE 0 END) AS net
+                      FROM ledger_entry WHERE program_code = $1 GROUP BY source) l ON true
+        WHERE p.code = $1`, [code]);
+    if (!rows.length) throw new DomainError('NOT-FOUND', 'not_found', `综合示范项目 ${code} 不存在`, `program ${code} not found`);
+    const totals: Funding = { central: Number(rows[0].central_fen), local: Number(rows[0].local_fen), enterprise: Number(rows[0].enterprise_fen) };
     return Object.fromEntries(SOURCES.map((src) => [src, totals[src] - Number(rows.find((r) => r.source === src)?.net ?? 0)])) as Funding;
   }
 
@@ -111,11 +114,9 @@ export function deliveryRoutes(api: Api, svc: Services): void {
     const key = IdempotencyHeader.parse(req.headers)['idempotency-key'];
     const amount: Fen | null = body.amount ? parseMoney(body.amount, '万元', { field: 'amount' }) : null;
     const hash = requestHash({ tranche: params.tranche, amount });
-    const current = await load(params.code, params.seq);
-    guard(current.state.status === 'active' ? current.state : null, actor!);
     const r = await engine.execute(subprojectAggregate, subprojectKey(params.code, params.seq), {
       type: 'ReleaseTranche', tranche: params.tranche, amount, idempotencyKey: key, requestHash: hash, programRemaining: await programRemaining(params.code),
-    }, { actor: actor!, reason: body.reason });
+    }, { actor: actor!, reason: body.reason, precheck: (st) => guard((st as SubprojectState).status === 'active' ? st as SubprojectCore : null, actor!) });
     if (svc.failpoint === 'after-disbursement-commit' && r.events.length) process.kill(process.pid, 'SIGKILL'); // crash tests only
     if (r.state.status !== 'active') throw new Error('unreachable');
     const d = r.state.delivery.disbursements.find((x) => x.idempotencyKey === key)!;

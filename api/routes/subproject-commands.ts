@@ -5,7 +5,8 @@ import { DomainError } from '../../workflows/errors';
 import { programFacts } from '../../workflows/program/facts';
 import type { Actor } from '../../workflows/program/types';
 import type { SubprojectCommand } from '../../workflows/subproject/decider';
-import type { SubprojectCore } from '../../workflows/subproject/types';
+import type { SubprojectCore, SubprojectState } from '../../workflows/subproject/types';
+import type { CommandMeta } from '../../engine/engine';
 import type { Services } from '../services';
 import { subprojectView } from '../subproject-views';
 
@@ -20,14 +21,21 @@ export function subprojectCommands(svc: Services) {
       throw new DomainError('R-TD-3', 'forbidden', '该分项目已由其他单位承办，本单位无权查看或操作', 'this subproject is awarded to another organisation');
     }
   }
-  async function command(code: string, seq: number, cmd: SubprojectCommand, actor: Actor, reasonText?: string) {
-    const current = await load(code, seq);
-    guard(current.state.status === 'active' ? current.state : null, actor);
-    if (current.state.status === 'empty' && cmd.type !== 'OpenTender' && cmd.type !== 'DesignateContractor') {
-      // distinguish "no such subproject" from "nothing procured yet"
-      programFacts((await engine.read(programAggregate, code)).state, seq);
+  async function command(code: string, seq: number, cmd: SubprojectCommand, actor: Actor, reasonText?: string, extra: Partial<CommandMeta> = {}) {
+    let empty = false;
+    const precheck = (state: unknown) => {
+      const s = state as SubprojectState;
+      guard(s.status === 'active' ? s : null, actor); // R-TD-3, on the state the command will be decided on
+      empty = s.status === 'empty';
+    };
+    let r;
+    try {
+      r = await engine.execute(subprojectAggregate, subprojectKey(code, seq), cmd, { actor, reason: reasonText, precheck, ...extra });
+    } catch (e) {
+      // distinguish "no such program or subproject" from "nothing procured yet"
+      if (empty && cmd.type !== 'OpenTender' && cmd.type !== 'DesignateContractor') programFacts((await engine.read(programAggregate, code)).state, seq);
+      throw e;
     }
-    const r = await engine.execute(subprojectAggregate, subprojectKey(code, seq), cmd, { actor, reason: reasonText });
     return { ...subprojectView(r.state as SubprojectCore, actor, r.version), appended: r.events.map((e) => ({ version: e.version, type: e.type })) };
   }
   const facts = async (code: string, seq: number) => programFacts((await engine.read(programAggregate, code)).state, seq);

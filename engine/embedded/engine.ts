@@ -36,6 +36,7 @@ export class EmbeddedEngine implements Engine {
       for (let attempt = 1; ; attempt++) {
         const loaded = await loadStream(this.pool, streamId, agg.initialState);
         const now = this.clock.now().toISOString();
+        meta.precheck?.(loaded.state);
         const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
         const decided = agg.decide(loaded.state, command, ctx);
         if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };

@@ -23,6 +23,7 @@ export class TemporalEngine implements Engine {
     agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
   ): Promise<CommandResult<S>> {
     const streamId = agg.streamId(key);
+    if (meta.precheck) meta.precheck((await loadStream(this.pool, streamId, agg.initialState)).state);
     const input: EntityInput = { streamType: agg.streamType as StreamType, streamId };
     const env: CommandEnvelope = { command, actor: meta.actor, reason: meta.reason ?? null, ...(meta.extraViews ? { extraViews: meta.extraViews } : {}) };
     let outcome: CommandOutcome;
