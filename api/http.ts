@@ -23,6 +23,10 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   status?: number; // success status, default 200
   response: { description: string; schema?: z.ZodType; contentType?: string };
   errors?: number[]; // problem statuses this route can answer besides 400/401/403/500
+  /** a request body that is the raw file (documented; not parsed by zod) */
+  rawBody?: { contentTypes: string[]; description: string };
+  /** other success answers with the same body, e.g. 200 for an idempotent replay of a 201 */
+  alsoSuccess?: { status: number; description: string }[];
 }
 
 export interface Handled<P, Q, B> {
@@ -42,7 +46,7 @@ const ProblemSchema = z.object({
 }).meta({ id: 'Problem', description: 'application/problem+json（RFC 9457），中英文' });
 
 const PROBLEM_TEXT: Record<number, string> = {
-  400: '请求参数不正确（errors 列出字段路径）', 401: '未登录或令牌无效', 403: '角色无权执行此操作', 404: '对象不存在',
+  400: '请求参数不正确（errors 列出字段路径）', 401: '未登录或令牌无效', 403: '角色无权执行此操作', 404: '对象不存在', 413: '请求体过大（文件不超过 20 MB）', 415: '请求体须为 JSON',
   409: '当前状态下不允许（如关口未完成，列出未完成的关口）', 422: '违反业务规则（列出全部规则编号与数字）', 500: '服务器内部错误',
 };
 
@@ -72,9 +76,11 @@ export class Api {
         ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
         ...(spec.headers ? { headers: spec.headers } : {}),
         ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+        ...(spec.rawBody ? { body: { required: true, description: spec.rawBody.description, content: Object.fromEntries(spec.rawBody.contentTypes.map((t) => [t, { schema: z.string().meta({ format: 'binary' }) }])) } } : {}),
       },
       responses: {
         [status]: { description: spec.response.description, ...(spec.response.schema ? { content: { [spec.response.contentType ?? 'application/json']: { schema: spec.response.schema } } } : {}) },
+        ...Object.fromEntries((spec.alsoSuccess ?? []).map((x) => [x.status, { description: x.description, ...(spec.response.schema ? { content: { [spec.response.contentType ?? 'application/json']: { schema: spec.response.schema } } } : {}) }])),
         ...Object.fromEntries([...new Set(errorStatuses)].map((s) => [s, { description: PROBLEM_TEXT[s] ?? '错误', content: { 'application/problem+json': { schema: ProblemSchema } } }])),
       },
     });

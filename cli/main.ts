@@ -56,7 +56,7 @@ export function buildCli(): Command {
     });
   user.command('list').description('列出用户').action(async () => {
     const users = await withRuntime((rt) => rt.prisma.user.findMany({ include: { org: true }, orderBy: { username: 'asc' } }));
-    for (const u of users) console.log(`${u.username}\t${u.role}\t${u.org?.name ?? ''}${u.disabled ? '\t(停用)' : ''}`);
+    for (const u of users) console.log(`${u.username}\t${u.role}\t${u.org?.name ?? ''}\t${u.email ?? ''}${u.disabled ? '\t(停用)' : ''}`);
   });
 
   const prog = program.command('program').description('综合示范项目');
@@ -102,7 +102,7 @@ export function buildCli(): Command {
     .action(async () => {
       const report = await withRuntime((rt) => verifyAudit(rt.pool, (s, e) => { if (process.stderr.isTTY) process.stderr.write(`\r已校验 ${s} 个流、${e} 个事件…`); }));
       if (process.stderr.isTTY) process.stderr.write('\n');
-      if (report.ok) { console.log(`审计链完好：${report.streams} 个流、${report.events} 个事件 / audit chain intact`); return; }
+      if (report.ok) { console.log(`审计链完好：${report.streams} 个流、${report.events} 个事件、${report.notices ?? 0} 份正式通知 / audit chain intact`); return; }
       const b = report.broken!;
       throw new CliFailure(`审计链断开 / audit chain BROKEN\n  流 stream: ${b.streamId}\n  事件 event: ${b.eventId !== null ? `#${b.eventId}` : '-'}（版本 version ${b.version ?? '-'}）\n  ${b.problem}\n  ${b.problem_en}`, 2);
     });

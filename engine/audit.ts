@@ -7,7 +7,7 @@ import { eventHash, GENESIS_HASH } from '../activities/store/hash';
 import { AGGREGATES } from './aggregates';
 
 export interface BrokenLink { streamId: string; version: number | null; eventId: number | null; problem: string; problem_en: string }
-export interface VerifyReport { ok: boolean; streams: number; events: number; broken: BrokenLink | null }
+export interface VerifyReport { ok: boolean; streams: number; events: number; notices?: number; broken: BrokenLink | null }
 
 interface EventRow { id: string; version: number; type: string; data: unknown; actor: string; role: string; command: string; reason: string | null; at: Date; prev_hash: string; hash: string }
 
@@ -42,7 +42,8 @@ export async function verifyAudit(pool: Pool, onProgress: (streams: number, even
     const n = altered[0];
     return { ok: false, streams, events, broken: { streamId: n.stream_id, version: n.version, eventId: null, problem: `正式通知 ${n.doc_number}（#${n.id}）的内容已被改动：哈希不符`, problem_en: `official notice ${n.doc_number} (#${n.id}) was altered: its SHA-256 does not match` } };
   }
-  return { ok: true, streams, events, broken: null };
+  const { rows: [{ n }] } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM official_notice');
+  return { ok: true, streams, events, notices: n, broken: null };
 }
 
 async function verifyStream(pool: Pool, s: { id: string; type: string; version: number; state: unknown; head_hash: string }, count: (n: number) => void): Promise<BrokenLink | null> {

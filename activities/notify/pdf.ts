@@ -30,7 +30,7 @@ export function renderPdf(n: PdfNotice, font: CjkFont): Promise<Buffer> {
     doc.on('error', reject);
     doc.registerFont('cjk', font.file, font.face);
     doc.font('cjk');
-    doc.fillColor('#b00000').fontSize(20).text(n.issuer, { align: 'center' });
+    doc.fillColor('#b00000').fontSize(n.issuer.length > 24 ? 15 : 20).text(n.issuer, { align: 'center' });
     doc.moveDown(0.3).fillColor('#000000').fontSize(12).text(n.docNumber, { align: 'center' });
     doc.moveDown(1).fontSize(18).text(n.title, { align: 'center' });
     doc.moveDown(1).fontSize(12);

@@ -107,6 +107,7 @@ export function deliveryRoutes(api: Api, svc: Services): void {
 
   api.route({
     method: 'post', path: `${base}/tranches/:tranche/release`, tags: ['funds'], access: ['finance'], params: TrancheParam, headers: IdempotencyHeader, body: ReleaseBody, errors: [404, 409, 422], status: 201,
+    alsoSuccess: [{ status: 200, description: '同一 Idempotency-Key 的重复请求：返回首次拨付记录，响应头 Idempotent-Replayed: true，不再拨付' }],
     summary: '财政局拨付一个批次（R-FUND-7），须带 Idempotency-Key',
     description: '只在里程碑验收合格且公示期满、无未处理异议后可拨付；不超过批次余额、分项目该来源预算和项目该来源预算。同一 Idempotency-Key 重复请求返回首次结果（200），不再拨付。',
     response: { description: '拨付记录', schema: z.object({ disbursement: z.object({ id: z.string(), amount: z.object({ fen: z.number().int(), wan: z.string() }) }).loose(), replayed: z.boolean() }).loose() },
@@ -128,6 +129,7 @@ export function deliveryRoutes(api: Api, svc: Services): void {
 
   api.route({
     method: 'post', path: `${base}/recoveries`, tags: ['funds'], access: ['finance'], params: SubprojectParam, headers: IdempotencyHeader, body: RecoveryBody, errors: [404, 409, 422], status: 201,
+    alsoSuccess: [{ status: 200, description: '同一 Idempotency-Key 的重复请求：不重复登记' }],
     summary: '财政局登记追回款（部分或全部）；全部追回后追回结清', response: view,
   }, async ({ params, body, actor, req }) => {
     const key = IdempotencyHeader.parse(req.headers)['idempotency-key'];

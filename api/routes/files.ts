@@ -42,6 +42,7 @@ export async function resolveFiles(svc: Services, hashes: string[], actor: Actor
 export function fileRoutes(api: Api, svc: Services): void {
   api.route({
     method: 'post', path: '/api/files', tags: ['files'], access: ['contractor', 'office', 'evaluator', 'finance'], status: 201, errors: [413],
+    rawBody: { contentTypes: Object.keys(ALLOWED_TYPES), description: '文件内容本身（不是 JSON）' },
     summary: '上传证明材料（请求体为文件本身；Content-Type 为文件类型；文件名放在 X-File-Name，URL 编码）',
     description: `允许的类型：${Object.entries(ALLOWED_TYPES).map(([t, n]) => `${n}（${t}）`).join('、')}；不超过 20 MB。同一内容只存一份（按 SHA-256）。`,
     headers: z.object({ 'x-file-name': z.string().optional().meta({ description: '文件名（URL 编码）' }) }),

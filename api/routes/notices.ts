@@ -8,8 +8,13 @@ import { DomainError } from '../../workflows/errors';
 import type { Api } from '../http';
 import type { Services } from '../services';
 
-const Id = z.object({ id: z.coerce.number().int().positive() });
-const NoticeList = z.object({ program: z.string().optional().meta({ description: '项目代码' }), kind: z.string().optional() });
+const Id = z.object({ id: z.string().regex(/^\d+$/, '编号应为正整数').transform(Number) });
+export const NOTICE_KIND_NAMES: Record<string, string> = {
+  tender_announcement: '招标公告', candidate_publicity: '中标候选人公示', award_notice: '中标（承办）通知书', contract_summary: '承办协议摘要',
+  acceptance_publicity: '验收结果公示', rectification_notice: '整改通知书', disbursement_notice: '资金拨付通知', public_naming: '通报',
+  clawback_notice: '追回通知书', correction: '更正通知',
+};
+const NoticeList = z.object({ program: z.string().optional().meta({ description: '项目代码' }), kind: z.enum(Object.keys(NOTICE_KIND_NAMES) as [string, ...string[]]).optional() });
 const CorrectionBody = z.object({ text: z.string().min(1).max(20000).meta({ description: '更正内容' }), reason: z.string().max(2000).optional() }).strict();
 const PreviewBody = z.object({ data: z.record(z.string(), z.unknown()).optional().meta({ description: '模板数据；缺省用 templates/samples.json 中的示例数据' }) }).strict();
 const TemplateParam = z.object({ name: z.string().regex(/^[a-z_]+$/) });
@@ -17,8 +22,8 @@ const TemplateParam = z.object({ name: z.string().regex(/^[a-z_]+$/) });
 export function noticeRoutes(api: Api, svc: Services): void {
   const { prisma, pool } = svc;
   const noticeSummary = (n: { id: bigint; programCode: string; docNumber: string; kind: string; title: string; issuedAt: Date; sha256: string; pdfSha256: string | null; correctsId: bigint | null }) => ({
-    id: Number(n.id), programCode: n.programCode, docNumber: n.docNumber, kind: n.kind, title: n.title, issuedAt: n.issuedAt.toISOString(),
-    sha256: n.sha256, pdf: n.pdfSha256 ? `/api/notices/${n.id}/pdf` : null, html: `/api/notices/${n.id}`, corrects: n.correctsId ? Number(n.correctsId) : null,
+    id: Number(n.id), programCode: n.programCode, docNumber: n.docNumber, kind: n.kind, kindName: NOTICE_KIND_NAMES[n.kind] ?? n.kind, title: n.title, issuedAt: n.issuedAt.toISOString(),
+    sha256: n.sha256, pdfSha256: n.pdfSha256, pdf: n.pdfSha256 ? `/api/notices/${n.id}/pdf` : null, html: `/api/notices/${n.id}`, corrects: n.correctsId ? Number(n.correctsId) : null,
   });
 
   api.route({
