@@ -103,6 +103,13 @@ export class Api {
       const out = await handler({ params, query, body, actor, req, res } as Handled<z.output<P>, z.output<Q>, z.output<B>>);
       if (res.headersSent) return;
       res.status((res.locals.status as number | undefined) ?? status); // a handler may answer otherwise (e.g. 200 for an idempotent replay)
+      // RFC 7240 `Prefer: return=minimal`: a command answers with what changed, not the whole view
+      if (spec.method !== 'get' && out && typeof out === 'object' && 'appended' in out && /return=minimal/i.test(String(req.headers.prefer ?? ''))) {
+        const o = out as { version?: number; appended: unknown };
+        res.setHeader('Preference-Applied', 'return=minimal');
+        res.json({ version: o.version, appended: o.appended });
+        return;
+      }
       if (out === undefined) res.end(); else res.json(out);
     });
   }

@@ -48,7 +48,7 @@ async function serve(rt: Runtime): Promise<{ http: Http; server: Server }> {
   await new Promise<void>((r) => server.once('listening', () => r()));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const call: Http['call'] = async (method, p, token, body, headers = {}) => {
-    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, prefer: 'return=minimal', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };

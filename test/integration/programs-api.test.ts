@@ -190,3 +190,11 @@ test('Bearer tokens never reach the log', async () => {
     expect(lines.join('')).toContain('[已隐藏]');
   } finally { await new Promise((r) => server.close(r)); }
 });
+
+test('Prefer: return=minimal answers a command with the new version and the events appended', async () => {
+  const r = await t.call('POST', '/api/programs/tengzhou-2019/findings', { token: office(), body: { origin: 'self_check', title: '最小响应' }, headers: { prefer: 'return=minimal' } });
+  expect(r.status).toBe(201);
+  expect(r.headers.get('preference-applied')).toBe('return=minimal');
+  expect(Object.keys(r.body).sort()).toEqual(['appended', 'version']);
+  expect(r.body.appended[0]).toMatchObject({ type: 'FindingRecorded' });
+});
