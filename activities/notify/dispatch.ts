@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { renderMail, renderNotice, htmlToText } from '../render';
 import type { Mailer } from './mailer';
+import { Poller } from '../poller';
 import { renderPdf, type CjkFont } from './pdf';
 import type { MailSpec, NotifyPayload } from './effects';
 import { beijingText, monthOf, openDeadlines, overdueByParty, upcoming } from './reminders';
@@ -35,8 +36,6 @@ export interface DispatchRun { outbox: number; notices: number; mailsQueued: num
 export const docNumberOf = (county: string, year: number, serial: number) => `${county.slice(0, 1)}电商示范〔${year}〕${serial}号`;
 
 export class Notifier {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<DispatchRun> | null = null;
   constructor(private readonly d: NotifierDeps) {}
 
   async runOnce(): Promise<DispatchRun> {
@@ -170,18 +169,7 @@ export class Notifier {
     }
   }
 
-  start(intervalMs: number): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce().catch((e) => { this.d.log?.error({ err: e }, 'dispatcher run failed'); return { outbox: 0, notices: 0, mailsQueued: 0, reminders: 0, digests: 0, sent: 0, failed: 0, dead: 0 }; }).finally(() => { this.running = null; });
-    }, intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
+  private readonly poller = new Poller(() => this.runOnce(), (e) => this.d.log?.error({ err: e }, 'dispatcher run failed'));
+  start(intervalMs: number): void { this.poller.start(intervalMs); }
+  stop(): Promise<void> { return this.poller.stop(); }
 }

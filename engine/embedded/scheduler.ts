@@ -6,12 +6,11 @@
 import { SYSTEM_ACTOR } from '../../workflows/program/types';
 import { AGGREGATES } from '../aggregates';
 import type { EmbeddedEngine } from './engine';
+import { Poller } from '../../activities/poller';
 
 export interface TimerRun { due: number; fired: number; errors: { streamId: string; error: string }[] }
 
 export class TimerScheduler {
-  private handle: NodeJS.Timeout | null = null;
-  private running: Promise<TimerRun> | null = null;
   constructor(private readonly engine: EmbeddedEngine, private readonly onError: (streamId: string, e: unknown) => void = () => {}) {}
 
   /** Fires every timer due at the engine's clock; returns how many streams were due and how many fired. */
@@ -42,18 +41,7 @@ export class TimerScheduler {
     return out;
   }
 
-  start(intervalMs: number): void {
-    if (this.handle) return;
-    this.handle = setInterval(() => {
-      if (this.running) return; // never overlap runs
-      this.running = this.runDue().finally(() => { this.running = null; });
-    }, intervalMs);
-    this.handle.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.handle) clearInterval(this.handle);
-    this.handle = null;
-    await this.running;
-  }
+  private readonly poller = new Poller(() => this.runDue());
+  start(intervalMs: number): void { this.poller.start(intervalMs); }
+  stop(): Promise<void> { return this.poller.stop(); }
 }
