@@ -356,19 +356,14 @@ BEGIN
   RETURN v;
 END $$;
 
--- R-PUB-3: events are never edited or deleted. (A superuser can still bypass the trigger, e.g. with
--- session_replication_role = replica; `shifan audit verify` detects that through the hash chain.)
-CREATE FUNCTION shifan_event_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+-- R-PUB-3: events are never edited or deleted, and issued notices never change (a correction is a new
+-- notice that references the old one). A superuser can still bypass the triggers (e.g. with
+-- session_replication_role = replica); `shifan audit verify` detects that through the hashes.
+CREATE FUNCTION shifan_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'event rows are append-only (R-PUB-3)' USING ERRCODE = 'SF403';
+  RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'SF403';
 END $$;
 CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event
-  FOR EACH ROW EXECUTE FUNCTION shifan_event_immutable();
-
--- Issued notices never change (R-PUB-3): a correction is a new notice that references the old one.
-CREATE FUNCTION shifan_notice_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'official notices are immutable: issue a correction instead' USING ERRCODE = 'SF403';
-END $$;
+  FOR EACH ROW EXECUTE FUNCTION shifan_refuse_change('event rows are append-only (R-PUB-3)');
 CREATE TRIGGER official_notice_immutable BEFORE UPDATE OR DELETE ON official_notice
-  FOR EACH ROW EXECUTE FUNCTION shifan_notice_immutable();
+  FOR EACH ROW EXECUTE FUNCTION shifan_refuse_change('official notices are immutable: issue a correction instead');
