@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { formatWan, formatYuan } from '../workflows/money';
-import { shanghaiDay } from '../workflows/time';
+import { daysBetween, endOfDayShanghai, shanghaiDay } from '../workflows/time';
 
 export const TEMPLATES_DIR = path.resolve(__dirname, '..', 'templates');
 const SHANGHAI = 8 * 3600_000;
@@ -22,9 +22,9 @@ const cnDateTime = (iso: string) => {
 /** Whole Beijing calendar days from `now` to `deadline`. */
 export function countdownText(deadline: string, now: string): string {
   const end = /^\d{4}-\d{2}-\d{2}$/.test(deadline) ? deadline : shanghaiDay(deadline);
-  const days = Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${shanghaiDay(now)}T00:00:00Z`)) / 86_400_000);
+  const days = daysBetween(shanghaiDay(now), end);
   if (days > 0) return `还有 ${days} 天`;
-  const endsAt = /^\d{4}-\d{2}-\d{2}$/.test(deadline) ? Date.parse(`${deadline}T23:59:59.999+08:00`) : Date.parse(deadline);
+  const endsAt = /^\d{4}-\d{2}-\d{2}$/.test(deadline) ? endOfDayShanghai(deadline) : Date.parse(deadline);
   if (days === 0) return endsAt < Date.parse(now) ? '已逾期' : '今天到期';
   return `已逾期 ${-days} 天`;
 }

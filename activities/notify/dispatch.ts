@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { renderMail, renderNotice, htmlToText } from '../render';
+import { shanghaiDay } from '../../workflows/time';
 import type { Mailer } from './mailer';
 import { Poller } from '../poller';
 import { renderPdf, type CjkFont } from './pdf';
@@ -34,6 +35,43 @@ export interface DispatchRun { outbox: number; notices: number; mailsQueued: num
 
 /** 滕州市 → 滕电商示范〔2019〕12号 */
 export const docNumberOf = (county: string, year: number, serial: number) => `${county.slice(0, 1)}电商示范〔${year}〕${serial}号`;
+
+export interface IssuedNotice { id: string; docNumber: string; title: string; bodyText: string }
+
+/**
+ * Allocates the next 文号 of the program for the Beijing year of `at` and stores the notice, in one
+ * transaction under an advisory lock per program and year. With `version`, a notice already issued for
+ * (stream, version, kind) is returned instead (idempotent); without it, the serial is the version.
+ */
+export async function issueNumberedNotice(
+  pool: Pool,
+  n: { programCode: string; county: string; at: string; kind: string; streamId: string; version?: number; correctsId?: string | null },
+  build: (docNumber: string) => Promise<{ title: string; html: string; bodyText: string; pdf: Buffer | null }>,
+): Promise<IssuedNotice> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const year = Number(shanghaiDay(n.at).slice(0, 4));
+    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${n.programCode}:${year}`]);
+    if (n.version !== undefined) {
+      const existing = await c.query<{ id: string; doc_number: string; title: string; body_text: string }>(
+        'SELECT id, doc_number, title, body_text FROM official_notice WHERE stream_id = $1 AND version = $2 AND kind = $3', [n.streamId, n.version, n.kind]);
+      if (existing.rows.length) { await c.query('COMMIT'); const e = existing.rows[0]; return { id: e.id, docNumber: e.doc_number, title: e.title, bodyText: e.body_text }; }
+    }
+    const { rows: [{ next }] } = await c.query<{ next: number }>('SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2', [n.programCode, year]);
+    const docNumber = docNumberOf(n.county, year, next);
+    const d = await build(docNumber);
+    const { rows: [{ id }] } = await c.query<{ id: string }>(
+      `INSERT INTO official_notice (program_code, year, serial, doc_number, kind, title, html, body_text, pdf, sha256, pdf_sha256, stream_id, version, corrects_id, issued_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+      [n.programCode, year, next, docNumber, n.kind, d.title, d.html, d.bodyText, d.pdf, sha256(d.html), d.pdf ? sha256(d.pdf) : null, n.streamId, n.version ?? next, n.correctsId ?? null, n.at]);
+    await c.query('COMMIT');
+    return { id, docNumber, title: d.title, bodyText: d.bodyText };
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally { c.release(); }
+}
 
 export class Notifier {
   constructor(private readonly d: NotifierDeps) {}
@@ -91,7 +129,7 @@ export class Notifier {
 
   private async handle(streamId: string, p: NotifyPayload): Promise<{ notices: number; mails: number }> {
     const program = await this.program(p.programCode);
-    const issued = new Map<string, { id: string; docNumber: string; title: string; bodyText: string }>();
+    const issued = new Map<string, IssuedNotice>();
     for (const n of p.notices) issued.set(n.kind, await this.issue(streamId, p, program, n.kind, n.title, n.data));
     let mails = 0;
     for (const m of p.mails) mails += await this.queueMails(`${streamId}:${p.version}`, p.programCode, program, m, m.withNotice ? issued.get(m.withNotice) ?? null : null);
@@ -99,17 +137,8 @@ export class Notifier {
   }
 
   /** Issues a notice once per (stream, version, kind): the 文号 is the next for the program and year. */
-  private async issue(streamId: string, p: NotifyPayload, program: { name: string; county: string; reportPhone: string }, kind: string, title: string, data: Record<string, unknown>) {
-    const c = await this.d.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const year = Number(new Date(Date.parse(p.at) + 8 * 3600_000).toISOString().slice(0, 4));
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${p.programCode}:${year}`]);
-      const existing = await c.query<{ id: string; doc_number: string; title: string; body_text: string }>(
-        'SELECT id, doc_number, title, body_text FROM official_notice WHERE stream_id = $1 AND version = $2 AND kind = $3', [streamId, p.version, kind]);
-      if (existing.rows.length) { await c.query('COMMIT'); const e = existing.rows[0]; return { id: e.id, docNumber: e.doc_number, title: e.title, bodyText: e.body_text }; }
-      const { rows: [{ next }] } = await c.query<{ next: number }>('SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2', [p.programCode, year]);
-      const docNumber = docNumberOf(program.county, year, next);
+  private issue(streamId: string, p: NotifyPayload, program: { name: string; county: string; reportPhone: string }, kind: string, title: string, data: Record<string, unknown>) {
+    return issueNumberedNotice(this.d.pool, { programCode: p.programCode, county: program.county, at: p.at, kind, streamId, version: p.version }, async (docNumber) => {
       const { html, bodyText } = renderNotice(kind, { ...data, title, docNumber, issuedAt: p.at, program });
       const pdf = this.d.font ? await renderPdf({
         issuer: `${program.county}电子商务进农村综合示范工作领导小组办公室文件`, docNumber, title, paragraphs: bodyText.split('\n'),
@@ -117,16 +146,8 @@ export class Notifier {
         marker: `全国电子商务进农村综合示范项目 · ${program.name} · 监督举报电话：${program.reportPhone}`, issuedAt: p.at,
       }, this.d.font) : null;
       if (!pdf) this.d.log?.warn(`no CJK font found: notice ${docNumber} is stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)`);
-      const { rows: [{ id }] } = await c.query<{ id: string }>(
-        `INSERT INTO official_notice (program_code, year, serial, doc_number, kind, title, html, body_text, pdf, sha256, pdf_sha256, stream_id, version, issued_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-        [p.programCode, year, next, docNumber, kind, title, html, bodyText, pdf, sha256(html), pdf ? sha256(pdf) : null, streamId, p.version, p.at]);
-      await c.query('COMMIT');
-      return { id, docNumber, title, bodyText };
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally { c.release(); }
+      return { title, html, bodyText, pdf };
+    });
   }
 
   /** One mail_message row per recipient with an e-mail address; existing rows are left alone. */

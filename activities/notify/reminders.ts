@@ -2,7 +2,7 @@
 // supervision digest, 每月督查: everything overdue, per responsible party, R-PH-3). Read from the
 // aggregates' state; the mails are queued like any other, keyed so each is sent once.
 import type { Pool } from 'pg';
-import { beijingText, endOfDayShanghai, shanghaiDay } from '../../workflows/time';
+import { beijingText, daysBetween, endOfDayShanghai, shanghaiDay } from '../../workflows/time';
 import type { ActiveProgram } from '../../workflows/program/decider';
 import type { SubprojectCore } from '../../workflows/subproject/types';
 import type { Recipients } from './effects';
@@ -44,7 +44,7 @@ export async function openDeadlines(pool: Pool): Promise<Deadline[]> {
 /** Deadlines not yet passed whose Beijing calendar day is at most `days` days away. */
 export const upcoming = (all: Deadline[], now: Date, days: number) =>
   all.filter((x) => Date.parse(x.deadline) >= now.getTime()
-    && (Date.parse(`${shanghaiDay(x.deadline)}T00:00:00Z`) - Date.parse(`${shanghaiDay(now.toISOString())}T00:00:00Z`)) / 86_400_000 <= days);
+    && daysBetween(shanghaiDay(now.toISOString()), shanghaiDay(x.deadline)) <= days);
 
 /** Overdue deadlines grouped by responsible party, for the monthly digest. */
 export function overdueByParty(all: Deadline[], now: Date): { name: string; items: { what: string; deadline: string }[] }[] {

@@ -1,9 +1,8 @@
 // Official notices (the disclosure column reads them: R-PUB-1), corrections, template previews, and the
 // mail dead-letter list the office can retry.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { MAIL_TEMPLATES, NOTICE_TEMPLATES, renderMail, renderNotice, samples } from '../../activities/render';
-import { REPORT_PHONE, docNumberOf } from '../../activities/notify/dispatch';
+import { REPORT_PHONE, issueNumberedNotice } from '../../activities/notify/dispatch';
 import { DomainError } from '../../workflows/errors';
 import type { Api } from '../http';
 import type { Services } from '../services';
@@ -63,23 +62,11 @@ export function noticeRoutes(api: Api, svc: Services): void {
     const old = await prisma.officialNotice.findUnique({ where: { id: BigInt(params.id) } });
     if (!old) throw new DomainError('NOT-FOUND', 'not_found', '通知不存在', 'notice not found');
     const program = await prisma.program.findUnique({ where: { code: old.programCode } });
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const at = svc.engine.clock.now().toISOString();
-      const year = Number(new Date(Date.parse(at) + 8 * 3600_000).toISOString().slice(0, 4));
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${old.programCode}:${year}`]);
-      const { rows: [{ next }] } = await c.query<{ next: number }>('SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2', [old.programCode, year]);
-      const docNumber = docNumberOf(program!.county, year, next);
-      const title = `关于更正《${old.title}》（${old.docNumber}）的通知`;
-      const { html, bodyText } = renderNotice('correction', { title, docNumber, issuedAt: at, program: { name: program!.name, county: program!.county, reportPhone: REPORT_PHONE }, original: { title: old.title, docNumber: old.docNumber }, text: body.text });
-      const { rows: [{ id }] } = await c.query<{ id: string }>(
-        `INSERT INTO official_notice (program_code, year, serial, doc_number, kind, title, html, body_text, sha256, stream_id, version, corrects_id, issued_at)
-         VALUES ($1, $2, $3, $4, 'correction', $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-        [old.programCode, year, next, docNumber, title, html, bodyText, createHash('sha256').update(html).digest('hex'), `notice-${old.id}-corrections`, next, old.id, at]);
-      await c.query('COMMIT');
-      return { id: Number(id), docNumber, title, corrects: Number(old.id), by: actor!.username, reason: body.reason ?? null };
-    } catch (e) { await c.query('ROLLBACK').catch(() => {}); throw e; } finally { c.release(); }
+    const at = svc.engine.clock.now().toISOString();
+    const title = `关于更正《${old.title}》（${old.docNumber}）的通知`;
+    const issued = await issueNumberedNotice(pool, { programCode: old.programCode, county: program!.county, at, kind: 'correction', streamId: `notice-${old.id}-corrections`, correctsId: String(old.id) },
+      async (docNumber) => ({ title, pdf: null, ...renderNotice('correction', { title, docNumber, issuedAt: at, program: { name: program!.name, county: program!.county, reportPhone: REPORT_PHONE }, original: { title: old.title, docNumber: old.docNumber }, text: body.text }) }));
+    return { id: Number(issued.id), docNumber: issued.docNumber, title, corrects: Number(old.id), by: actor!.username, reason: body.reason ?? null };
   });
 
   api.route({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { programAggregate } from '../../engine/aggregates';
 import { DomainError } from '../../workflows/errors';
+import { endOfDayShanghai } from '../../workflows/time';
 import type { ProgramCommand, SubprojectStatus } from '../../workflows/program/decider';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
 import type { Actor } from '../../workflows/program/types';
@@ -53,7 +54,7 @@ export function programRoutes(api: Api, svc: Services): void {
     const t = Date.parse(now());
     return {
       items: rows.map((p) => {
-        const late = p.status === 'active' && p.phaseEnd ? t - Date.parse(`${p.phaseEnd}T23:59:59.999+08:00`) : 0;
+        const late = p.status === 'active' && p.phaseEnd ? t - endOfDayShanghai(p.phaseEnd) : 0;
         return {
           code: p.code, name: p.name, province: p.province, county: p.county, year: p.year, status: p.status,
           phaseKey: p.phaseKey, phaseName: p.phaseName, phaseEnd: p.phaseEnd,

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { subprojectAggregate, subprojectKey } from '../../engine/aggregates';
 import { DomainError } from '../../workflows/errors';
+import { endOfDayShanghai } from '../../workflows/time';
 import { parseMoney, parseYuan } from '../../workflows/money';
 import { SOURCES, type Actor } from '../../workflows/program/types';
 import type { SubprojectCore } from '../../workflows/subproject/types';
@@ -15,7 +16,7 @@ import { bidView, redactEvent, subprojectView } from '../subproject-views';
 export const SubprojectParam = ProgramCode.extend({ seq: z.coerce.number().int().positive().meta({ description: '分项目序号' }) });
 const reason = z.string().max(2000).optional().meta({ description: '理由或说明（记入审计记录）' });
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).meta({ description: '时间（ISO 8601，含时区）；只给日期时为北京时间当日 23:59:59', example: '2019-12-20T09:30:00+08:00' });
-const toInstant = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T23:59:59.999+08:00` : v);
+const toInstant = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(endOfDayShanghai(v)).toISOString() : v);
 
 const TenderBody = z.object({
   announcement: z.object({
