@@ -10,7 +10,6 @@ import { SOURCES, SOURCE_NAMES, TRAINING_ARCHIVE_ITEMS, type Funding } from '../
 import { ledgerOf, type SubprojectLedger } from '../../workflows/subproject/delivery';
 import type { SubprojectCore, SubprojectState } from '../../workflows/subproject/types';
 import type { Api } from '../http';
-import { HttpError } from '../problem';
 import { ProgramCode } from '../schemas';
 import type { Services } from '../services';
 import { ledgerView } from '../subproject-views';

@@ -4,9 +4,9 @@
 // the version check catches a race and the command is decided again on fresh state.
 import type { Pool } from 'pg';
 import { appendDecided } from '../../activities/store/append';
-import { loadStream, VersionConflict, type ReadModelViews, type StoredEvent } from '../../activities/store/event-store';
+import { loadStream, VersionConflict } from '../../activities/store/event-store';
 import { DomainError } from '../../workflows/errors';
-import type { Actor, CommandContext } from '../../workflows/program/types';
+import type { CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
 import { systemClock, type Clock } from '../clock';
 import { KeyedLock } from './keyed-lock';
