@@ -57,23 +57,38 @@ export async function login(prisma: PrismaClient, username: string, password: st
 }
 
 // Every request authenticates; a short-lived cache of sessions spares a database round trip (and
-// Prisma's per-query CPU) on each. A logout here evicts at once; a logout or a disabled user in another
-// process is seen within SESSION_CACHE_MS.
+// Prisma's per-query CPU) on each. Concurrent requests with a token not yet cached share one lookup.
+// A logout here evicts at once; a logout or a disabled user in another process is seen within
+// SESSION_CACHE_MS.
 const SESSION_CACHE_MS = 30_000;
-const sessionCache = new Map<string, { actor: Actor; expiresAt: number; cachedUntil: number }>();
+interface CachedSession { actor: Actor | null; expiresAt: number; cachedUntil: number }
+const sessionCache = new Map<string, CachedSession>();
+const inFlight = new Map<string, Promise<CachedSession>>();
+
+async function lookupSession(prisma: PrismaClient, key: string): Promise<CachedSession> {
+  const s = await prisma.session.findUnique({ where: { tokenHash: key }, include: { user: { include: { org: true } } } });
+  const found: CachedSession = !s || s.user.disabled
+    ? { actor: null, expiresAt: 0, cachedUntil: 0 }
+    : { actor: { username: s.user.username, role: s.user.role, org: s.user.org?.name ?? null }, expiresAt: s.expiresAt.getTime(), cachedUntil: Date.now() + SESSION_CACHE_MS };
+  if (found.actor) {
+    if (sessionCache.size > 10_000) sessionCache.clear();
+    sessionCache.set(key, found);
+  } else sessionCache.delete(key);
+  return found;
+}
 
 export async function actorForToken(prisma: PrismaClient, token: string, now: Date): Promise<Actor | null> {
   const key = tokenHash(token);
-  const hit = sessionCache.get(key);
-  const t = now.getTime();
-  const wall = Date.now();
-  if (hit && hit.cachedUntil > wall) return hit.expiresAt > t ? hit.actor : null;
-  const s = await prisma.session.findUnique({ where: { tokenHash: key }, include: { user: { include: { org: true } } } });
-  if (!s || s.user.disabled) { sessionCache.delete(key); return null; }
-  const actor: Actor = { username: s.user.username, role: s.user.role, org: s.user.org?.name ?? null };
-  if (sessionCache.size > 10_000) sessionCache.clear();
-  sessionCache.set(key, { actor, expiresAt: s.expiresAt.getTime(), cachedUntil: wall + SESSION_CACHE_MS });
-  return s.expiresAt.getTime() > t ? actor : null;
+  let s = sessionCache.get(key);
+  if (!s || s.cachedUntil <= Date.now()) {
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = lookupSession(prisma, key).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    s = await pending;
+  }
+  return s.actor && s.expiresAt > now.getTime() ? s.actor : null;
 }
 
 export async function logout(prisma: PrismaClient, token: string): Promise<void> {

@@ -29,6 +29,15 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   alsoSuccess?: { status: number; description: string }[];
 }
 
+/**
+ * What a command answers: the version and the events it appended, and the updated view, built only when
+ * the client wants it (not for `Prefer: return=minimal`, RFC 7240).
+ */
+export class CommandAnswer {
+  constructor(readonly version: number, readonly appended: { version: number; type: string; hash?: string }[], private readonly view: () => object) {}
+  full(): object { return { ...this.view(), appended: this.appended }; }
+}
+
 export interface Handled<P, Q, B> {
   params: P; query: Q; body: B; actor: Actor | null; req: Request; res: Response;
 }
@@ -104,10 +113,11 @@ export class Api {
       if (res.headersSent) return;
       res.status((res.locals.status as number | undefined) ?? status); // a handler may answer otherwise (e.g. 200 for an idempotent replay)
       // RFC 7240 `Prefer: return=minimal`: a command answers with what changed, not the whole view
-      if (spec.method !== 'get' && out && typeof out === 'object' && 'appended' in out && /return=minimal/i.test(String(req.headers.prefer ?? ''))) {
-        const o = out as { version?: number; appended: unknown };
-        res.setHeader('Preference-Applied', 'return=minimal');
-        res.json({ version: o.version, appended: o.appended });
+      if (out instanceof CommandAnswer) {
+        if (/return=minimal/i.test(String(req.headers.prefer ?? ''))) {
+          res.setHeader('Preference-Applied', 'return=minimal');
+          res.json({ version: out.version, appended: out.appended });
+        } else res.json(out.full());
         return;
       }
       if (out === undefined) res.end(); else res.json(out);

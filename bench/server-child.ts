@@ -1,5 +1,7 @@
 // The server under test for B1, in its own process (so that the load generator does not share its
 // core): the real app on the embedded engine with a ManualClock the parent moves over IPC.
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../api/app';
@@ -13,12 +15,22 @@ const server = createApp({ ...rt, log: pino({ level: 'silent' }) }).listen(0, ()
   process.send!({ type: 'ready', port: (server.address() as AddressInfo).port });
 });
 let cpu0 = process.cpuUsage();
+// BENCH_SERVER_PROF=dir: a CPU profile of the timed batches only (started at cpu-reset, stopped at cpu)
+const prof = process.env.BENCH_SERVER_PROF ? new Session() : null;
+let profiling: Promise<unknown> | null = null;
+const profiles: unknown[] = [];
+if (prof) { prof.connect(); profiling = prof.post('Profiler.enable'); }
 process.on('message', async (m: { type: string; at?: string; id: number }) => {
   try {
     if (m.type === 'clock') { clock.set(m.at!); process.send!({ type: 'ok', id: m.id }); }
     if (m.type === 'timers') { const r = await rt.scheduler.runDue(); process.send!({ type: 'ok', id: m.id, fired: r.fired }); }
-    if (m.type === 'cpu-reset') { cpu0 = process.cpuUsage(); process.send!({ type: 'ok', id: m.id }); }
-    if (m.type === 'cpu') { const c = process.cpuUsage(cpu0); process.send!({ type: 'ok', id: m.id, micros: c.user + c.system }); }
-    if (m.type === 'stop') { server.closeAllConnections(); server.close(); await rt.close(); process.send!({ type: 'ok', id: m.id }); process.exit(0); }
+    if (m.type === 'cpu-reset') { if (prof) { await profiling; await prof.post('Profiler.start'); } cpu0 = process.cpuUsage(); process.send!({ type: 'ok', id: m.id }); }
+    if (m.type === 'cpu') {
+      const c = process.cpuUsage(cpu0);
+      if (prof) profiles.push((await prof.post('Profiler.stop')).profile);
+      process.send!({ type: 'ok', id: m.id, micros: c.user + c.system });
+    }
+    if (m.type === 'stop') {
+      if (prof) writeFileSync(`${process.env.BENCH_SERVER_PROF}/server-batches.json`, JSON.stringify(profiles)); server.closeAllConnections(); server.close(); await rt.close(); process.send!({ type: 'ok', id: m.id }); process.exit(0); }
   } catch (e) { process.send!({ type: 'error', id: m.id, error: String(e) }); }
 });

@@ -14,7 +14,7 @@ import { ProgramCode } from '../schemas';
 import type { Services } from '../services';
 import { ledgerView } from '../subproject-views';
 import { money } from '../views';
-import { resolveFiles } from './files';
+import { resolveFileFields } from './files';
 import { subprojectCommands } from './subproject-commands';
 import { subprojectStatus } from '../../activities/projections/subproject';
 import { SubprojectParam } from './subprojects';
@@ -74,10 +74,16 @@ export function deliveryRoutes(api: Api, svc: Services): void {
     method: 'post', path: `${base}/milestones/:key/submission`, tags: ['delivery'], access: ['contractor'], params: MilestoneParam, body: SubmissionBody, errors: [404, 409, 422], status: 201,
     summary: '承办单位提交里程碑（或整改后重新提交）', description: '培训类分项目须提交完整培训档案，缺项则 422（R-AC-1）并列出缺少的项目。', response: view,
   }, async ({ params, body, actor }) => {
-    const current = await load(params.code, params.seq);
-    guard(current.state.status === 'active' ? current.state : null, actor!); // R-TD-3 before looking at the files
-    const files = await resolveFiles(svc, body.files, actor!, 'files');
-    const archive = body.archive ? Object.fromEntries(await Promise.all(Object.entries(body.archive).map(async ([k, v]) => [k, await resolveFiles(svc, v, actor!, `archive.${k}`)]))) : null;
+    let resolved: Awaited<ReturnType<typeof resolveFileFields>>;
+    try {
+      resolved = await resolveFileFields(svc, { files: body.files, ...Object.fromEntries(Object.entries(body.archive ?? {}).map(([k, v]) => [`archive.${k}`, v])) }, actor!);
+    } catch (e) {
+      const current = await load(params.code, params.seq); // R-TD-3 comes first: another organisation's contractor learns nothing about files
+      guard(current.state.status === 'active' ? current.state : null, actor!);
+      throw e;
+    }
+    const { files, ...cited } = resolved; // the command's precheck applies R-TD-3 on the state it decides on
+    const archive = body.archive ? Object.fromEntries(Object.keys(body.archive).map((k) => [k, cited[`archive.${k}`]])) : null;
     return command(params.code, params.seq, { type: 'SubmitMilestone', milestone: params.key, deliverable: body.deliverable, counts: body.counts, files, archive }, actor!);
   });
 

@@ -26,17 +26,24 @@ function sniff(b: Buffer): string | null {
   return null;
 }
 
-/** Looks up uploaded files by hash; a contractor may only cite its own organisation's uploads. */
-export async function resolveFiles(svc: Services, hashes: string[], actor: Actor, field: string): Promise<FileRef[]> {
-  if (!hashes.length) return [];
-  const rows = await svc.prisma.evidenceFile.findMany({ where: { sha256: { in: hashes } }, select: { sha256: true, name: true, type: true, size: true, org: true } });
-  return hashes.map((h) => {
-    const f = rows.find((r) => r.sha256 === h);
+/**
+ * Looks up the uploaded files a request cites, every field in one query (a submission with a training
+ * archive cites a dozen); a contractor may only cite its own organisation's uploads. `fields` maps the
+ * request field (for the error's path, e.g. `archive.roster`) to the hashes it cites.
+ */
+export async function resolveFileFields(svc: Services, fields: Record<string, string[]>, actor: Actor): Promise<Record<string, FileRef[]>> {
+  const all = [...new Set(Object.values(fields).flat())];
+  const { rows } = all.length
+    ? await svc.pool.query<FileRef & { org: string | null }>('SELECT sha256, name, type, size, org FROM evidence_file WHERE sha256 = ANY($1)', [all])
+    : { rows: [] };
+  const found = new Map(rows.map((r) => [r.sha256, r]));
+  return Object.fromEntries(Object.entries(fields).map(([field, hashes]) => [field, hashes.map((h) => {
+    const f = found.get(h);
     if (!f || (actor.role === 'contractor' && f.org !== actor.org)) {
       throw new DomainError('INVALID-INPUT', 'invalid', `文件 ${h.slice(0, 12)}… 不存在或不是本单位上传的（先 POST /api/files 上传）`, `file ${h} not found or not uploaded by your organisation`, { field });
     }
     return { sha256: f.sha256, name: f.name, type: f.type, size: f.size };
-  });
+  })]));
 }
 
 export function fileRoutes(api: Api, svc: Services): void {

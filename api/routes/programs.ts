@@ -6,7 +6,7 @@ import { endOfDayShanghai } from '../../workflows/time';
 import type { ProgramCommand, SubprojectStatus } from '../../workflows/program/decider';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
 import type { Actor } from '../../workflows/program/types';
-import type { Api } from '../http';
+import { CommandAnswer, type Api } from '../http';
 import { AdvanceBody, CloseFindingBody, FindingBody, FindingParam, GateActBody, GateParam, ProgramCode, ProgramViewSchema } from '../schemas';
 import { money, programView } from '../views';
 import type { Services } from '../services';
@@ -30,7 +30,9 @@ export function programRoutes(api: Api, svc: Services): void {
   async function command(code: string, cmd: ProgramCommand, actor: Actor, reason?: string) {
     const r = await engine.execute(programAggregate, code, cmd, { actor, reason });
     if (r.state.status === 'empty') throw new Error('unreachable: command left no program');
-    return { ...programView(r.state, r.version, now(), await live(code)), appended: r.events.map((e) => ({ version: e.version, type: e.type, hash: e.hash })) };
+    const state = r.state;
+    const subprojects = await live(code);
+    return new CommandAnswer(r.version, r.events.map((e) => ({ version: e.version, type: e.type, hash: e.hash })), () => programView(state, r.version, now(), subprojects));
   }
 
   api.route({

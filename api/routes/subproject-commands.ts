@@ -7,6 +7,7 @@ import type { Actor } from '../../workflows/program/types';
 import type { SubprojectCommand } from '../../workflows/subproject/decider';
 import type { SubprojectCore, SubprojectState } from '../../workflows/subproject/types';
 import type { CommandMeta } from '../../engine/engine';
+import { CommandAnswer } from '../http';
 import type { Services } from '../services';
 import { subprojectView } from '../subproject-views';
 
@@ -36,7 +37,8 @@ export function subprojectCommands(svc: Services) {
       if (empty && cmd.type !== 'OpenTender' && cmd.type !== 'DesignateContractor') programFacts((await engine.read(programAggregate, code)).state, seq);
       throw e;
     }
-    return { ...subprojectView(r.state as SubprojectCore, actor, r.version), appended: r.events.map((e) => ({ version: e.version, type: e.type })) };
+    const done = r;
+    return new CommandAnswer(done.version, done.events.map((e) => ({ version: e.version, type: e.type })), () => subprojectView(done.state as SubprojectCore, actor, done.version));
   }
   const facts = async (code: string, seq: number) => programFacts((await engine.read(programAggregate, code)).state, seq);
   const orgExists = async (name: string) => {

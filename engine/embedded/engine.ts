@@ -2,9 +2,14 @@
 // then append with an optimistic version check (one statement: events + state + read models + outbox).
 // Commands on the same stream queue up in this process; across processes (the CLI beside the server)
 // the version check catches a race and the command is decided again on fresh state.
+//
+// The state each append leaves is kept in memory (StreamCache), so the next command on the stream skips
+// the load. Only a successful append trusts it: the append's version check proves the cached state was
+// current. Anything else decided on a cached state (a refusal, nothing to do, a failed precheck) is
+// decided again on a fresh load, so a change made by another process is never missed.
 import type { Pool } from 'pg';
 import { appendDecided } from '../../activities/store/append';
-import { loadStream, VersionConflict } from '../../activities/store/event-store';
+import { loadStream, VersionConflict, type LoadedStream } from '../../activities/store/event-store';
 import { DomainError } from '../../workflows/errors';
 import type { CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
@@ -16,11 +21,42 @@ export type { CommandMeta, CommandResult };
 
 const MAX_ATTEMPTS = 8;
 
+/** Deep-freezes a state: cached states are shared by later commands, so nothing may change them in place. */
+function freeze<T>(x: T): T {
+  if (x && typeof x === 'object' && !Object.isFrozen(x)) {
+    Object.freeze(x);
+    for (const v of Object.values(x)) freeze(v);
+  }
+  return x;
+}
+
+/** The last state this process appended per stream, least recently used evicted beyond `max`. */
+export class StreamCache {
+  private readonly map = new Map<string, LoadedStream<unknown>>();
+  constructor(readonly max = 10_000) {}
+  get<S>(id: string): LoadedStream<S> | undefined {
+    const hit = this.map.get(id);
+    if (hit) { this.map.delete(id); this.map.set(id, hit); }
+    return hit as LoadedStream<S> | undefined;
+  }
+  set(id: string, s: LoadedStream<unknown>): void {
+    this.map.delete(id);
+    this.map.set(id, { ...s, state: freeze(s.state) });
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  delete(id: string): void { this.map.delete(id); }
+  clear(): void { this.map.clear(); }
+  get size(): number { return this.map.size; }
+}
+
+class StaleCheck extends Error {}
+
 export class EmbeddedEngine implements Engine {
   readonly kind = 'embedded' as const;
   private readonly locks = new KeyedLock();
   /** Counters for tests and metrics: commands appended, optimistic conflicts retried. */
-  readonly stats = { appended: 0, conflicts: 0 };
+  readonly stats = { appended: 0, conflicts: 0, cacheHits: 0 };
+  readonly cache = new StreamCache();
   constructor(readonly pool: Pool, readonly clock: Clock = systemClock) {}
 
   execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
@@ -34,20 +70,35 @@ export class EmbeddedEngine implements Engine {
   ): Promise<CommandResult<S>> {
     return this.locks.run(streamId, async () => {
       for (let attempt = 1; ; attempt++) {
-        const loaded = await loadStream(this.pool, streamId, agg.initialState);
+        const cached = this.cache.get<S>(streamId);
+        let loaded = cached ?? await loadStream(this.pool, streamId, agg.initialState);
         const now = this.clock.now().toISOString();
-        meta.precheck?.(loaded.state);
         const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
-        const decided = agg.decide(loaded.state, command, ctx);
+        let decided: E[];
+        try {
+          meta.precheck?.(loaded.state);
+          decided = agg.decide(loaded.state, command, ctx);
+          if (!decided.length && cached) throw new StaleCheck();
+        } catch (e) {
+          if (!cached) throw e;
+          // decided on the cached state without appending: decide again on what the database holds
+          this.cache.delete(streamId);
+          loaded = await loadStream(this.pool, streamId, agg.initialState);
+          meta.precheck?.(loaded.state);
+          decided = agg.decide(loaded.state, command, ctx);
+        }
         if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };
+        if (cached && loaded === cached) this.stats.cacheHits++;
         try {
           const r = await appendDecided(this.pool, agg, {
             streamId, loaded, decided, now, extraViews: meta.extraViews,
             meta: { actor: meta.actor.username, role: meta.actor.role, command: command.type, reason: meta.reason ?? null },
           });
           this.stats.appended++;
+          this.cache.set(streamId, { version: r.version, state: r.state, headHash: r.events[r.events.length - 1].hash, exists: true });
           return { streamId, ...r };
         } catch (e) {
+          this.cache.delete(streamId);
           if (!(e instanceof VersionConflict)) throw e;
           this.stats.conflicts++;
           if (attempt >= MAX_ATTEMPTS) {
