@@ -18,7 +18,7 @@ export interface Aggregate<S, C extends { type: string }, E extends { type: stri
 
 export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEvent> = {
   ...programDef,
-  project: (s, version, now) => (s.status === 'empty' ? {} : projectProgram(s, version, now)),
+  project: (s, version, now, events) => (s.status === 'empty' ? {} : projectProgram(s, version, now, events.some((e) => e.type === 'ProgramCreated'))),
   effects: (s, events) => (s.status === 'empty' ? [] : programEffects(events, s)),
 };
 

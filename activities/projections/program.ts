@@ -4,7 +4,9 @@ import { SOURCES } from '../../workflows/program/types';
 import { sumFen } from '../../workflows/money';
 import type { ReadModelViews } from '../store/event-store';
 
-export function projectProgram(s: ActiveProgram, version: number, now: string): ReadModelViews {
+/** `created`: the subproject rows are written once, with the program (their definitions never change; status,
+ * stage and contractor are owned by each subproject's stream), so later program commands lock none of them. */
+export function projectProgram(s: ActiveProgram, version: number, now: string, created: boolean): ReadModelViews {
   const d = s.def;
   const phase = d.phases[s.phaseIndex] ?? null;
   return {
@@ -16,11 +18,11 @@ export function projectProgram(s: ActiveProgram, version: number, now: string): 
       total_fen: sumFen(SOURCES.map((src) => d.totals[src])),
       version, created_at: s.createdAt, updated_at: now,
     },
-    subprojects: d.subprojects.map((sp) => ({
+    ...(created ? { subprojects: d.subprojects.map((sp) => ({
       program_code: d.code, seq: sp.seq, name: sp.name, direction: sp.direction, procurement: sp.procurement,
       deadline: sp.deadline, status: s.subprojects[sp.seq] ?? 'planned',
       central_fen: sp.funding.central, local_fen: sp.funding.local, enterprise_fen: sp.funding.enterprise,
       contractor_org: null, stage: 'unprocured', // owned by the subproject's stream once it exists
-    })),
+    })) } : {}),
   };
 }

@@ -58,24 +58,96 @@ export interface AppendInput {
   now: string;
 }
 
-/** One statement: version check, events, state, read models, outbox (all or nothing). */
-export async function appendToStream(db: Queryable, a: AppendInput): Promise<number> {
+/** The parameters of shifan_append, in its order. */
+function appendParams(a: AppendInput): unknown[] {
   const head = a.events.length ? a.events[a.events.length - 1].hash : undefined;
   const events = a.events.map((e) => ({
     version: e.version, type: e.type, data: e.data, actor: e.actor, role: e.role, command: e.command,
     reason: e.reason, at: e.at, prev_hash: e.prevHash, hash: e.hash,
   }));
   const outbox = a.outbox.map((o) => ({ ...o, version: a.expected + a.events.length }));
+  return [a.streamId, a.streamType, a.expected, JSON.stringify(a.state), head, a.wakeAt, JSON.stringify(events),
+    JSON.stringify(a.views), JSON.stringify(outbox), a.now];
+}
+
+/** shifan_append's parameters as one JSON array, the JSON ones embedded as they are (not as strings). */
+function batchItem(a: AppendInput): string {
+  const [id, type, expected, state, head, wake, events, views, outbox, now] = appendParams(a) as [string, string, number, string, string | undefined, string | null, string, string, string, string];
+  return `[${JSON.stringify(id)},${JSON.stringify(type)},${expected},${state},${JSON.stringify(head ?? null)},${JSON.stringify(wake)},${events},${views},${outbox},${JSON.stringify(now)}]`;
+}
+
+/** A failed append as the caller sees it: the stream moved on (also a duplicate (stream, version) event, a
+ * deadlock or serialization failure: deciding again on fresh state is the answer to each), or the error. */
+export function appendError(e: unknown, a: AppendInput): unknown {
+  const err = e as { code?: string; constraint?: string };
+  if (err.code === 'SF409' || err.code === '40P01' || err.code === '40001' || (err.code === '23505' && err.constraint === 'event_stream_id_version_key')) {
+    return new VersionConflict(a.streamId, a.expected);
+  }
+  return e;
+}
+
+/** One statement: version check, events, state, read models, outbox (all or nothing). */
+export async function appendToStream(db: Queryable, a: AppendInput): Promise<number> {
   try {
-    const { rows } = await db.query<{ v: number }>(
-      'SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS v',
-      [a.streamId, a.streamType, a.expected, JSON.stringify(a.state), head, a.wakeAt, JSON.stringify(events),
-        JSON.stringify(a.views), JSON.stringify(outbox), a.now]);
+    const { rows } = await db.query<{ v: number }>('SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS v', appendParams(a));
     return rows[0].v;
   } catch (e) {
-    const err = e as { code?: string; constraint?: string };
-    // SF409: the stream moved on; a duplicate (stream, version) event means the same thing
-    if (err.code === 'SF409' || (err.code === '23505' && err.constraint === 'event_stream_id_version_key')) throw new VersionConflict(a.streamId, a.expected);
-    throw e;
+    throw appendError(e, a);
+  }
+}
+
+/** An item of shifan_append_batch that failed: the same fields as the error a single append would raise. */
+export class AppendItemError extends Error {
+  constructor(message: string, readonly code: string, readonly constraint: string | undefined) { super(message); }
+}
+
+/**
+ * Group commit: appends waiting at the same moment go to PostgreSQL together, as one statement and one
+ * transaction (`shifan_append_batch`), each item in its own subtransaction, so one item's refusal (a
+ * version conflict, a waybill claimed twice) rolls back that item alone and the others commit. Every
+ * caller is answered only after the commit, so nothing is acknowledged that a crash could lose.
+ *
+ * Appends flow straight through while fewer than `maxInFlight` statements are running (an idle server
+ * adds no latency); under load the waiting ones gather into the next statement, up to `maxBatch`. The
+ * commit, the statement's parse and planning, and the round trip are then paid once for the batch.
+ */
+export class AppendBatcher {
+  private readonly queue: { a: AppendInput; resolve(v: number): void; reject(e: unknown): void }[] = [];
+  private inFlight = 0;
+  readonly stats = { statements: 0, appends: 0, largest: 0 };
+  constructor(private readonly db: Pool, readonly maxBatch = 32, readonly maxInFlight = 2) {}
+
+  append(a: AppendInput): Promise<number> {
+    return new Promise((resolve, reject) => { this.queue.push({ a, resolve, reject }); this.kick(); });
+  }
+
+  private kick(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length) {
+      const items = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.stats.statements++; this.stats.appends += items.length; this.stats.largest = Math.max(this.stats.largest, items.length);
+      void this.flush(items).finally(() => { this.inFlight--; this.kick(); });
+    }
+  }
+
+  private async flush(items: AppendBatcher['queue']): Promise<void> {
+    if (items.length === 1) {
+      const [it] = items;
+      await appendToStream(this.db, it.a).then(it.resolve, it.reject);
+      return;
+    }
+    let results: ({ v: number } | { code: string; message: string; constraint?: string })[];
+    try {
+      const { rows } = await this.db.query<{ r: typeof results }>('SELECT shifan_append_batch($1::jsonb) AS r', [`[${items.map((it) => batchItem(it.a)).join(',')}]`]);
+      results = rows[0].r;
+    } catch (e) {
+      for (const it of items) it.reject(appendError(e, it.a)); // the statement failed as a whole: nothing committed
+      return;
+    }
+    items.forEach((it, i) => {
+      const r = results[i];
+      if ('v' in r) it.resolve(r.v);
+      else it.reject(appendError(new AppendItemError(r.message, r.code, r.constraint ?? undefined), it.a));
+    });
   }
 }

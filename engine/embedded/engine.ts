@@ -9,7 +9,7 @@
 // decided again on a fresh load, so a change made by another process is never missed.
 import type { Pool } from 'pg';
 import { appendDecided } from '../../activities/store/append';
-import { loadStream, VersionConflict, type LoadedStream } from '../../activities/store/event-store';
+import { AppendBatcher, loadStream, VersionConflict, type LoadedStream } from '../../activities/store/event-store';
 import { DomainError } from '../../workflows/errors';
 import type { CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
@@ -57,7 +57,9 @@ export class EmbeddedEngine implements Engine {
   /** Counters for tests and metrics: commands appended, optimistic conflicts retried. */
   readonly stats = { appended: 0, conflicts: 0, cacheHits: 0 };
   readonly cache = new StreamCache();
-  constructor(readonly pool: Pool, readonly clock: Clock = systemClock) {}
+  /** group commit of the appends (see AppendBatcher) */
+  readonly appender: AppendBatcher;
+  constructor(readonly pool: Pool, readonly clock: Clock = systemClock) { this.appender = new AppendBatcher(pool); }
 
   execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
     agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
@@ -90,7 +92,7 @@ export class EmbeddedEngine implements Engine {
         if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };
         if (cached && loaded === cached) this.stats.cacheHits++;
         try {
-          const r = await appendDecided(this.pool, agg, {
+          const r = await appendDecided(this.appender, agg, {
             streamId, loaded, decided, now, extraViews: meta.extraViews,
             meta: { actor: meta.actor.username, role: meta.actor.role, command: command.type, reason: meta.reason ?? null },
           });

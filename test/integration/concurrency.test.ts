@@ -50,3 +50,41 @@ test('two engines (two processes\' worth of pools) racing on one stream: every c
     await Promise.all(pools.map((p) => p.end()));
   }
 });
+
+test('a state cached by one process is not trusted once another process changed the stream', async () => {
+  const pools = [new Pool({ connectionString: t.db.url, max: 2 }), new Pool({ connectionString: t.db.url, max: 2 })];
+  const [a, b] = pools.map((p) => new EmbeddedEngine(p, t.clock));
+  const actor = { username: 'office1', role: 'office' as const };
+  const code = 'tengzhou-2019';
+  try {
+    await a.execute(programAggregate, code, { type: 'RecordFinding', origin: 'self_check', title: '甲' }, { actor }); // a caches the state it appended
+    expect(a.cache.size).toBe(1);
+    const byB = await b.execute(programAggregate, code, { type: 'RecordFinding', origin: 'self_check', title: '乙' }, { actor });
+    if (byB.state.status === 'empty') throw new Error();
+    const newest = byB.state.findings[byB.state.findings.length - 1].id;
+    // refused on a's cached state (no such finding there): decided again on what the database holds
+    const closed = await a.execute(programAggregate, code, { type: 'CloseFinding', findingId: newest, document: { title: '整改报告' } }, { actor });
+    expect(closed.events.map((e) => e.type)).toEqual(['FindingClosed']);
+    expect(a.stats.conflicts).toBe(0);
+    // accepted on a stale cached state: the append's version check refuses it, and it is decided again
+    await b.execute(programAggregate, code, { type: 'RecordFinding', origin: 'self_check', title: '丙' }, { actor });
+    const hitsBefore = a.stats.cacheHits;
+    const last = await a.execute(programAggregate, code, { type: 'RecordFinding', origin: 'self_check', title: '丁' }, { actor });
+    expect(a.stats.cacheHits).toBe(hitsBefore + 1);
+    expect(a.stats.conflicts).toBe(1);
+    if (last.state.status === 'empty') throw new Error();
+    expect(last.state.findings.slice(-4).map((f) => f.title)).toEqual(['甲', '乙', '丙', '丁']);
+    expect(last.state.findings.find((f) => f.id === newest)?.closed).toBeTruthy();
+    const { rows } = await t.rt.pool.query<{ version: number }>('SELECT version FROM event WHERE stream_id = $1 ORDER BY version', [`program-${code}`]);
+    expect(rows.map((r) => r.version)).toEqual(rows.map((_, i) => i + 1)); // contiguous: nothing lost, nothing twice
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+  }
+});
+
+test('cached states are frozen: code that would change one in place fails loudly instead of corrupting later commands', async () => {
+  const r = await t.rt.engine.execute(programAggregate, 'tengzhou-2019', { type: 'RecordFinding', origin: 'self_check', title: '冻结' }, { actor: { username: 'office1', role: 'office' } });
+  if (r.state.status === 'empty') throw new Error();
+  const findings = r.state.findings as unknown as { title: string }[];
+  expect(() => { findings[0].title = 'changed'; }).toThrow(TypeError);
+});
