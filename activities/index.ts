@@ -27,7 +27,7 @@ export function createActivities(deps: { pool: Pool }) {
       const agg = AGGREGATES[input.streamType];
       if (!agg) throw ApplicationFailure.nonRetryable(`unknown stream type ${input.streamType}`, 'UnknownStreamType');
       const target = input.fromVersion + input.events.length;
-      const loaded = await loadStream(deps.pool, input.streamId, agg.initialState);
+      const loaded = await loadStream(deps.pool, input.streamId, agg);
       if (loaded.version >= target) {
         // written by an earlier attempt of this activity: check it is the same, then do nothing
         const { rows } = await deps.pool.query<{ type: string }>(

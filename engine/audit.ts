@@ -1,6 +1,7 @@
 // `shifan audit verify` (R-PUB-3): walks every stream's events in order and checks that versions are
 // contiguous, each event's hash matches its content and chains to the previous one, the stream row's
-// head and version match its last event, and folding the events gives the stored state.
+// head and version match its last event, and folding the events gives the stored state (a snapshot at
+// version − state_lag).
 import canonicalize from 'canonicalize';
 import type { Pool } from 'pg';
 import { eventHash, GENESIS_HASH } from '../activities/store/hash';
@@ -9,14 +10,15 @@ import { AGGREGATES } from './aggregates';
 export interface BrokenLink { streamId: string; version: number | null; eventId: number | null; problem: string; problem_en: string }
 export interface VerifyReport { ok: boolean; streams: number; events: number; notices?: number; broken: BrokenLink | null }
 
+interface StreamRow { id: string; type: string; version: number; state: unknown; state_lag: number; head_hash: string }
 interface EventRow { id: string; version: number; type: string; data: unknown; actor: string; role: string; command: string; reason: string | null; at: Date; prev_hash: string; hash: string }
 
 export async function verifyAudit(pool: Pool, onProgress: (streams: number, events: number) => void = () => {}): Promise<VerifyReport> {
   let streams = 0; let events = 0;
   let after = '';
   for (;;) {
-    const { rows: batch } = await pool.query<{ id: string; type: string; version: number; state: unknown; head_hash: string }>(
-      'SELECT id, type, version, state, head_hash FROM stream WHERE id > $1 ORDER BY id LIMIT 200', [after]);
+    const { rows: batch } = await pool.query<StreamRow>(
+      'SELECT id, type, version, state, state_lag, head_hash FROM stream WHERE id > $1 ORDER BY id LIMIT 200', [after]);
     if (!batch.length) break;
     for (const s of batch) {
       const broken = await verifyStream(pool, s, (n) => { events += n; });
@@ -46,9 +48,11 @@ export async function verifyAudit(pool: Pool, onProgress: (streams: number, even
   return { ok: true, streams, events, notices: n, broken: null };
 }
 
-async function verifyStream(pool: Pool, s: { id: string; type: string; version: number; state: unknown; head_hash: string }, count: (n: number) => void): Promise<BrokenLink | null> {
+async function verifyStream(pool: Pool, s: StreamRow, count: (n: number) => void): Promise<BrokenLink | null> {
   const agg = AGGREGATES[s.type];
   let state: unknown = agg?.initialState;
+  const snapshotAt = s.version - s.state_lag;
+  let atSnapshot: unknown = snapshotAt === 0 ? state : undefined;
   let prev = GENESIS_HASH;
   let expected = 1;
   let lastVersion = 0;
@@ -66,11 +70,12 @@ async function verifyStream(pool: Pool, s: { id: string; type: string; version: 
       const recomputed = eventHash({ stream: s.id, version: e.version, type: e.type, data: e.data, actor: e.actor, role: e.role, command: e.command, reason: e.reason, at: e.at.toISOString(), prevHash: e.prev_hash });
       if (recomputed !== e.hash) return link(e.version, id, `事件 #${id}（第 ${e.version} 号，${e.type}）的内容已被改动：哈希不符`, `event #${id} (version ${e.version}, ${e.type}) was altered: its hash does not match its content`);
       if (agg) state = agg.evolve(state, { type: e.type, data: e.data });
+      if (e.version === snapshotAt) atSnapshot = state;
       prev = e.hash; expected++; lastVersion = e.version; from = e.version;
     }
   }
   if (lastVersion !== s.version) return link(lastVersion + 1, null, `流记录版本为 ${s.version}，但事件只到第 ${lastVersion} 号：有事件被删除`, `stream is at version ${s.version} but events end at ${lastVersion}: events were deleted`);
   if (s.head_hash !== prev) return link(lastVersion, null, '流记录的链头哈希与最后一个事件不符', 'the stream head hash does not match its last event');
-  if (agg && canonicalize(state) !== canonicalize(s.state)) return link(lastVersion, null, '由事件重放得到的状态与存储的状态不符', 'the stored state differs from the state folded from its events');
+  if (agg && canonicalize(atSnapshot) !== canonicalize(s.state)) return link(snapshotAt, null, '由事件重放得到的状态与存储的状态不符', 'the stored state differs from the state folded from its events');
   return null;
 }

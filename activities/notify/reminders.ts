@@ -6,19 +6,23 @@ import { beijingText, daysBetween, endOfDayShanghai, shanghaiDay } from '../../w
 import type { ActiveProgram } from '../../workflows/program/decider';
 import type { SubprojectCore } from '../../workflows/subproject/types';
 import type { Recipients } from './effects';
+import { programAggregate, subprojectAggregate } from '../aggregates';
+import { loadStates } from '../store/event-store';
 
 export interface Deadline { key: string; programCode: string; what: string; deadline: string; party: string; to: Recipients }
 
 /** Every open deadline: milestone due dates, rectification and clawback deadlines, phase ends, bid deadlines. */
 export async function openDeadlines(pool: Pool): Promise<Deadline[]> {
   const out: Deadline[] = [];
-  const { rows: programs } = await pool.query<{ id: string; state: ActiveProgram }>("SELECT id, state FROM stream WHERE type = 'program' AND state->>'status' = 'active'");
-  for (const { id, state: p } of programs) {
+  const programs = (await loadStates(pool, 'program', programAggregate)).filter((p) => p.state.status === 'active');
+  for (const { id, state } of programs) {
+    const p = state as ActiveProgram;
     const phase = p.def.phases[p.phaseIndex];
     if (phase?.end) out.push({ key: `${id}:phase:${phase.key}`, programCode: p.def.code, what: `${p.def.name}「${phase.name}」阶段`, deadline: new Date(endOfDayShanghai(phase.end)).toISOString(), party: '领导小组办公室', to: { roles: ['office'] } });
   }
-  const { rows: subs } = await pool.query<{ id: string; state: SubprojectCore }>("SELECT id, state FROM stream WHERE type = 'subproject'");
-  for (const { id, state: s } of subs) {
+  const subs = (await loadStates(pool, 'subproject', subprojectAggregate)).filter((x) => x.state.status === 'active');
+  for (const { id, state } of subs) {
+    const s = state as SubprojectCore;
     const label = `${s.programCode} 分项目${s.seq}「${s.name}」`;
     const org = s.award?.org ?? null;
     const d = s.delivery;

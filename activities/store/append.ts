@@ -1,9 +1,18 @@
 // Appending what a decider decided: chain the events onto the stream's hash head, fold the state, build
 // the read-model rows, and write it all in one statement. Shared by the embedded engine and the
 // Temporal persistence activity, so both write the same events, read models and audit chain.
+//
+// The stream row's state is a snapshot: written with a stream's first events and then whenever
+// SNAPSHOT_EVERY events have been appended since the last one; in between an append sends only the
+// events (a subproject's state grows to ≈ 15 KB of JSON over its life, its events are ≈ 200 bytes).
+// Loading folds the few events after the snapshot (loadStream); the embedded engine keeps the current
+// state in memory anyway.
 import type { Pool, PoolClient } from 'pg';
 import type { Aggregate } from '../aggregates';
 import { AppendBatcher, appendToStream, chainEvents, type AppendInput, type LoadedStream, type ReadModelViews, type StoredEvent } from './event-store';
+
+/** At most this many events lie between a stream's stored state and its version. */
+export const SNAPSHOT_EVERY = 16;
 
 export interface AppendDecided<S, E> {
   streamId: string;
@@ -17,15 +26,17 @@ export interface AppendDecided<S, E> {
 /** Throws VersionConflict when the stream moved past `loaded.version` meanwhile. */
 export async function appendDecided<S, C extends { type: string }, E extends { type: string; data: unknown }>(
   db: Pool | PoolClient | AppendBatcher, agg: Aggregate<S, C, E>, a: AppendDecided<S, E>,
-): Promise<{ version: number; state: S; events: StoredEvent[] }> {
-  const state = a.decided.reduce(agg.evolve, a.loaded.state);
+): Promise<{ version: number; state: S; events: StoredEvent[]; lag: number }> {
   const events = chainEvents(a.streamId, a.loaded.version, a.loaded.headHash, a.decided, { ...a.meta, at: a.now });
+  // folded from the events as stored (JSON as jsonb gives it back), exactly as a later load folds them
+  const state = events.reduce((s, e) => agg.evolve(s, { type: e.type, data: e.data } as E), a.loaded.state);
   const version = a.loaded.version + events.length;
+  const lag = a.loaded.exists && a.loaded.lag + events.length < SNAPSHOT_EVERY ? a.loaded.lag + events.length : 0;
   const input: AppendInput = {
-    streamId: a.streamId, streamType: agg.streamType, expected: a.loaded.version, state, events,
+    streamId: a.streamId, streamType: agg.streamType, expected: a.loaded.version, state: lag ? null : state, events,
     wakeAt: agg.wakeAt?.(state) ?? null, views: { ...agg.project(state, version, a.now, events), ...a.extraViews },
     outbox: agg.effects?.(state, events) ?? [], now: a.now,
   };
   await (db instanceof AppendBatcher ? db.append(input) : appendToStream(db, input));
-  return { version, state, events };
+  return { version, state, events, lag };
 }

@@ -3,7 +3,10 @@
 import type { Pool, PoolClient } from 'pg';
 import { eventHash, GENESIS_HASH } from './hash';
 
-export interface LoadedStream<S> { version: number; state: S; headHash: string; exists: boolean }
+/** `lag`: events after the stored state, folded in when loading (the row's state is a snapshot, see appendDecided). */
+export interface LoadedStream<S> { version: number; state: S; headHash: string; exists: boolean; lag: number }
+/** What folding needs of an aggregate. */
+export interface Fold<S> { initialState: S; evolve(state: S, event: any): S } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface NewEvent { type: string; data: unknown }
 export interface EventMeta { actor: string; role: string; command: string; reason: string | null; at: string }
@@ -26,11 +29,30 @@ export class VersionConflict extends Error {
 
 type Queryable = Pool | PoolClient;
 
-export async function loadStream<S>(db: Queryable, streamId: string, initial: S): Promise<LoadedStream<S>> {
-  const { rows } = await db.query<{ version: number; state: S; head_hash: string }>(
-    'SELECT version, state, head_hash FROM stream WHERE id = $1', [streamId]);
-  if (!rows.length) return { version: 0, state: initial, headHash: GENESIS_HASH, exists: false };
-  return { version: rows[0].version, state: rows[0].state, headHash: rows[0].head_hash, exists: true };
+interface StreamRow<S> { id: string; version: number; state: S; head_hash: string; state_lag: number; tail: { type: string; data: unknown }[] | null }
+// the stored state, and the events after it when it is a snapshot behind the stream's version
+const STREAM_SELECT = `SELECT s.id, s.version, s.state, s.head_hash, s.state_lag,
+    CASE WHEN s.state_lag > 0 THEN (SELECT json_agg(json_build_object('type', e.type, 'data', e.data) ORDER BY e.version)
+                                      FROM event e WHERE e.stream_id = s.id AND e.version > s.version - s.state_lag) END AS tail
+  FROM stream s`;
+
+function folded<S>(r: StreamRow<S>, agg: Fold<S>): S {
+  const tail = r.tail ?? [];
+  if (tail.length !== r.state_lag) throw new Error(`stream ${r.id}: ${r.state_lag} events expected after the stored state, found ${tail.length}`);
+  return tail.reduce(agg.evolve, r.state);
+}
+
+export async function loadStream<S>(db: Queryable, streamId: string, agg: Fold<S>): Promise<LoadedStream<S>> {
+  const { rows } = await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.id = $1`, [streamId]);
+  if (!rows.length) return { version: 0, state: agg.initialState, headHash: GENESIS_HASH, exists: false, lag: 0 };
+  const r = rows[0];
+  return { version: r.version, state: folded(r, agg), headHash: r.head_hash, exists: true, lag: r.state_lag };
+}
+
+/** The current state of every stream of a type (e.g. every subproject, for the deadline reminders). */
+export async function loadStates<S>(db: Queryable, type: string, agg: Fold<S>): Promise<{ id: string; version: number; state: S }[]> {
+  const { rows } = await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.type = $1 ORDER BY s.id`, [type]);
+  return rows.map((r) => ({ id: r.id, version: r.version, state: folded(r, agg) }));
 }
 
 /** Chains new events onto `headHash`, starting at version `expected + 1`. */
@@ -50,7 +72,8 @@ export interface AppendInput {
   streamId: string;
   streamType: string;
   expected: number;
-  state: unknown;
+  /** the folded state to store, or null to keep the stored snapshot (the row's lag grows by the events) */
+  state: unknown | null;
   events: StoredEvent[];
   wakeAt: string | null;
   views: ReadModelViews;
@@ -66,13 +89,13 @@ function appendParams(a: AppendInput): unknown[] {
     reason: e.reason, at: e.at, prev_hash: e.prevHash, hash: e.hash,
   }));
   const outbox = a.outbox.map((o) => ({ ...o, version: a.expected + a.events.length }));
-  return [a.streamId, a.streamType, a.expected, JSON.stringify(a.state), head, a.wakeAt, JSON.stringify(events),
+  return [a.streamId, a.streamType, a.expected, a.state === null ? null : JSON.stringify(a.state), head, a.wakeAt, JSON.stringify(events),
     JSON.stringify(a.views), JSON.stringify(outbox), a.now];
 }
 
 /** shifan_append's parameters as one JSON array, the JSON ones embedded as they are (not as strings). */
 function batchItem(a: AppendInput): string {
-  const [id, type, expected, state, head, wake, events, views, outbox, now] = appendParams(a) as [string, string, number, string, string | undefined, string | null, string, string, string, string];
+  const [id, type, expected, state, head, wake, events, views, outbox, now] = appendParams(a) as [string, string, number, string | null, string | undefined, string | null, string, string, string, string];
   return `[${JSON.stringify(id)},${JSON.stringify(type)},${expected},${state},${JSON.stringify(head ?? null)},${JSON.stringify(wake)},${events},${views},${outbox},${JSON.stringify(now)}]`;
 }
 

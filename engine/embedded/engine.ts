@@ -73,7 +73,7 @@ export class EmbeddedEngine implements Engine {
     return this.locks.run(streamId, async () => {
       for (let attempt = 1; ; attempt++) {
         const cached = this.cache.get<S>(streamId);
-        let loaded = cached ?? await loadStream(this.pool, streamId, agg.initialState);
+        let loaded = cached ?? await loadStream(this.pool, streamId, agg);
         const now = this.clock.now().toISOString();
         const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
         let decided: E[];
@@ -85,7 +85,7 @@ export class EmbeddedEngine implements Engine {
           if (!cached) throw e;
           // decided on the cached state without appending: decide again on what the database holds
           this.cache.delete(streamId);
-          loaded = await loadStream(this.pool, streamId, agg.initialState);
+          loaded = await loadStream(this.pool, streamId, agg);
           meta.precheck?.(loaded.state);
           decided = agg.decide(loaded.state, command, ctx);
         }
@@ -97,8 +97,8 @@ export class EmbeddedEngine implements Engine {
             meta: { actor: meta.actor.username, role: meta.actor.role, command: command.type, reason: meta.reason ?? null },
           });
           this.stats.appended++;
-          this.cache.set(streamId, { version: r.version, state: r.state, headHash: r.events[r.events.length - 1].hash, exists: true });
-          return { streamId, ...r };
+          this.cache.set(streamId, { version: r.version, state: r.state, headHash: r.events[r.events.length - 1].hash, exists: true, lag: r.lag });
+          return { streamId, version: r.version, state: r.state, events: r.events };
         } catch (e) {
           this.cache.delete(streamId);
           if (!(e instanceof VersionConflict)) throw e;
@@ -113,7 +113,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string): Promise<{ version: number; state: S }> {
-    const s = await loadStream(this.pool, agg.streamId(key), agg.initialState);
+    const s = await loadStream(this.pool, agg.streamId(key), agg);
     return { version: s.version, state: s.state };
   }
 }

@@ -23,7 +23,7 @@ export class TemporalEngine implements Engine {
     agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
   ): Promise<CommandResult<S>> {
     const streamId = agg.streamId(key);
-    if (meta.precheck) meta.precheck((await loadStream(this.pool, streamId, agg.initialState)).state);
+    if (meta.precheck) meta.precheck((await loadStream(this.pool, streamId, agg)).state);
     const input: EntityInput = { streamType: agg.streamType as StreamType, streamId };
     const env: CommandEnvelope = { command, actor: meta.actor, reason: meta.reason ?? null, ...(meta.extraViews ? { extraViews: meta.extraViews } : {}) };
     let outcome: CommandOutcome;
@@ -37,7 +37,7 @@ export class TemporalEngine implements Engine {
     } catch (e) {
       throw toDomainError(e);
     }
-    const loaded = await loadStream(this.pool, streamId, agg.initialState);
+    const loaded = await loadStream(this.pool, streamId, agg);
     const { rows } = await this.pool.query<{ version: number; type: string; data: unknown; hash: string; prev_hash: string; actor: string; role: string; command: string; reason: string | null; at: Date }>(
       'SELECT version, type, data, hash, prev_hash, actor, role, command, reason, at FROM event WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version',
       [streamId, outcome.version - outcome.events.length, outcome.version]);
@@ -46,7 +46,7 @@ export class TemporalEngine implements Engine {
   }
 
   async read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string) {
-    const s = await loadStream(this.pool, agg.streamId(key), agg.initialState);
+    const s = await loadStream(this.pool, agg.streamId(key), agg);
     return { version: s.version, state: s.state };
   }
 }

@@ -4,7 +4,10 @@ import { programAggregate } from '../../engine/aggregates';
 import { EmbeddedEngine } from '../../engine/embedded/engine';
 import { loadTable } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
+import canonicalize from 'canonicalize';
 import { Pool } from 'pg';
+import { SNAPSHOT_EVERY } from '../../activities/store/append';
+import { verifyAudit } from '../../engine/audit';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -87,4 +90,24 @@ test('cached states are frozen: code that would change one in place fails loudly
   if (r.state.status === 'empty') throw new Error();
   const findings = r.state.findings as unknown as { title: string }[];
   expect(() => { findings[0].title = 'changed'; }).toThrow(TypeError);
+});
+
+test('the stored state is a snapshot at most SNAPSHOT_EVERY events behind; a fresh engine folds the rest, and the audit agrees', async () => {
+  const actor = { username: 'office1', role: 'office' as const };
+  let last;
+  for (let i = 0; i < SNAPSHOT_EVERY + 5; i++) last = await t.rt.engine.execute(programAggregate, 'tengzhou-2019', { type: 'RecordFinding', origin: 'self_check', title: `快照${i}` }, { actor });
+  const { rows: [row] } = await t.rt.pool.query<{ version: number; state_lag: number; findings: number }>(
+    "SELECT version, state_lag, jsonb_array_length(state->'findings') AS findings FROM stream WHERE id = 'program-tengzhou-2019'");
+  expect(row.version).toBe(last!.version);
+  expect(row.state_lag).toBeGreaterThanOrEqual(0);
+  expect(row.state_lag).toBeLessThan(SNAPSHOT_EVERY);
+  if (last!.state.status === 'empty') throw new Error();
+  expect(row.findings).toBe(last!.state.findings.length - row.state_lag); // the snapshot lacks exactly the events after it
+  const pool = new Pool({ connectionString: t.db.url, max: 1 });
+  try {
+    const fresh = await new EmbeddedEngine(pool, t.clock).read(programAggregate, 'tengzhou-2019'); // no cache: stored state + the events after it
+    expect(canonicalize(fresh.state)).toBe(canonicalize(last!.state));
+    expect(fresh.version).toBe(last!.version);
+  } finally { await pool.end(); }
+  expect((await verifyAudit(t.rt.pool)).ok).toBe(true);
 });
