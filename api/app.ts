@@ -1,10 +1,9 @@
 // Express 5 app factory (no listen: tests mount it on port 0).
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
-import { pinoHttp } from 'pino-http';
 import { actorForToken } from '../activities/users';
 import { Api } from './http';
+import { requestLog } from './request-log';
 import { problemHandler, sendProblem } from './problem';
 import { authRoutes, bearer } from './routes/auth';
 import { fileRoutes, MAX_FILE_BYTES } from './routes/files';
@@ -24,11 +23,7 @@ z.config(z.locales.zhCN());
 export function createApp(svc: Services): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(pinoHttp({
-    logger: svc.log,
-    genReqId: (req, res) => { const id = (req.headers['x-request-id'] as string) || randomUUID(); res.setHeader('X-Request-Id', id); return id; },
-    autoLogging: { ignore: (req) => req.url === '/healthz' },
-  }));
+  app.use(requestLog(svc.log, (url) => url === '/healthz'));
   // evidence uploads are the raw body (before the JSON parser, which then leaves them alone)
   app.use('/api/files', express.raw({ type: () => true, limit: MAX_FILE_BYTES }));
   app.use(express.json({ limit: '2mb' }));
