@@ -22,9 +22,10 @@ import { applyMigrations } from '../engine/migrate';
 import { createRuntime, type Runtime } from '../engine/runtime';
 import { allocate, formatWan } from '../workflows/money';
 import { programFacts } from '../workflows/program/facts';
-import { SOURCES } from '../workflows/program/types';
+import { SOURCES, TRAINING_ARCHIVE_ITEMS } from '../workflows/program/types';
 import { runPeerInstance, STEPS } from './bpmn-peer';
 import { treeCpuMicros } from './cpu';
+import { shifanInProcess } from './in-process';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(','); // e.g. --only=B1 (for profiling)
@@ -219,6 +220,7 @@ async function baseline(url: string, n: number, streams: number, pgPid: number |
 async function b2(url: string) {
   const pg = new Pool({ connectionString: url, max: P.concurrency });
   await pg.query('CREATE TABLE IF NOT EXISTS bench_bpmn_state (id text PRIMARY KEY, step text NOT NULL, state jsonb NOT NULL)');
+  await pool(Array.from({ length: P.concurrency }, (_, i) => `peer-warm-${i}`), P.concurrency, async (id) => { await runPeerInstance(pg, id); }); // JIT warm-up, untimed
   const ids = Array.from({ length: P.peerInstances }, (_, i) => `peer-${i}`);
   let transitions = 0;
   const t0 = performance.now();
@@ -354,9 +356,15 @@ async function main() {
     const base = await baseline(url, B1.commands, B1.subprojects, pgPid);
     result.B1 = { ...B1, baseline: base, engineOverBaseline: Number((B1.commandsPerSecond / base.commandsPerSecond).toFixed(3)) };
     if (wanted('B2')) {
-      log('B2: BPMN peer (bpmn-engine, state saved to PostgreSQL after every step)');
+      log('B2: BPMN peer (bpmn-engine, state saved to PostgreSQL after every step) and shifan in process, the same path');
       const B2 = await b2(url);
-      result.B2 = { ...B2, shifanCommandsPerSecond: B1.commandsPerSecond, shifanOverPeer: Number((B1.commandsPerSecond / B2.transitionsPerSecond).toFixed(2)) };
+      const { rows: files } = await rt.pool.query<{ sha256: string; name: string; type: string; size: number }>("SELECT sha256, name, type, size FROM evidence_file WHERE org = 'ORG-A' ORDER BY sha256");
+      const archive = Object.fromEntries(Object.keys(TRAINING_ARCHIVE_ITEMS).map((k, i) => [k, [files[i % files.length]]]));
+      const inProcess = (programs: number, prefix: string) => shifanInProcess(rt.pool, clock, tengzhou as never, { programs, seqs: SEQS, concurrency: P.concurrency, prefix, archive });
+      await inProcess(Math.max(1, Math.round(P.warmupPrograms / 2)), 'b2warm'); // JIT warm-up, untimed (the peer's is in b2)
+      const shifan = await inProcess(Math.ceil(P.peerInstances / SEQS.length), 'b2');
+      result.B2 = { peer: B2, shifanInProcess: shifan, shifanOverPeer: Number((shifan.transitionsPerSecond / B2.transitionsPerSecond).toFixed(2)),
+        shifanHttpCommandsPerSecond: B1.commandsPerSecond, shifanHttpOverPeer: Number((B1.commandsPerSecond / B2.transitionsPerSecond).toFixed(2)) };
     }
     if (wanted('B3')) { log(`B3: national scale, ${P.nationalPrograms} programs`); result.B3 = await b3(rt, B1.template, clock); }
     if (wanted('B4')) { log(`B4: ${P.timersPending} pending timers, ${P.timersDue} coming due`); result.B4 = await b4(url); }
@@ -365,7 +373,7 @@ async function main() {
     await embedded?.stop();
   }
   const b1r = result.B1 as Awaited<ReturnType<typeof b1>> & { baseline: { commandsPerSecond: number; p50ms: number; p99ms: number }; engineOverBaseline: number };
-  const b2r = result.B2 as { transitionsPerSecond: number; shifanOverPeer: number };
+  const b2r = result.B2 as { peer: { transitionsPerSecond: number }; shifanInProcess: { transitionsPerSecond: number }; shifanOverPeer: number; shifanHttpOverPeer: number };
   const b3r = result.B3 as Record<string, { p50ms: number; p95ms: number }> & { generateSeconds: number; programs: number; events: number };
   const b4r = result.B4 as Awaited<ReturnType<typeof b4>>;
   if (only) { console.log(JSON.stringify(result, null, 2)); return; }
@@ -373,7 +381,9 @@ async function main() {
     ['B1 lifecycle (HTTP)', `${b1r.commandsPerSecond} cmd/s, p50 ${b1r.p50ms} ms, p99 ${b1r.p99ms} ms (${b1r.commands} commands)`],
     ['B1 baseline (pg)', `${b1r.baseline.commandsPerSecond} tx/s, p50 ${b1r.baseline.p50ms} ms, p99 ${b1r.baseline.p99ms} ms`],
     ['B1 engine/baseline', `${b1r.engineOverBaseline}`],
-    ['B2 peer (bpmn-engine)', `${b2r.transitionsPerSecond} transitions/s; shifan/peer ${b2r.shifanOverPeer}`],
+    ['B2 peer (bpmn-engine)', `${b2r.peer.transitionsPerSecond} transitions/s (in process)`],
+    ['B2 shifan (in process)', `${b2r.shifanInProcess.transitionsPerSecond} transitions/s; shifan/peer ${b2r.shifanOverPeer}`],
+    ['B2 shifan HTTP / peer', `${b2r.shifanHttpOverPeer} (B1 through HTTP against the peer in process)`],
     ['B3 generate', `${b3r.generateSeconds} s for ${b3r.programs} programs, ${b3r.events} events`],
     ...(['dashboard', 'programLedger', 'nationalSummary', 'overdueList'] as const).map((k) => [`B3 ${k}`, `p50 ${b3r[k].p50ms} ms, p95 ${b3r[k].p95ms} ms`]),
     ['B4 lag', `p50 ${b4r.lagP50ms} ms, p99 ${b4r.lagP99ms} ms (${b4r.fired}/${b4r.due} fired)`],
