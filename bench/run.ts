@@ -188,6 +188,7 @@ async function b1(rt: Runtime, clock: ManualClock, url: string, pgPid: number | 
 // stream row, insert an event with a chained SHA-256, update the state row, insert an outbox row).
 async function baseline(url: string, n: number, streams: number, pgPid: number | undefined) {
   const pg = new Pool({ connectionString: url, max: P.concurrency });
+  pg.on('error', () => { /* an idle connection lost: the next query reconnects */ });
   await pg.query(`CREATE TABLE IF NOT EXISTS bench_stream (id text PRIMARY KEY, version int NOT NULL, head text NOT NULL, state jsonb NOT NULL);
     CREATE TABLE IF NOT EXISTS bench_event (id bigserial PRIMARY KEY, stream_id text NOT NULL, version int NOT NULL, data jsonb NOT NULL, hash text NOT NULL, UNIQUE (stream_id, version));
     CREATE TABLE IF NOT EXISTS bench_outbox (id bigserial PRIMARY KEY, stream_id text NOT NULL, payload jsonb NOT NULL);
@@ -219,6 +220,7 @@ async function baseline(url: string, n: number, streams: number, pgPid: number |
 // ---------------------------------------------------------------------------------------------- B2
 async function b2(url: string) {
   const pg = new Pool({ connectionString: url, max: P.concurrency });
+  pg.on('error', () => { /* an idle connection lost: the next query reconnects */ });
   await pg.query('CREATE TABLE IF NOT EXISTS bench_bpmn_state (id text PRIMARY KEY, step text NOT NULL, state jsonb NOT NULL)');
   await pool(Array.from({ length: P.concurrency }, (_, i) => `peer-warm-${i}`), P.concurrency, async (id) => { await runPeerInstance(pg, id); }); // JIT warm-up, untimed
   const ids = Array.from({ length: P.peerInstances }, (_, i) => `peer-${i}`);
@@ -279,6 +281,7 @@ async function b3(rt: Runtime, template: string, clock: ManualClock) {
 // ---------------------------------------------------------------------------------------------- B4
 async function b4(url: string) {
   const pg = new Pool({ connectionString: url, max: 8 });
+  pg.on('error', () => {});
   let queries = 0;
   const countingPool = new Proxy(pg, { get(t, k) { if (k === 'query') return (...a: unknown[]) => { queries++; return (t.query as (...x: unknown[]) => unknown)(...a); }; const v = Reflect.get(t, k); return typeof v === 'function' ? v.bind(t) : v; } });
   // one real subproject in bidding, its deadline a moment away: the template for due timers
@@ -341,6 +344,12 @@ async function main() {
     url = embedded.url('bench');
   }
   await applyMigrations(url);
+  if (!embedded) { // DATABASE_URL: the bench writes thousands of programs; it runs on an empty database only
+    const probe = new Pool({ connectionString: url, max: 1 });
+    const { rows: [{ n }] } = await probe.query<{ n: number }>('SELECT count(*)::int AS n FROM stream');
+    await probe.end();
+    if (n > 0) { console.error(`DATABASE_URL 指向的数据库已有 ${n} 个流，基准测试只在空库上运行 / the bench needs an empty database (found ${n} streams): create one, or unset DATABASE_URL to use a temporary embedded PostgreSQL`); process.exit(2); }
+  }
   const clock = new ManualClock('2019-10-01T02:00:00.000Z');
   const rt = createRuntime(url, { clock, poolSize: P.concurrency, notify: { font: null } });
   const { rows: [{ version }] } = await rt.pool.query('SELECT version()');

@@ -198,3 +198,32 @@ test('Prefer: return=minimal answers a command with the new version and the even
   expect(Object.keys(r.body).sort()).toEqual(['appended', 'version']);
   expect(r.body.appended[0]).toMatchObject({ type: 'FindingRecorded' });
 });
+
+describe('routing (find-my-way, with Express\'s matching rules)', () => {
+  test('a trailing slash and the letter case of the path do not matter; parameters keep their case', async () => {
+    const a = await t.call('GET', '/api/programs/tengzhou-2019/', { token: office() });
+    expect(a.status).toBe(200);
+    expect(a.body.code).toBe('tengzhou-2019');
+    const b = await t.call('GET', '/API/Programs/tengzhou-2019', { token: office() });
+    expect(b.status).toBe(200);
+    const c = await t.call('GET', '/api/programs/TENGZHOU-2019', { token: office() });
+    expect(c.status).toBe(400); // the code arrives as sent (codes are lower case): not lowercased on the way
+    expect(c.body.errors[0].path).toBe('code');
+  });
+
+  test('HEAD answers a GET route without a body; an unknown path or method is a 404 problem naming it', async () => {
+    const h = await fetch(`${t.base}/api/notices`, { method: 'HEAD' });
+    expect(h.status).toBe(200);
+    expect(await h.text()).toBe('');
+    const x = await t.call('DELETE', '/api/programs/tengzhou-2019', { token: office() });
+    expect(x.status).toBe(404);
+    expect(x.body.detail).toContain('DELETE /api/programs/tengzhou-2019');
+    expect(x.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('percent-encoded parameters arrive decoded', async () => {
+    const r = await t.call('GET', '/api/programs/no%2Dsuch%2Dprogram', { token: office() });
+    expect(r.status).toBe(404);
+    expect(r.body.detail).toContain('no-such-program');
+  });
+});
