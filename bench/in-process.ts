@@ -5,12 +5,13 @@
 import type { Pool } from 'pg';
 import { programAggregate, subprojectAggregate, subprojectKey } from '../engine/aggregates';
 import type { ManualClock } from '../engine/clock';
+import { programRemaining } from '../activities/funds';
 import { EmbeddedEngine } from '../engine/embedded/engine';
 import { TimerScheduler } from '../engine/embedded/scheduler';
 import { allocate } from '../workflows/money';
 import { programFacts } from '../workflows/program/facts';
 import { definitionFromTable, ProgramTable } from '../workflows/program/table';
-import { SOURCES, type Actor, type Funding } from '../workflows/program/types';
+import { SOURCES, type Actor } from '../workflows/program/types';
 import { endOfDayShanghai } from '../workflows/time';
 import type { z } from 'zod';
 
@@ -22,16 +23,6 @@ const bidders: Actor[] = ['ORG-A', 'ORG-B', 'ORG-C'].map((org, i) => ({ username
 async function pool<T>(items: T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
   let i = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => { while (i < items.length) await fn(items[i++]); }));
-}
-
-/** The route's R-FUND-7 read: the program's budget per source minus what it has paid, net of recoveries. */
-async function programRemaining(db: Pool, code: string): Promise<Funding> {
-  const { rows } = await db.query<{ central_fen: string; local_fen: string; enterprise_fen: string; source: string | null; net: string | null }>(
-    `SELECT p.central_fen, p.local_fen, p.enterprise_fen, l.source, l.net FROM program p
-       LEFT JOIN (SELECT source, SUM(CASE WHEN kind = 'recovery' THEN -amount_fen WHEN kind IN ('disbursement', 'parcel_subsidy') THEN amount_fen ELSE 0 END) AS net
-                    FROM ledger_entry WHERE program_code = $1 GROUP BY source) l ON true WHERE p.code = $1`, [code]);
-  const totals: Funding = { central: Number(rows[0].central_fen), local: Number(rows[0].local_fen), enterprise: Number(rows[0].enterprise_fen) };
-  return Object.fromEntries(SOURCES.map((s) => [s, totals[s] - Number(rows.find((r) => r.source === s)?.net ?? 0)])) as Funding;
 }
 
 export interface InProcessResult { subprojects: number; transitions: number; seconds: number; transitionsPerSecond: number; cpuMsPerTransition: number }

@@ -33,7 +33,7 @@ const wanted = (b: string) => !only || only.includes(b);
 const servers = Number(process.argv.find((a) => a.startsWith('--servers='))?.slice(10) ?? 1); // B1's server processes
 const P = quick
   ? { servers, warmupPrograms: 2, programs: 4, milestones: 2, concurrency: 16, peerInstances: 40, nationalPrograms: 100, reads: 40, timersPending: 10_000, timersDue: 100, idleSeconds: 2 }
-  : { servers, warmupPrograms: 4, programs: 10, milestones: 8, concurrency: 16, peerInstances: 300, nationalPrograms: 1500, reads: 200, timersPending: 100_000, timersDue: 300, idleSeconds: 5 };
+  : { servers, warmupPrograms: 4, programs: 20, milestones: 8, concurrency: 16, peerInstances: 300, nationalPrograms: 1500, reads: 200, timersPending: 100_000, timersDue: 300, idleSeconds: 5 };
 const tengzhou = JSON.parse(readFileSync(path.join(__dirname, '..', 'examples', 'tengzhou-2019.json'), 'utf8')) as { subprojects: { seq: number; funding: Record<string, string> }[] };
 const SEQS = [1, 2, 3, 4, 5, 6]; // Tengzhou's publicly tendered subprojects
 const PASSWORD = 'bench-password-1';

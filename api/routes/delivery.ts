@@ -15,6 +15,7 @@ import type { Services } from '../services';
 import { ledgerView } from '../subproject-views';
 import { money } from '../views';
 import { resolveFileFields } from './files';
+import { programRemaining } from '../../activities/funds';
 import { subprojectCommands } from './subproject-commands';
 import { subprojectStatus } from '../../activities/projections/subproject';
 import { SubprojectParam } from './subprojects';
@@ -56,19 +57,6 @@ export function deliveryRoutes(api: Api, svc: Services): void {
   const { engine, prisma } = svc;
   const { load, guard, command } = subprojectCommands(svc);
   const base = '/api/programs/:code/subprojects/:seq';
-
-  /** The program's budget per source minus what has been paid out net of recoveries (R-FUND-7). */
-  async function programRemaining(code: string): Promise<Funding> {
-    // one round trip on the read models: the program's budget per source minus what it has paid, net of recoveries
-    const { rows } = await svc.pool.query<{ central_fen: string; local_fen: string; enterprise_fen: string; source: string | null; net: string | null }>(
-      `SELECT p.central_fen, p.local_fen, p.enterprise_fen, l.source, l.net FROM program p
-         LEFT JOIN (SELECT source, SUM(CASE WHEN kind = 'recovery' THEN -amount_fen WHEN kind IN ('disbursement', 'parcel_subsidy') THEN amount_fen ELSE 0 END) AS net
-                      FROM ledger_entry WHERE program_code = $1 GROUP BY source) l ON true
-        WHERE p.code = $1`, [code]);
-    if (!rows.length) throw new DomainError('NOT-FOUND', 'not_found', `综合示范项目 ${code} 不存在`, `program ${code} not found`);
-    const totals: Funding = { central: Number(rows[0].central_fen), local: Number(rows[0].local_fen), enterprise: Number(rows[0].enterprise_fen) };
-    return Object.fromEntries(SOURCES.map((src) => [src, totals[src] - Number(rows.find((r) => r.source === src)?.net ?? 0)])) as Funding;
-  }
 
   api.route({
     method: 'post', path: `${base}/milestones/:key/submission`, tags: ['delivery'], access: ['contractor'], params: MilestoneParam, body: SubmissionBody, errors: [404, 409, 422], status: 201,
@@ -121,7 +109,7 @@ export function deliveryRoutes(api: Api, svc: Services): void {
     const amount: Fen | null = body.amount ? parseMoney(body.amount, '万元', { field: 'amount' }) : null;
     const hash = requestHash({ tranche: params.tranche, amount });
     const r = await engine.execute(subprojectAggregate, subprojectKey(params.code, params.seq), {
-      type: 'ReleaseTranche', tranche: params.tranche, amount, idempotencyKey: key, requestHash: hash, programRemaining: await programRemaining(params.code),
+      type: 'ReleaseTranche', tranche: params.tranche, amount, idempotencyKey: key, requestHash: hash, programRemaining: await programRemaining(svc.pool, params.code),
     }, { actor: actor!, reason: body.reason, precheck: (st) => guard((st as SubprojectState).status === 'active' ? st as SubprojectCore : null, actor!) });
     if (svc.failpoint === 'after-disbursement-commit' && r.events.length) process.kill(process.pid, 'SIGKILL'); // crash tests only
     if (r.state.status !== 'active') throw new Error('unreachable');
