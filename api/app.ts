@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { actorForToken } from '../activities/users';
 import { Api } from './http';
 import { requestLog } from './request-log';
+import { refuseNul } from './text-guard';
 import { problemHandler, sendProblem } from './problem';
 import { authRoutes, bearer } from './routes/auth';
 import { fileRoutes, MAX_FILE_BYTES } from './routes/files';
@@ -27,6 +28,7 @@ export function createApp(svc: Services): Express {
   // evidence uploads are the raw body (before the JSON parser, which then leaves them alone)
   app.use('/api/files', express.raw({ type: () => true, limit: MAX_FILE_BYTES }));
   app.use(express.json({ limit: '2mb' }));
+  app.use(refuseNul);
 
   const api = new Api(async (req) => {
     const token = bearer(req.headers.authorization);

@@ -39,7 +39,7 @@ async function main() {
       rt = await createTemporalRuntime(db.url, { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE }, { poolSize: cfg.PG_POOL_SIZE, notify });
       say(`engine: Temporal at ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}, task queue ${cfg.TEMPORAL_TASK_QUEUE}); run workers with \`npm run worker\``);
     } else {
-      const embedded = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, notify, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
+      const embedded = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, streamCacheSize: cfg.STREAM_CACHE_SIZE, notify, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
       rt = embedded;
       const fired = await embedded.scheduler.runDue(); // deadlines that came due while the server was down
       if (fired.fired) say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);

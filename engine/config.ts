@@ -10,6 +10,7 @@ const Env = z.object({
   PG_LOG: z.stringbool().default(false), // print embedded PostgreSQL's own log lines
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PG_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  STREAM_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000), // streams whose state the engine keeps in memory; 0 = none
   // Fault injection for crash tests only: the named point kills the process (SIGKILL) when reached.
   SHIFAN_FAILPOINT: z.enum(['after-disbursement-commit']).optional(),
   // Temporal cluster (set TEMPORAL_ADDRESS to use it instead of the embedded engine)

@@ -21,11 +21,11 @@ function notifierFor(pool: Pool, clock: Clock, n: NotifyOptions = {}): { notifie
   return { notifier, mailer };
 }
 
-export function createRuntime(url: string, opts: { clock?: Clock; poolSize?: number; onTimerError?: (streamId: string, e: unknown) => void; notify?: NotifyOptions } = {}): Runtime {
+export function createRuntime(url: string, opts: { clock?: Clock; poolSize?: number; streamCacheSize?: number; onTimerError?: (streamId: string, e: unknown) => void; notify?: NotifyOptions } = {}): Runtime {
   const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on('error', () => { /* idle client lost (e.g. database restart): the next query reconnects */ });
   const prisma = createPrisma(url);
-  const engine = new EmbeddedEngine(pool, opts.clock ?? systemClock);
+  const engine = new EmbeddedEngine(pool, opts.clock ?? systemClock, opts.streamCacheSize);
   const scheduler = new TimerScheduler(engine, opts.onTimerError);
   const { notifier, mailer } = notifierFor(pool, engine.clock, opts.notify);
   return {

@@ -137,7 +137,7 @@ export class AppendItemError extends Error {
 export class AppendBatcher {
   private readonly queue: { a: AppendInput; resolve(v: number): void; reject(e: unknown): void }[] = [];
   private inFlight = 0;
-  readonly stats = { statements: 0, appends: 0, largest: 0 };
+  readonly stats = { statements: 0, appends: 0, largest: 0, fallbacks: 0 };
   constructor(private readonly db: Pool, readonly maxBatch = 32, readonly maxInFlight = 2) {}
 
   append(a: AppendInput): Promise<number> {
@@ -163,8 +163,11 @@ export class AppendBatcher {
     try {
       const { rows } = await this.db.query<{ r: typeof results }>('SELECT shifan_append_batch($1::jsonb) AS r', [`[${items.map((it) => batchItem(it.a)).join(',')}]`]);
       results = rows[0].r;
-    } catch (e) {
-      for (const it of items) it.reject(appendError(e, it.a)); // the statement failed as a whole: nothing committed
+    } catch {
+      // The statement failed as a whole (nothing committed): one item's data may be what PostgreSQL refused
+      // outright, so each item goes again on its own, and only that item's caller hears of it.
+      this.stats.fallbacks++;
+      await Promise.all(items.map((it) => appendToStream(this.db, it.a).then(it.resolve, it.reject)));
       return;
     }
     items.forEach((it, i) => {

@@ -41,6 +41,7 @@ export class StreamCache {
   }
   set(id: string, s: LoadedStream<unknown>): void {
     this.map.delete(id);
+    if (this.max === 0) return;
     this.map.set(id, { ...s, state: freeze(s.state) });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
@@ -56,10 +57,14 @@ export class EmbeddedEngine implements Engine {
   private readonly locks = new KeyedLock();
   /** Counters for tests and metrics: commands appended, optimistic conflicts retried. */
   readonly stats = { appended: 0, conflicts: 0, cacheHits: 0 };
-  readonly cache = new StreamCache();
+  readonly cache: StreamCache;
   /** group commit of the appends (see AppendBatcher) */
   readonly appender: AppendBatcher;
-  constructor(readonly pool: Pool, readonly clock: Clock = systemClock) { this.appender = new AppendBatcher(pool); }
+  /** `cacheSize`: streams whose current state is kept in memory (a subproject's is ≈ 15–20 KB of heap at most); 0 = none */
+  constructor(readonly pool: Pool, readonly clock: Clock = systemClock, cacheSize = 10_000) {
+    this.cache = new StreamCache(cacheSize);
+    this.appender = new AppendBatcher(pool);
+  }
 
   execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
     agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,

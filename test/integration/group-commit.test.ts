@@ -46,6 +46,16 @@ test('20 appends at once: a few statements, each item answered on its own, faile
   expect(counts).toEqual({ events: 18, outbox: 18, waybills: 1 }); // the refused claim's W-NEW was rolled back with it
 });
 
+test('an item PostgreSQL refuses outright fails the statement: every item then goes alone, and only that one fails', async () => {
+  const batcher = new AppendBatcher(pool, 32, 1);
+  const bad = input('test-nul', 0, { state: { text: 'a\u0000b' } }); // jsonb has no NUL character
+  const results = await Promise.allSettled([input('test-first'), input('test-a'), bad, input('test-b')].map((a) => batcher.append(a)));
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  expect(batcher.stats.fallbacks).toBe(1);
+  const { rows } = await pool.query("SELECT id FROM stream WHERE id IN ('test-first', 'test-a', 'test-nul', 'test-b') ORDER BY id");
+  expect(rows.map((r) => r.id)).toEqual(['test-a', 'test-b', 'test-first']);
+});
+
 test('a statement that fails as a whole rejects every item in it, and nothing is written', async () => {
   const broken = new Pool({ connectionString: db.url.replace(/\/[^/]+$/, '/no_such_database'), max: 1 });
   broken.on('error', () => {});

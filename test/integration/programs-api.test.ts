@@ -227,3 +227,15 @@ describe('routing (find-my-way, with Express\'s matching rules)', () => {
     expect(r.body.detail).toContain('no-such-program');
   });
 });
+
+test('a NUL character (U+0000) anywhere in a body is refused with 400 naming the field, and nothing is stored', async () => {
+  const before = (await t.call('GET', '/api/programs/tengzhou-2019', { token: office() })).body.version;
+  const r = await post('/api/programs/tengzhou-2019/findings', { origin: 'self_check', title: '含\u0000空字符' });
+  expect(r.status).toBe(400);
+  expect(r.body.errors).toEqual([expect.objectContaining({ path: 'title' })]);
+  expect(r.body.detail).toContain('U+0000');
+  const nested = await post('/api/programs/tengzhou-2019/gates/plan_filed', { document: { title: 'a', number: 'x\u0000' } });
+  expect(nested.status).toBe(400);
+  expect(nested.body.errors[0].path).toBe('document.number');
+  expect((await t.call('GET', '/api/programs/tengzhou-2019', { token: office() })).body.version).toBe(before);
+});
