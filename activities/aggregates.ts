@@ -1,6 +1,7 @@
 // The aggregates the engines host: a decider from workflows/ plus its read-model projection.
 import { projectProgram } from './projections/program';
 import { projectSubproject } from './projections/subproject';
+import { earliest, programDeadlines, subprojectDeadlines } from './projections/deadlines';
 import { programEffects, subprojectEffects } from './notify/effects';
 import type { OutboxItem, ReadModelViews, StoredEvent } from './store/event-store';
 import { parcelsDef, programDef, subprojectDef, subprojectKey, type Decider } from '../workflows/aggregates';
@@ -12,6 +13,8 @@ import type { ParcelCommand, ParcelEvent, ParcelState } from '../workflows/parce
 export interface Aggregate<S, C extends { type: string }, E extends { type: string; data: unknown }> extends Decider<S, C, E> {
   /** Read-model rows for the new state; `events` are the ones just appended (with their versions). */
   project(state: S, version: number, now: string, events: StoredEvent[]): ReadModelViews;
+  /** The earliest open deadline of the state ('infinity' if none), stored as stream.next_due for the reminders and the overdue list. */
+  nextDue?(state: S): string;
   /** Notices and mails the new events cause, written to the outbox in the same transaction. */
   effects?(state: S, events: StoredEvent[]): OutboxItem[];
 }
@@ -20,6 +23,7 @@ export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEv
   ...programDef,
   project: (s, version, now, events) => (s.status === 'empty' ? {} : projectProgram(s, version, now, events.some((e) => e.type === 'ProgramCreated'))),
   effects: (s, events) => (s.status === 'empty' ? [] : programEffects(events, s)),
+  nextDue: (s) => (s.status === 'active' ? earliest(programDeadlines('', s)) : 'infinity'),
 };
 
 /** key: `<programCode>-<seq>` → stream `subproject-<programCode>-<seq>`. */
@@ -27,6 +31,7 @@ export const subprojectAggregate: Aggregate<SubprojectState, SubprojectCommand, 
   ...subprojectDef,
   project: (s, _v, _now, events) => (s.status === 'empty' ? {} : projectSubproject(s, events)),
   effects: (s, events) => (s.status === 'empty' ? [] : subprojectEffects(events, s)),
+  nextDue: (s) => (s.status === 'active' ? earliest(subprojectDeadlines('', s)) : 'infinity'),
 };
 export { subprojectKey };
 

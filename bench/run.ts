@@ -239,8 +239,8 @@ async function b3(rt: Runtime, template: string, clock: ManualClock) {
   const q = (sql: string, params: unknown[] = []) => rt.pool.query(sql, params);
   // Clone the B1 program (its streams, read models, ledger entries and events) under new codes in bulk.
   await q(`CREATE TEMP TABLE codes AS SELECT unnest($1::text[]) AS code`, [codes]);
-  await q(`INSERT INTO stream (id, type, version, state, state_lag, head_hash, wake_at, updated_at)
-    SELECT replace(s.id, $1, c.code), s.type, s.version, replace(s.state::text, '"${template}"', '"' || c.code || '"')::jsonb, s.state_lag, s.head_hash, s.wake_at, s.updated_at
+  await q(`INSERT INTO stream (id, type, version, state, state_lag, head_hash, wake_at, next_due, updated_at)
+    SELECT replace(s.id, $1, c.code), s.type, s.version, replace(s.state::text, '"${template}"', '"' || c.code || '"')::jsonb, s.state_lag, s.head_hash, s.wake_at, s.next_due, s.updated_at
       FROM stream s, codes c WHERE s.id = 'program-' || $1 OR s.id LIKE 'subproject-' || $1 || '-%'`, [template]);
   await q(`INSERT INTO program SELECT c.code, p.name, p.province, p.county, p.year, p.phase_key, p.phase_name, p.phase_index, p.phase_end, p.status, p.central_fen, p.local_fen, p.enterprise_fen, p.total_fen, p.version, p.created_at, p.updated_at FROM program p, codes c WHERE p.code = $1`, [template]);
   await q(`INSERT INTO subproject SELECT c.code, s.seq, s.name, s.direction, s.procurement, s.deadline, s.status, s.central_fen, s.local_fen, s.enterprise_fen, s.contractor_org, s.stage FROM subproject s, codes c WHERE s.program_code = $1`, [template]);

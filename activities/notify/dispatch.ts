@@ -102,7 +102,8 @@ export class Notifier {
   /** Reminders N days before each deadline, and on the first run of a month the supervision digest. */
   private async remind(run: DispatchRun, now: Date): Promise<void> {
     const days = this.d.reminderDays ?? 3;
-    const all = await openDeadlines(this.d.pool);
+    // what the reminders (up to `days` calendar days ahead) and the digest (overdue) can use: due by then
+    const all = await openDeadlines(this.d.pool, new Date(now.getTime() + (days + 1) * 86_400_000));
     const programs = new Map<string, { name: string; county: string; reportPhone: string }>();
     const programOf = async (code: string) => { if (!programs.has(code)) programs.set(code, await this.program(code)); return programs.get(code)!; };
     if (days > 0) {

@@ -2,47 +2,24 @@
 // supervision digest, 每月督查: everything overdue, per responsible party, R-PH-3). Read from the
 // aggregates' state; the mails are queued like any other, keyed so each is sent once.
 import type { Pool } from 'pg';
-import { beijingText, daysBetween, endOfDayShanghai, shanghaiDay } from '../../workflows/time';
+import { beijingText, daysBetween, shanghaiDay } from '../../workflows/time';
 import type { ActiveProgram } from '../../workflows/program/decider';
 import type { SubprojectCore } from '../../workflows/subproject/types';
-import type { Recipients } from './effects';
+import { programDeadlines, subprojectDeadlines, type Deadline } from '../projections/deadlines';
 import { programAggregate, subprojectAggregate } from '../aggregates';
 import { loadStates } from '../store/event-store';
 
-export interface Deadline { key: string; programCode: string; what: string; deadline: string; party: string; to: Recipients }
+export type { Deadline };
 
-/** Every open deadline: milestone due dates, rectification and clawback deadlines, phase ends, bid deadlines. */
-export async function openDeadlines(pool: Pool): Promise<Deadline[]> {
-  const out: Deadline[] = [];
-  const programs = (await loadStates(pool, 'program', programAggregate)).filter((p) => p.state.status === 'active');
-  for (const { id, state } of programs) {
-    const p = state as ActiveProgram;
-    const phase = p.def.phases[p.phaseIndex];
-    if (phase?.end) out.push({ key: `${id}:phase:${phase.key}`, programCode: p.def.code, what: `${p.def.name}「${phase.name}」阶段`, deadline: new Date(endOfDayShanghai(phase.end)).toISOString(), party: '领导小组办公室', to: { roles: ['office'] } });
-  }
-  const subs = (await loadStates(pool, 'subproject', subprojectAggregate)).filter((x) => x.state.status === 'active');
-  for (const { id, state } of subs) {
-    const s = state as SubprojectCore;
-    const label = `${s.programCode} 分项目${s.seq}「${s.name}」`;
-    const org = s.award?.org ?? null;
-    const d = s.delivery;
-    if (s.stage === 'bidding') {
-      const t = s.tenders[s.tenders.length - 1];
-      out.push({ key: `${id}:bid:${t.round}`, programCode: s.programCode, what: `${label}投标截止`, deadline: t.bidDeadline, party: '领导小组办公室', to: { roles: ['office'] } });
-    }
-    if (d.terminated) {
-      const c = d.clawback;
-      if (c && !c.settledAt) out.push({ key: `${id}:clawback`, programCode: s.programCode, what: `${label}追回资金`, deadline: c.deadline, party: org ?? '承办单位', to: { org, roles: ['finance'] } });
-      continue;
-    }
-    for (const m of s.contract?.milestones ?? []) {
-      const st = d.milestones[m.key];
-      if (!st) continue;
-      if (st.status === 'planned') out.push({ key: `${id}:due:${m.key}`, programCode: s.programCode, what: `${label}里程碑 ${m.key}「${m.title}」`, deadline: new Date(endOfDayShanghai(m.due)).toISOString(), party: org ?? '承办单位', to: { org } });
-      if (st.status === 'rectifying' && st.rectification) out.push({ key: `${id}:rectify:${m.key}:${st.rejections}`, programCode: s.programCode, what: `${label}里程碑 ${m.key} 整改`, deadline: st.rectification.deadline, party: org ?? '承办单位', to: { org } });
-    }
-  }
-  return out;
+/**
+ * Every open deadline due by `before` (all of them without it). Only streams whose stored `next_due` is
+ * by then (or not yet known) are folded, through the index on it.
+ */
+export async function openDeadlines(pool: Pool, before?: Date): Promise<Deadline[]> {
+  const programs = (await loadStates(pool, 'program', programAggregate, before)).filter((p) => p.state.status === 'active');
+  const subs = (await loadStates(pool, 'subproject', subprojectAggregate, before)).filter((x) => x.state.status === 'active');
+  const all = [...programs.flatMap(({ id, state }) => programDeadlines(id, state as ActiveProgram)), ...subs.flatMap(({ id, state }) => subprojectDeadlines(id, state as SubprojectCore))];
+  return before ? all.filter((x) => Date.parse(x.deadline) <= before.getTime()) : all;
 }
 
 /** Deadlines not yet passed whose Beijing calendar day is at most `days` days away. */

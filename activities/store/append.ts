@@ -34,7 +34,7 @@ export async function appendDecided<S, C extends { type: string }, E extends { t
   const lag = a.loaded.exists && a.loaded.lag + events.length < SNAPSHOT_EVERY ? a.loaded.lag + events.length : 0;
   const input: AppendInput = {
     streamId: a.streamId, streamType: agg.streamType, expected: a.loaded.version, state: lag ? null : state, events,
-    wakeAt: agg.wakeAt?.(state) ?? null, views: { ...agg.project(state, version, a.now, events), ...a.extraViews },
+    wakeAt: agg.wakeAt?.(state) ?? null, nextDue: agg.nextDue?.(state) ?? null, views: { ...agg.project(state, version, a.now, events), ...a.extraViews },
     outbox: agg.effects?.(state, events) ?? [], now: a.now,
   };
   await (db instanceof AppendBatcher ? db.append(input) : appendToStream(db, input));

@@ -49,9 +49,12 @@ export async function loadStream<S>(db: Queryable, streamId: string, agg: Fold<S
   return { version: r.version, state: folded(r, agg), headHash: r.head_hash, exists: true, lag: r.state_lag };
 }
 
-/** The current state of every stream of a type (e.g. every subproject, for the deadline reminders). */
-export async function loadStates<S>(db: Queryable, type: string, agg: Fold<S>): Promise<{ id: string; version: number; state: S }[]> {
-  const { rows } = await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.type = $1 ORDER BY s.id`, [type]);
+/** The current state of every stream of a type; with `dueBy`, only of those whose earliest open deadline
+ * (`next_due`, NULL where not yet computed) is by then. */
+export async function loadStates<S>(db: Queryable, type: string, agg: Fold<S>, dueBy?: Date): Promise<{ id: string; version: number; state: S }[]> {
+  const { rows } = dueBy
+    ? await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.type = $1 AND (s.next_due <= $2 OR s.next_due IS NULL) ORDER BY s.id`, [type, dueBy])
+    : await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.type = $1 ORDER BY s.id`, [type]);
   return rows.map((r) => ({ id: r.id, version: r.version, state: folded(r, agg) }));
 }
 
@@ -76,6 +79,8 @@ export interface AppendInput {
   state: unknown | null;
   events: StoredEvent[];
   wakeAt: string | null;
+  /** the earliest open deadline ('infinity': none; null: the aggregate has none to tell) */
+  nextDue: string | null;
   views: ReadModelViews;
   outbox: OutboxItem[];
   now: string;
@@ -90,13 +95,13 @@ function appendParams(a: AppendInput): unknown[] {
   }));
   const outbox = a.outbox.map((o) => ({ ...o, version: a.expected + a.events.length }));
   return [a.streamId, a.streamType, a.expected, a.state === null ? null : JSON.stringify(a.state), head, a.wakeAt, JSON.stringify(events),
-    JSON.stringify(a.views), JSON.stringify(outbox), a.now];
+    JSON.stringify(a.views), JSON.stringify(outbox), a.now, a.nextDue];
 }
 
 /** shifan_append's parameters as one JSON array, the JSON ones embedded as they are (not as strings). */
 function batchItem(a: AppendInput): string {
-  const [id, type, expected, state, head, wake, events, views, outbox, now] = appendParams(a) as [string, string, number, string | null, string | undefined, string | null, string, string, string, string];
-  return `[${JSON.stringify(id)},${JSON.stringify(type)},${expected},${state},${JSON.stringify(head ?? null)},${JSON.stringify(wake)},${events},${views},${outbox},${JSON.stringify(now)}]`;
+  const [id, type, expected, state, head, wake, events, views, outbox, now, nextDue] = appendParams(a) as [string, string, number, string | null, string | undefined, string | null, string, string, string, string, string | null];
+  return `[${JSON.stringify(id)},${JSON.stringify(type)},${expected},${state},${JSON.stringify(head ?? null)},${JSON.stringify(wake)},${events},${views},${outbox},${JSON.stringify(now)},${JSON.stringify(nextDue)}]`;
 }
 
 /** A failed append as the caller sees it: the stream moved on (also a duplicate (stream, version) event, a
@@ -112,7 +117,7 @@ export function appendError(e: unknown, a: AppendInput): unknown {
 /** One statement: version check, events, state, read models, outbox (all or nothing). */
 export async function appendToStream(db: Queryable, a: AppendInput): Promise<number> {
   try {
-    const { rows } = await db.query<{ v: number }>('SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS v', appendParams(a));
+    const { rows } = await db.query<{ v: number }>('SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS v', appendParams(a));
     return rows[0].v;
   } catch (e) {
     throw appendError(e, a);

@@ -35,7 +35,7 @@ export function supervisionRoutes(api: Api, svc: Services): void {
     response: { description: '超期事项', schema: z.object({ items: z.array(z.object({ what: z.string(), deadline: z.string() }).loose()) }) },
   }, async () => {
     const now = svc.engine.clock.now().getTime();
-    const items = (await openDeadlines(pool)).filter((x) => Date.parse(x.deadline) < now).sort((a, b) => a.deadline.localeCompare(b.deadline))
+    const items = (await openDeadlines(pool, new Date(now))).filter((x) => Date.parse(x.deadline) < now).sort((a, b) => a.deadline.localeCompare(b.deadline))
       .map((x) => ({ programCode: x.programCode, what: x.what, deadline: x.deadline, party: x.party, daysOverdue: Math.ceil((now - Date.parse(x.deadline)) / 86_400_000) }));
     return { items, total: items.length };
   });

@@ -14,7 +14,7 @@ const NOW = '2020-01-01T00:00:00.000Z';
 const meta = { actor: 'office1', role: 'office', command: 'Test', reason: null, at: NOW };
 function input(streamId: string, expected = 0, extra: Partial<AppendInput> = {}): AppendInput {
   const events = chainEvents(streamId, expected, GENESIS_HASH, [{ type: 'Happened', data: { n: 1 } }], meta);
-  return { streamId, streamType: 'test', expected, state: { n: 1 }, events, wakeAt: null, views: {}, outbox: [{ kind: 'notify', payload: { n: 1 } }], now: NOW, ...extra };
+  return { streamId, streamType: 'test', expected, state: { n: 1 }, events, wakeAt: null, nextDue: null, views: {}, outbox: [{ kind: 'notify', payload: { n: 1 } }], now: NOW, ...extra };
 }
 
 test('20 appends at once: a few statements, each item answered on its own, failed items leave nothing behind', async () => {

@@ -4,27 +4,35 @@
 --   for the new row version (fillfactor);
 -- * the stored state is a snapshot: `state_lag` events may follow it (the engine writes the state again
 --   every 16 events, activities/store/append.ts), so most appends send and write only their events;
--- * a subproject's status row is written only when its status, stage or contractor changed.
+-- * a subproject's status row is written only when its status, stage or contractor changed;
+-- * `next_due`: the stream's earliest open deadline (milestone due, rectification, clawback, bid deadline,
+--   phase end; 'infinity' when none, NULL until the stream's next append after this migration), so that
+--   the reminders, the monthly digest and the overdue list fold only the streams with something due.
 ALTER TABLE "stream" SET (toast_tuple_target = 8160, fillfactor = 80);
 ALTER TABLE "stream" ADD COLUMN "state_lag" INTEGER NOT NULL DEFAULT 0;
 COMMENT ON COLUMN "stream"."state_lag" IS 'events after the stored state: fold events version - state_lag + 1 .. version onto it';
+ALTER TABLE "stream" ADD COLUMN "next_due" TIMESTAMPTZ(3);
+CREATE INDEX "stream_next_due_idx" ON "stream"("next_due");
+COMMENT ON COLUMN "stream"."next_due" IS 'earliest open deadline of the state (infinity: none; NULL: not computed yet)';
 
-CREATE OR REPLACE FUNCTION shifan_append(
+DROP FUNCTION shifan_append(text, text, int, jsonb, text, timestamptz, jsonb, jsonb, jsonb, timestamptz);
+
+CREATE FUNCTION shifan_append(
   p_stream text, p_type text, p_expected int, p_state jsonb, p_head text, p_wake timestamptz,
-  p_events jsonb, p_views jsonb, p_outbox jsonb, p_now timestamptz
+  p_events jsonb, p_views jsonb, p_outbox jsonb, p_now timestamptz, p_next_due timestamptz
 ) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
   v int := p_expected + jsonb_array_length(p_events);
 BEGIN
   IF p_expected = 0 THEN
     IF p_state IS NULL THEN RAISE EXCEPTION 'a new stream % needs its state', p_stream; END IF;
-    INSERT INTO stream (id, type, version, state, state_lag, head_hash, wake_at, updated_at)
-      VALUES (p_stream, p_type, v, p_state, 0, p_head, p_wake, p_now) ON CONFLICT (id) DO NOTHING;
+    INSERT INTO stream (id, type, version, state, state_lag, head_hash, wake_at, next_due, updated_at)
+      VALUES (p_stream, p_type, v, p_state, 0, p_head, p_wake, p_next_due, p_now) ON CONFLICT (id) DO NOTHING;
   ELSIF p_state IS NULL THEN -- keep the snapshot: the new events follow it
-    UPDATE stream SET version = v, state_lag = state_lag + (v - p_expected), head_hash = p_head, wake_at = p_wake, updated_at = p_now
+    UPDATE stream SET version = v, state_lag = state_lag + (v - p_expected), head_hash = p_head, wake_at = p_wake, next_due = p_next_due, updated_at = p_now
       WHERE id = p_stream AND version = p_expected;
   ELSE
-    UPDATE stream SET version = v, state = p_state, state_lag = 0, head_hash = p_head, wake_at = p_wake, updated_at = p_now
+    UPDATE stream SET version = v, state = p_state, state_lag = 0, head_hash = p_head, wake_at = p_wake, next_due = p_next_due, updated_at = p_now
       WHERE id = p_stream AND version = p_expected;
   END IF;
   IF NOT FOUND THEN
@@ -97,7 +105,7 @@ DECLARE
 BEGIN
   FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
     BEGIN
-      v := shifan_append(it->>0, it->>1, (it->>2)::int, NULLIF(it->3, 'null'::jsonb), it->>4, (it->>5)::timestamptz, it->6, it->7, it->8, (it->>9)::timestamptz);
+      v := shifan_append(it->>0, it->>1, (it->>2)::int, NULLIF(it->3, 'null'::jsonb), it->>4, (it->>5)::timestamptz, it->6, it->7, it->8, (it->>9)::timestamptz, (it->>10)::timestamptz);
       res := res || jsonb_build_array(jsonb_build_object('v', v));
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
