@@ -43,7 +43,7 @@ function folded<S>(r: StreamRow<S>, agg: Fold<S>): S {
 }
 
 export async function loadStream<S>(db: Queryable, streamId: string, agg: Fold<S>): Promise<LoadedStream<S>> {
-  const { rows } = await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.id = $1`, [streamId]);
+  const { rows } = await db.query<StreamRow<S>>({ name: 'shifan_load_stream', text: `${STREAM_SELECT} WHERE s.id = $1`, values: [streamId] });
   if (!rows.length) return { version: 0, state: agg.initialState, headHash: GENESIS_HASH, exists: false, lag: 0 };
   const r = rows[0];
   return { version: r.version, state: folded(r, agg), headHash: r.head_hash, exists: true, lag: r.state_lag };
@@ -117,7 +117,8 @@ export function appendError(e: unknown, a: AppendInput): unknown {
 /** One statement: version check, events, state, read models, outbox (all or nothing). */
 export async function appendToStream(db: Queryable, a: AppendInput): Promise<number> {
   try {
-    const { rows } = await db.query<{ v: number }>('SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS v', appendParams(a));
+    // named: prepared once per connection, so PostgreSQL does not parse and plan it for every command
+    const { rows } = await db.query<{ v: number }>({ name: 'shifan_append', text: 'SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS v', values: appendParams(a) });
     return rows[0].v;
   } catch (e) {
     throw appendError(e, a);
@@ -166,7 +167,7 @@ export class AppendBatcher {
     }
     let results: ({ v: number } | { code: string; message: string; constraint?: string })[];
     try {
-      const { rows } = await this.db.query<{ r: typeof results }>('SELECT shifan_append_batch($1::jsonb) AS r', [`[${items.map((it) => batchItem(it.a)).join(',')}]`]);
+      const { rows } = await this.db.query<{ r: typeof results }>({ name: 'shifan_append_batch', text: 'SELECT shifan_append_batch($1::jsonb) AS r', values: [`[${items.map((it) => batchItem(it.a)).join(',')}]`] });
       results = rows[0].r;
     } catch {
       // The statement failed as a whole (nothing committed): one item's data may be what PostgreSQL refused

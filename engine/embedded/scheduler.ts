@@ -8,6 +8,10 @@ import { AGGREGATES } from '../aggregates';
 import type { EmbeddedEngine } from './engine';
 import { Poller } from '../../activities/poller';
 
+/** Due streams after a keyset position ($1 now, $2/$3 the last (wake_at, id) seen, $4 how many). */
+export const DUE_TIMERS_SQL = `SELECT id, type, wake_at FROM stream WHERE wake_at <= $1 AND (wake_at, id) > ($2, $3)
+  ORDER BY wake_at, id LIMIT $4`;
+
 export interface TimerRun { due: number; fired: number; errors: { streamId: string; error: string }[] }
 
 export class TimerScheduler {
@@ -19,9 +23,7 @@ export class TimerScheduler {
     const now = this.engine.clock.now().toISOString();
     for (let afterWake = new Date(0), afterId = ''; ;) {
       // keyset on (wake_at, id): walks the wake_at index from the oldest due timer, never the whole table
-      const { rows } = await this.engine.pool.query<{ id: string; type: string; wake_at: Date }>(
-        `SELECT id, type, wake_at FROM stream WHERE wake_at <= $1 AND (wake_at, id) > ($2, $3)
-          ORDER BY wake_at, id LIMIT $4`, [now, afterWake, afterId, batch]);
+      const { rows } = await this.engine.pool.query<{ id: string; type: string; wake_at: Date }>(DUE_TIMERS_SQL, [now, afterWake, afterId, batch]);
       if (!rows.length) break;
       out.due += rows.length;
       await Promise.all(rows.map(async (r) => {
