@@ -69,7 +69,13 @@ export class Api {
   /** The middleware serving every declared route (no match: next(), e.g. to the 404 answer). */
   readonly router = (req: Request, res: Response, next: NextFunction): void => {
     const found = this.table.find((req.method === 'HEAD' ? 'GET' : req.method) as HTTPMethod, req.path); // HEAD: the GET route, without its body
-    if (!found) { next(); return; }
+    if (!found) {
+      try { decodeURIComponent(req.path); } catch {
+        next(new HttpError(400, `地址中的百分号编码无效：${req.path}`, `malformed percent-encoding in the path: ${req.path}`, 'INVALID-PATH'));
+        return;
+      }
+      next(); return;
+    }
     req.params = { ...found.params } as Record<string, string>;
     (found.store as { run: (req: Request, res: Response) => Promise<void> }).run(req, res).catch(next);
   };

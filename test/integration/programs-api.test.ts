@@ -221,6 +221,13 @@ describe('routing (find-my-way, with Express\'s matching rules)', () => {
     expect(x.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  test('a path with malformed percent-encoding is a 400 naming it, not a 404', async () => {
+    const r = await t.call('GET', '/api/programs/%E0%A4%A', { token: office() });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('INVALID-PATH');
+    expect(r.body.detail).toContain('百分号编码');
+  });
+
   test('percent-encoded parameters arrive decoded', async () => {
     const r = await t.call('GET', '/api/programs/no%2Dsuch%2Dprogram', { token: office() });
     expect(r.status).toBe(404);
