@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import { programAggregate, subprojectAggregate, subprojectKey } from '../engine/aggregates';
 import type { ManualClock } from '../engine/clock';
 import { programRemaining } from '../activities/funds';
+import { pool } from './pool';
 import { EmbeddedEngine } from '../engine/embedded/engine';
 import { TimerScheduler } from '../engine/embedded/scheduler';
 import { allocate } from '../workflows/money';
@@ -19,11 +20,6 @@ const office: Actor = { username: 'office1', role: 'office', org: null };
 const evaluator: Actor = { username: 'ev1', role: 'evaluator', org: 'CPA' };
 const finance: Actor = { username: 'fin1', role: 'finance', org: null };
 const bidders: Actor[] = ['ORG-A', 'ORG-B', 'ORG-C'].map((org, i) => ({ username: `c${i + 1}`, role: 'contractor', org }));
-
-async function pool<T>(items: T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => { while (i < items.length) await fn(items[i++]); }));
-}
 
 export interface InProcessResult { subprojects: number; transitions: number; seconds: number; transitionsPerSecond: number; cpuMsPerTransition: number }
 

@@ -25,6 +25,7 @@ import { programFacts } from '../workflows/program/facts';
 import { SOURCES, TRAINING_ARCHIVE_ITEMS } from '../workflows/program/types';
 import { runPeerInstance, STEPS } from './bpmn-peer';
 import { treeCpuMicros } from './cpu';
+import { pool } from './pool';
 import { shifanInProcess } from './in-process';
 
 const quick = process.argv.includes('--quick');
@@ -40,11 +41,6 @@ const PASSWORD = 'bench-password-1';
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN; };
 const r1 = (x: number) => Math.round(x * 10) / 10;
-
-async function pool<T>(items: T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => { while (i < items.length) await fn(items[i++]); }));
-}
 
 interface Http { base: string; tokens: Record<string, string>; call(method: string, p: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }> } // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -105,7 +101,7 @@ async function b1(rt: Runtime, clock: ManualClock, url: string, pgPid: number | 
     await http.call('POST', `/api/programs/${code}/advance`, http.tokens.office1, { to: 'implement' });
   }
   const archive: Record<string, string[]> = {};
-  for (const item of ['commissioning_agreement', 'institution_licence', 'teacher_qualifications', 'training_plan', 'schedule', 'materials', 'roster', 'sign_in_sheets', 'photos']) {
+  for (const item of Object.keys(TRAINING_ARCHIVE_ITEMS)) {
     archive[item] = [(await http.call('POST', '/api/files', http.tokens.c1, `%PDF-1.4 ${item}`, { 'content-type': 'application/pdf' })).body.sha256];
   }
   let sps: { code: string; seq: number; base: string; server: number }[] = [];
