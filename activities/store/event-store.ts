@@ -160,11 +160,8 @@ export class AppendBatcher {
   }
 
   private async flush(items: AppendBatcher['queue']): Promise<void> {
-    if (items.length === 1) {
-      const [it] = items;
-      await appendToStream(this.db, it.a).then(it.resolve, it.reject);
-      return;
-    }
+    const alone = (it: AppendBatcher['queue'][number]) => appendToStream(this.db, it.a).then(it.resolve, it.reject);
+    if (items.length === 1) { await alone(items[0]); return; }
     let results: ({ v: number } | { code: string; message: string; constraint?: string })[];
     try {
       const { rows } = await this.db.query<{ r: typeof results }>({ name: 'shifan_append_batch', text: 'SELECT shifan_append_batch($1::jsonb) AS r', values: [`[${items.map((it) => batchItem(it.a)).join(',')}]`] });
@@ -173,7 +170,7 @@ export class AppendBatcher {
       // The statement failed as a whole (nothing committed): one item's data may be what PostgreSQL refused
       // outright, so each item goes again on its own, and only that item's caller hears of it.
       this.stats.fallbacks++;
-      await Promise.all(items.map((it) => appendToStream(this.db, it.a).then(it.resolve, it.reject)));
+      await Promise.all(items.map(alone));
       return;
     }
     items.forEach((it, i) => {

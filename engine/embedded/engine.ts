@@ -50,8 +50,6 @@ export class StreamCache {
   get size(): number { return this.map.size; }
 }
 
-class StaleCheck extends Error {}
-
 export class EmbeddedEngine implements Engine {
   readonly kind = 'embedded' as const;
   private readonly locks = new KeyedLock();
@@ -77,25 +75,23 @@ export class EmbeddedEngine implements Engine {
   ): Promise<CommandResult<S>> {
     return this.locks.run(streamId, async () => {
       for (let attempt = 1; ; attempt++) {
-        const cached = this.cache.get<S>(streamId);
-        let loaded = cached ?? await loadStream(this.pool, streamId, agg);
         const now = this.clock.now().toISOString();
         const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
-        let decided: E[];
-        try {
-          meta.precheck?.(loaded.state);
-          decided = agg.decide(loaded.state, command, ctx);
-          if (!decided.length && cached) throw new StaleCheck();
-        } catch (e) {
-          if (!cached) throw e;
-          // decided on the cached state without appending: decide again on what the database holds
-          this.cache.delete(streamId);
+        const decideOn = (s: LoadedStream<S>): E[] => { meta.precheck?.(s.state); return agg.decide(s.state, command, ctx); };
+        const cached = this.cache.get<S>(streamId);
+        let loaded: LoadedStream<S>;
+        let decided: E[] = [];
+        try { if (cached) decided = decideOn(cached); } catch { /* refused on the cached state: decided again below */ }
+        if (decided.length) {
+          loaded = cached!;
+          this.stats.cacheHits++;
+        } else {
+          // nothing cached, or refused / nothing to do on the cached state: decide on what the database holds
+          if (cached) this.cache.delete(streamId);
           loaded = await loadStream(this.pool, streamId, agg);
-          meta.precheck?.(loaded.state);
-          decided = agg.decide(loaded.state, command, ctx);
+          decided = decideOn(loaded);
+          if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };
         }
-        if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };
-        if (cached && loaded === cached) this.stats.cacheHits++;
         try {
           const r = await appendDecided(this.appender, agg, {
             streamId, loaded, decided, now, extraViews: meta.extraViews,
