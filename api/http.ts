@@ -35,8 +35,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
  * the client wants it (not for `Prefer: return=minimal`, RFC 7240).
  */
 export class CommandAnswer {
-  constructor(readonly version: number, readonly appended: { version: number; type: string; hash?: string }[], private readonly view: () => object) {}
-  full(): object { return { ...this.view(), appended: this.appended }; }
+  constructor(readonly version: number, readonly appended: { version: number; type: string; hash?: string }[], private readonly view: () => object | Promise<object>) {}
+  async full(): Promise<object> { return { ...(await this.view()), appended: this.appended }; }
 }
 
 export interface Handled<P, Q, B> {
@@ -134,7 +134,7 @@ export class Api {
         if (/return=minimal/i.test(String(req.headers.prefer ?? ''))) {
           res.setHeader('Preference-Applied', 'return=minimal');
           res.json({ version: out.version, appended: out.appended });
-        } else res.json(out.full());
+        } else res.json(await out.full());
         return;
       }
       if (out === undefined) res.end(); else res.json(out);

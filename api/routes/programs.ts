@@ -31,8 +31,7 @@ export function programRoutes(api: Api, svc: Services): void {
     const r = await engine.execute(programAggregate, code, cmd, { actor, reason });
     if (r.state.status === 'empty') throw new Error('unreachable: command left no program');
     const state = r.state;
-    const subprojects = await live(code);
-    return new CommandAnswer(r.version, r.events.map((e) => ({ version: e.version, type: e.type, hash: e.hash })), () => programView(state, r.version, now(), subprojects));
+    return new CommandAnswer(r.version, r.events.map((e) => ({ version: e.version, type: e.type, hash: e.hash })), async () => programView(state, r.version, now(), await live(code)));
   }
 
   api.route({
