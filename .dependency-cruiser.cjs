@@ -4,19 +4,43 @@
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
-    { name: 'workflows-are-pure', severity: 'error',
+    {
+      name: 'workflows-are-pure',
+      severity: 'error',
       comment: 'workflows/ is deterministic code (bundled for Temporal): no project I/O layers',
-      from: { path: '^workflows/' }, to: { path: '^(activities|engine|api|cli|templates|prisma|generated)/', dependencyTypesNot: ['type-only'] } },
-    { name: 'workflows-no-node-io', severity: 'error',
-      comment: 'workflows/ may not use Node built-ins (fs, net, crypto, timers …): time and randomness come in as arguments',
-      from: { path: '^workflows/' }, to: { dependencyTypes: ['core'] } },
-    { name: 'workflows-no-io-packages', severity: 'error',
+      from: { path: '^workflows/' },
+      to: {
+        path: '^(activities|engine|api|cli|templates|prisma|generated)/',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'workflows-no-node-io',
+      severity: 'error',
+      comment:
+        'workflows/ may not use Node built-ins (fs, net, crypto, timers …): time and randomness come in as arguments',
+      from: { path: '^workflows/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'workflows-no-io-packages',
+      severity: 'error',
       comment: 'workflows/ may use pure libraries (zod) and @temporalio/workflow only',
-      from: { path: '^workflows/' }, to: { dependencyTypes: ['npm'], pathNot: '^node_modules/(zod|@temporalio/workflow)/' } },
-    { name: 'activities-below-engine', severity: 'error',
-      from: { path: '^activities/' }, to: { path: '^(engine|api|cli)/' } },
-    { name: 'engine-below-api', severity: 'error',
-      from: { path: '^engine/' }, to: { path: '^(api|cli)/' } },
+      from: { path: '^workflows/' },
+      to: { dependencyTypes: ['npm'], pathNot: '^node_modules/(zod|@temporalio/workflow)/' },
+    },
+    {
+      name: 'activities-below-engine',
+      severity: 'error',
+      from: { path: '^activities/' },
+      to: { path: '^(engine|api|cli)/' },
+    },
+    {
+      name: 'engine-below-api',
+      severity: 'error',
+      from: { path: '^engine/' },
+      to: { path: '^(api|cli)/' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {
@@ -24,6 +48,9 @@ module.exports = {
     exclude: { path: '^(generated|node_modules)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

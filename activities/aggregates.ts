@@ -4,13 +4,23 @@ import { projectSubproject } from './projections/subproject';
 import { earliest, programDeadlines, subprojectDeadlines } from './projections/deadlines';
 import { programEffects, subprojectEffects } from './notify/effects';
 import type { OutboxItem, ReadModelViews, StoredEvent } from './store/event-store';
-import { parcelsDef, programDef, subprojectDef, subprojectKey, type Decider } from '../workflows/aggregates';
+import {
+  parcelsDef,
+  programDef,
+  subprojectDef,
+  subprojectKey,
+  type Decider,
+} from '../workflows/aggregates';
 import type { ProgramCommand, ProgramEvent, ProgramState } from '../workflows/program/decider';
 import type { SubprojectCommand, SubprojectEvent } from '../workflows/subproject/decider';
 import type { SubprojectState } from '../workflows/subproject/types';
 import type { ParcelCommand, ParcelEvent, ParcelState } from '../workflows/parcels/decider';
 
-export interface Aggregate<S, C extends { type: string }, E extends { type: string; data: unknown }> extends Decider<S, C, E> {
+export interface Aggregate<
+  S,
+  C extends { type: string },
+  E extends { type: string; data: unknown },
+> extends Decider<S, C, E> {
   /** Read-model rows for the new state; `events` are the ones just appended (with their versions). */
   project(state: S, version: number, now: string, events: StoredEvent[]): ReadModelViews;
   /** The earliest open deadline of the state ('infinity' if none), stored as stream.next_due for the reminders and the overdue list. */
@@ -21,7 +31,15 @@ export interface Aggregate<S, C extends { type: string }, E extends { type: stri
 
 export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEvent> = {
   ...programDef,
-  project: (s, version, now, events) => (s.status === 'empty' ? {} : projectProgram(s, version, now, events.some((e) => e.type === 'ProgramCreated'))),
+  project: (s, version, now, events) =>
+    s.status === 'empty'
+      ? {}
+      : projectProgram(
+          s,
+          version,
+          now,
+          events.some((e) => e.type === 'ProgramCreated'),
+        ),
   effects: (s, events) => (s.status === 'empty' ? [] : programEffects(events, s)),
   nextDue: (s) => (s.status === 'active' ? earliest(programDeadlines('', s)) : 'infinity'),
 };
@@ -44,7 +62,18 @@ export const parcelsAggregate: Aggregate<ParcelState, ParcelCommand, ParcelEvent
     for (const e of events) {
       const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       if (e.type === 'ParcelClaimPaid') {
-        (views.ledger_entries ??= []).push({ program_code: s.programCode, seq: null, version: e.version, kind: 'parcel_subsidy', source: 'central', amount_fen: d.amount, tranche: d.id, idempotency_key: d.idempotencyKey, org: d.business, at: d.at });
+        (views.ledger_entries ??= []).push({
+          program_code: s.programCode,
+          seq: null,
+          version: e.version,
+          kind: 'parcel_subsidy',
+          source: 'central',
+          amount_fen: d.amount,
+          tranche: d.id,
+          idempotency_key: d.idempotencyKey,
+          org: d.business,
+          at: d.at,
+        });
       }
     }
     return views;
@@ -52,4 +81,8 @@ export const parcelsAggregate: Aggregate<ParcelState, ParcelCommand, ParcelEvent
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const AGGREGATES: Record<string, Aggregate<any, any, any>> = { program: programAggregate, subproject: subprojectAggregate, parcels: parcelsAggregate };
+export const AGGREGATES: Record<string, Aggregate<any, any, any>> = {
+  program: programAggregate,
+  subproject: subprojectAggregate,
+  parcels: parcelsAggregate,
+};

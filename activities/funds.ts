@@ -5,7 +5,13 @@ import { SOURCES, type Funding } from '../workflows/program/types';
 
 /** The program's budget per source minus what has been paid out net of recoveries (R-FUND-7), one round trip. */
 export async function programRemaining(db: Pool, code: string): Promise<Funding> {
-  const { rows } = await db.query<{ central_fen: string; local_fen: string; enterprise_fen: string; source: string | null; net: string | null }>({
+  const { rows } = await db.query<{
+    central_fen: string;
+    local_fen: string;
+    enterprise_fen: string;
+    source: string | null;
+    net: string | null;
+  }>({
     name: 'shifan_program_remaining',
     text: `SELECT p.central_fen, p.local_fen, p.enterprise_fen, l.source, l.net FROM program p
        LEFT JOIN (SELECT source, SUM(CASE WHEN kind = 'recovery' THEN -amount_fen WHEN kind IN ('disbursement', 'parcel_subsidy') THEN amount_fen ELSE 0 END) AS net
@@ -13,7 +19,19 @@ export async function programRemaining(db: Pool, code: string): Promise<Funding>
       WHERE p.code = $1`,
     values: [code],
   });
-  if (!rows.length) throw new DomainError('NOT-FOUND', 'not_found', `综合示范项目 ${code} 不存在`, `program ${code} not found`);
-  const totals: Funding = { central: Number(rows[0].central_fen), local: Number(rows[0].local_fen), enterprise: Number(rows[0].enterprise_fen) };
-  return Object.fromEntries(SOURCES.map((src) => [src, totals[src] - Number(rows.find((r) => r.source === src)?.net ?? 0)])) as Funding;
+  if (!rows.length)
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      `综合示范项目 ${code} 不存在`,
+      `program ${code} not found`,
+    );
+  const totals: Funding = {
+    central: Number(rows[0].central_fen),
+    local: Number(rows[0].local_fen),
+    enterprise: Number(rows[0].enterprise_fen),
+  };
+  return Object.fromEntries(
+    SOURCES.map((src) => [src, totals[src] - Number(rows.find((r) => r.source === src)?.net ?? 0)]),
+  ) as Funding;
 }

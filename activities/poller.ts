@@ -3,13 +3,20 @@
 export class Poller {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  constructor(private readonly job: () => Promise<unknown>, private readonly onError: (e: unknown) => void = () => {}) {}
+  constructor(
+    private readonly job: () => Promise<unknown>,
+    private readonly onError: (e: unknown) => void = () => {},
+  ) {}
 
   start(intervalMs: number): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
       if (this.running) return; // never overlap runs
-      this.running = this.job().then(() => undefined, this.onError).finally(() => { this.running = null; });
+      this.running = this.job()
+        .then(() => undefined, this.onError)
+        .finally(() => {
+          this.running = null;
+        });
     }, intervalMs);
     this.timer.unref();
   }

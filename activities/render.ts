@@ -24,13 +24,16 @@ export function countdownText(deadline: string, now: string): string {
   const end = /^\d{4}-\d{2}-\d{2}$/.test(deadline) ? deadline : shanghaiDay(deadline);
   const days = daysBetween(shanghaiDay(now), end);
   if (days > 0) return `还有 ${days} 天`;
-  const endsAt = /^\d{4}-\d{2}-\d{2}$/.test(deadline) ? endOfDayShanghai(deadline) : Date.parse(deadline);
+  const endsAt = /^\d{4}-\d{2}-\d{2}$/.test(deadline)
+    ? endOfDayShanghai(deadline)
+    : Date.parse(deadline);
   if (days === 0) return endsAt < Date.parse(now) ? '已逾期' : '今天到期';
   return `已逾期 ${-days} 天`;
 }
 
 function fen(v: unknown, helper: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new Error(`${helper}: expected an amount in fen, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v))
+    throw new Error(`${helper}: expected an amount in fen, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -38,14 +41,24 @@ function createEngine() {
   const hb = Handlebars.create();
   hb.registerHelper('wan', (v: unknown) => `${formatWan(fen(v, 'wan'))}万元`);
   hb.registerHelper('yuan', (v: unknown) => `${formatYuan(fen(v, 'yuan'))}元`);
-  hb.registerHelper('date', (v: unknown) => { if (typeof v !== 'string') throw new Error('date: expected a date'); return cnDate(v); });
-  hb.registerHelper('datetime', (v: unknown) => { if (typeof v !== 'string') throw new Error('datetime: expected an instant'); return cnDateTime(v); });
+  hb.registerHelper('date', (v: unknown) => {
+    if (typeof v !== 'string') throw new Error('date: expected a date');
+    return cnDate(v);
+  });
+  hb.registerHelper('datetime', (v: unknown) => {
+    if (typeof v !== 'string') throw new Error('datetime: expected an instant');
+    return cnDateTime(v);
+  });
   hb.registerHelper('countdown', (deadline: unknown, now: unknown) => {
-    if (typeof deadline !== 'string' || typeof now !== 'string') throw new Error('countdown: expected (deadline, now)');
+    if (typeof deadline !== 'string' || typeof now !== 'string')
+      throw new Error('countdown: expected (deadline, now)');
     return countdownText(deadline, now);
   });
   for (const f of readdirSync(path.join(TEMPLATES_DIR, 'partials'))) {
-    hb.registerPartial(path.basename(f, '.hbs'), readFileSync(path.join(TEMPLATES_DIR, 'partials', f), 'utf8'));
+    hb.registerPartial(
+      path.basename(f, '.hbs'),
+      readFileSync(path.join(TEMPLATES_DIR, 'partials', f), 'utf8'),
+    );
   }
   return hb;
 }
@@ -62,17 +75,40 @@ function template(rel: string, noEscape = false): Handlebars.TemplateDelegate {
   return t;
 }
 
-export const NOTICE_TEMPLATES = readdirSync(path.join(TEMPLATES_DIR, 'notices')).map((f) => path.basename(f, '.hbs')).sort();
-export const MAIL_TEMPLATES = readdirSync(path.join(TEMPLATES_DIR, 'mail')).map((f) => path.basename(f, '.hbs')).sort();
+export const NOTICE_TEMPLATES = readdirSync(path.join(TEMPLATES_DIR, 'notices'))
+  .map((f) => path.basename(f, '.hbs'))
+  .sort();
+export const MAIL_TEMPLATES = readdirSync(path.join(TEMPLATES_DIR, 'mail'))
+  .map((f) => path.basename(f, '.hbs'))
+  .sort();
 
 /** HTML → plain text for mail bodies and search: block ends become line breaks, tags go. */
 export function htmlToText(html: string): string {
-  return html.replace(/<li[^>]*>/gi, '• ').replace(/<(br|\/p|\/tr|\/li|\/h1|\/div|\/table)[^>]*>/gi, '\n').replace(/<\/t[dh]>/gi, '  ').replace(/<[^>]+>/g, '')
-    .replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')
-    .split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
+  return html
+    .replace(/<li[^>]*>/gi, '• ')
+    .replace(/<(br|\/p|\/tr|\/li|\/h1|\/div|\/table)[^>]*>/gi, '\n')
+    .replace(/<\/t[dh]>/gi, '  ')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&#x3D;/g, '=')
+    .replace(/&amp;/g, '&')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('\n');
 }
 
-export interface NoticeData { title: string; docNumber: string; issuedAt: string; program: { name: string; county: string; reportPhone: string }; [k: string]: unknown }
+export interface NoticeData {
+  title: string;
+  docNumber: string;
+  issuedAt: string;
+  program: { name: string; county: string; reportPhone: string };
+  [k: string]: unknown;
+}
 
 export function renderNotice(kind: string, data: NoticeData): { html: string; bodyText: string } {
   if (!NOTICE_TEMPLATES.includes(kind)) throw new Error(`no notice template ${kind}`);
@@ -81,7 +117,14 @@ export function renderNotice(kind: string, data: NoticeData): { html: string; bo
   return { html, bodyText: htmlToText(body) };
 }
 
-export function renderMail(kind: string, data: { recipientName: string; program: { county: string; reportPhone: string }; [k: string]: unknown }): string {
+export function renderMail(
+  kind: string,
+  data: {
+    recipientName: string;
+    program: { county: string; reportPhone: string };
+    [k: string]: unknown;
+  },
+): string {
   if (!MAIL_TEMPLATES.includes(kind)) throw new Error(`no mail template ${kind}`);
   const body = template(`mail/${kind}.hbs`, true)(data).trim();
   return template('layouts/mail.hbs', true)({ ...data, body });

@@ -1,7 +1,13 @@
 // Users, organisations, passwords and bearer sessions (used by the API and the CLI).
 // Passwords: scrypt from node:crypto (memory-hard, no native add-on to build), with a per-user salt,
 // stored as "scrypt$N$r$p$salt$hash" so the cost can be raised later without breaking old hashes.
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 import type { PrismaClient } from './store/prisma';
 import { DomainError } from '../workflows/errors';
 import { ROLES, type Actor, type Role } from '../workflows/program/types';
@@ -21,39 +27,119 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [alg, n, r, p, salt, hash] = stored.split('$');
   if (alg !== 'scrypt') return false;
   const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
+  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: 64 * 1024 * 1024,
+  });
   return timingSafeEqual(key, expected);
 }
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export interface NewUser { username: string; password: string; role: Role; org?: string | null; displayName?: string | null; email?: string | null }
+export interface NewUser {
+  username: string;
+  password: string;
+  role: Role;
+  org?: string | null;
+  displayName?: string | null;
+  email?: string | null;
+}
 
 export async function addUser(prisma: PrismaClient, u: NewUser) {
-  if (!/^[A-Za-z0-9_.@-]{2,64}$/.test(u.username)) throw new DomainError('USER-INVALID', 'invalid', '用户名须为2～64位字母、数字或 _.@-', 'username must be 2-64 characters of letters, digits or _.@-', { field: 'username' });
-  if (u.password.length < 8) throw new DomainError('USER-INVALID', 'invalid', '密码至少8位', 'password must have at least 8 characters', { field: 'password' });
-  if (!ROLES.includes(u.role)) throw new DomainError('USER-INVALID', 'invalid', `角色须为 ${ROLES.join('、')} 之一`, `role must be one of ${ROLES.join(', ')}`, { field: 'role' });
-  if (u.role === 'contractor' && !u.org) throw new DomainError('USER-INVALID', 'invalid', '承办企业用户必须属于一个组织（--org）', 'a contractor must belong to an organisation (--org)', { field: 'org' });
-  if (u.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(u.email)) throw new DomainError('USER-INVALID', 'invalid', '邮箱地址格式不正确', 'invalid e-mail address', { field: 'email' });
+  if (!/^[A-Za-z0-9_.@-]{2,64}$/.test(u.username))
+    throw new DomainError(
+      'USER-INVALID',
+      'invalid',
+      '用户名须为2～64位字母、数字或 _.@-',
+      'username must be 2-64 characters of letters, digits or _.@-',
+      { field: 'username' },
+    );
+  if (u.password.length < 8)
+    throw new DomainError(
+      'USER-INVALID',
+      'invalid',
+      '密码至少8位',
+      'password must have at least 8 characters',
+      { field: 'password' },
+    );
+  if (!ROLES.includes(u.role))
+    throw new DomainError(
+      'USER-INVALID',
+      'invalid',
+      `角色须为 ${ROLES.join('、')} 之一`,
+      `role must be one of ${ROLES.join(', ')}`,
+      { field: 'role' },
+    );
+  if (u.role === 'contractor' && !u.org)
+    throw new DomainError(
+      'USER-INVALID',
+      'invalid',
+      '承办企业用户必须属于一个组织（--org）',
+      'a contractor must belong to an organisation (--org)',
+      { field: 'org' },
+    );
+  if (u.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(u.email))
+    throw new DomainError(
+      'USER-INVALID',
+      'invalid',
+      '邮箱地址格式不正确',
+      'invalid e-mail address',
+      { field: 'email' },
+    );
   if (await prisma.user.findUnique({ where: { username: u.username } })) {
-    throw new DomainError('CONFLICT', 'conflict', `用户名 ${u.username} 已存在`, `user ${u.username} already exists`, { field: 'username' });
+    throw new DomainError(
+      'CONFLICT',
+      'conflict',
+      `用户名 ${u.username} 已存在`,
+      `user ${u.username} already exists`,
+      { field: 'username' },
+    );
   }
-  const org = u.org ? await prisma.organisation.upsert({ where: { name: u.org }, create: { name: u.org }, update: {} }) : null;
+  const org = u.org
+    ? await prisma.organisation.upsert({
+        where: { name: u.org },
+        create: { name: u.org },
+        update: {},
+      })
+    : null;
   return prisma.user.create({
-    data: { username: u.username, passwordHash: await hashPassword(u.password), role: u.role, orgId: org?.id ?? null, displayName: u.displayName ?? null, email: u.email ?? null },
+    data: {
+      username: u.username,
+      passwordHash: await hashPassword(u.password),
+      role: u.role,
+      orgId: org?.id ?? null,
+      displayName: u.displayName ?? null,
+      email: u.email ?? null,
+    },
     select: { id: true, username: true, role: true, org: { select: { name: true } } },
   });
 }
 
 /** Checks the password and opens a session; null when the user or password is wrong (same answer for both). */
-export async function login(prisma: PrismaClient, username: string, password: string, now: Date): Promise<{ token: string; expiresAt: Date; actor: Actor } | null> {
+export async function login(
+  prisma: PrismaClient,
+  username: string,
+  password: string,
+  now: Date,
+): Promise<{ token: string; expiresAt: Date; actor: Actor } | null> {
   const user = await prisma.user.findUnique({ where: { username }, include: { org: true } });
-  const ok = user && !user.disabled ? await verifyPassword(password, user.passwordHash) : (await hashPassword(password), false); // same work either way
+  const ok =
+    user && !user.disabled
+      ? await verifyPassword(password, user.passwordHash)
+      : (await hashPassword(password), false); // same work either way
   if (!user || !ok) return null;
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_HOURS * 3600_000);
-  await prisma.session.create({ data: { tokenHash: tokenHash(token), userId: user.id, expiresAt } });
-  return { token, expiresAt, actor: { username: user.username, role: user.role, org: user.org?.name ?? null } };
+  await prisma.session.create({
+    data: { tokenHash: tokenHash(token), userId: user.id, expiresAt },
+  });
+  return {
+    token,
+    expiresAt,
+    actor: { username: user.username, role: user.role, org: user.org?.name ?? null },
+  };
 }
 
 // Every request authenticates; a short-lived cache of sessions spares a database round trip (and
@@ -61,15 +147,27 @@ export async function login(prisma: PrismaClient, username: string, password: st
 // A logout here evicts at once; a logout or a disabled user in another process is seen within
 // SESSION_CACHE_MS.
 const SESSION_CACHE_MS = 30_000;
-interface CachedSession { actor: Actor | null; expiresAt: number; cachedUntil: number }
+interface CachedSession {
+  actor: Actor | null;
+  expiresAt: number;
+  cachedUntil: number;
+}
 const sessionCache = new Map<string, CachedSession>();
 const inFlight = new Map<string, Promise<CachedSession>>();
 
 async function lookupSession(prisma: PrismaClient, key: string): Promise<CachedSession> {
-  const s = await prisma.session.findUnique({ where: { tokenHash: key }, include: { user: { include: { org: true } } } });
-  const found: CachedSession = !s || s.user.disabled
-    ? { actor: null, expiresAt: 0, cachedUntil: 0 }
-    : { actor: { username: s.user.username, role: s.user.role, org: s.user.org?.name ?? null }, expiresAt: s.expiresAt.getTime(), cachedUntil: Date.now() + SESSION_CACHE_MS };
+  const s = await prisma.session.findUnique({
+    where: { tokenHash: key },
+    include: { user: { include: { org: true } } },
+  });
+  const found: CachedSession =
+    !s || s.user.disabled
+      ? { actor: null, expiresAt: 0, cachedUntil: 0 }
+      : {
+          actor: { username: s.user.username, role: s.user.role, org: s.user.org?.name ?? null },
+          expiresAt: s.expiresAt.getTime(),
+          cachedUntil: Date.now() + SESSION_CACHE_MS,
+        };
   if (found.actor) {
     if (sessionCache.size > 10_000) sessionCache.clear();
     sessionCache.set(key, found);
@@ -77,7 +175,11 @@ async function lookupSession(prisma: PrismaClient, key: string): Promise<CachedS
   return found;
 }
 
-export async function actorForToken(prisma: PrismaClient, token: string, now: Date): Promise<Actor | null> {
+export async function actorForToken(
+  prisma: PrismaClient,
+  token: string,
+  now: Date,
+): Promise<Actor | null> {
   const key = tokenHash(token);
   let s = sessionCache.get(key);
   if (!s || s.cachedUntil <= Date.now()) {

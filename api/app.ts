@@ -44,17 +44,34 @@ export function createApp(svc: Services): Express {
   supervisionRoutes(api, svc);
 
   const doc = api.openapi({
-    title: 'shifan 示范 API', version: API_VERSION,
-    description: '电子商务进农村综合示范项目审批引擎。错误均为 application/problem+json，含中英文说明与规则编号。金额：fen 为分（整数），wan 为万元。',
+    title: 'shifan 示范 API',
+    version: API_VERSION,
+    description:
+      '电子商务进农村综合示范项目审批引擎。错误均为 application/problem+json，含中英文说明与规则编号。金额：fen 为分（整数），wan 为万元。',
   });
-  app.get('/openapi.json', (_req, res) => { res.json(doc); });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(doc);
+  });
   app.get('/healthz', async (_req, res) => {
     const t0 = performance.now();
     await svc.pool.query('SELECT 1');
-    res.json({ status: 'ok', db: 'up', dbMs: Math.round((performance.now() - t0) * 10) / 10, version: API_VERSION });
+    res.json({
+      status: 'ok',
+      db: 'up',
+      dbMs: Math.round((performance.now() - t0) * 10) / 10,
+      version: API_VERSION,
+    });
   });
   app.use(api.router);
-  app.use((req, res) => sendProblem(res, { status: 404, code: 'NOT-FOUND', detail: `没有这个地址：${req.method} ${req.path}`, detail_en: `no route for ${req.method} ${req.path}`, instance: String(req.id ?? '') }));
+  app.use((req, res) =>
+    sendProblem(res, {
+      status: 404,
+      code: 'NOT-FOUND',
+      detail: `没有这个地址：${req.method} ${req.path}`,
+      detail_en: `no route for ${req.method} ${req.path}`,
+      instance: String(req.id ?? ''),
+    }),
+  );
   app.use(problemHandler(svc.log));
   return app;
 }

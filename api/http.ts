@@ -35,29 +35,64 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
  * the client wants it (not for `Prefer: return=minimal`, RFC 7240).
  */
 export class CommandAnswer {
-  constructor(readonly version: number, readonly appended: { version: number; type: string; hash?: string }[], private readonly view: () => object | Promise<object>) {}
-  async full(): Promise<object> { return { ...(await this.view()), appended: this.appended }; }
+  constructor(
+    readonly version: number,
+    readonly appended: { version: number; type: string; hash?: string }[],
+    private readonly view: () => object | Promise<object>,
+  ) {}
+  async full(): Promise<object> {
+    return { ...(await this.view()), appended: this.appended };
+  }
 }
 
 export interface Handled<P, Q, B> {
-  params: P; query: Q; body: B; actor: Actor | null; req: Request; res: Response;
+  params: P;
+  query: Q;
+  body: B;
+  actor: Actor | null;
+  req: Request;
+  res: Response;
 }
 
-const ProblemSchema = z.object({
-  type: z.string(), title: z.string(), title_en: z.string(), status: z.number().int(), code: z.string(),
-  detail: z.string(), detail_en: z.string(), instance: z.string().optional(),
-  rules: z.array(z.string()).optional().meta({ description: '违反的规则编号，如 R-FUND-3' }),
-  violations: z.array(z.object({
-    rule: z.string(), message: z.string(), message_en: z.string(), field: z.string().optional(),
-    figures: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-  })).optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional()
-    .meta({ description: '400 时每个有误字段的路径与原因' }),
-}).meta({ id: 'Problem', description: 'application/problem+json（RFC 9457），中英文' });
+const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    title_en: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    detail_en: z.string(),
+    instance: z.string().optional(),
+    rules: z.array(z.string()).optional().meta({ description: '违反的规则编号，如 R-FUND-3' }),
+    violations: z
+      .array(
+        z.object({
+          rule: z.string(),
+          message: z.string(),
+          message_en: z.string(),
+          field: z.string().optional(),
+          figures: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+        }),
+      )
+      .optional(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() }))
+      .optional()
+      .meta({ description: '400 时每个有误字段的路径与原因' }),
+  })
+  .meta({ id: 'Problem', description: 'application/problem+json（RFC 9457），中英文' });
 
 const PROBLEM_TEXT: Record<number, string> = {
-  400: '请求参数不正确（errors 列出字段路径）', 401: '未登录或令牌无效', 403: '角色无权执行此操作', 404: '对象不存在', 413: '请求体过大（文件不超过 20 MB）', 415: '请求体须为 JSON',
-  409: '当前状态下不允许（如关口未完成，列出未完成的关口）', 422: '违反业务规则（列出全部规则编号与数字）', 500: '服务器内部错误',
+  400: '请求参数不正确（errors 列出字段路径）',
+  401: '未登录或令牌无效',
+  403: '角色无权执行此操作',
+  404: '对象不存在',
+  413: '请求体过大（文件不超过 20 MB）',
+  415: '请求体须为 JSON',
+  409: '当前状态下不允许（如关口未完成，列出未完成的关口）',
+  422: '违反业务规则（列出全部规则编号与数字）',
+  500: '服务器内部错误',
 };
 
 export class Api {
@@ -68,80 +103,200 @@ export class Api {
   private readonly table = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true });
   /** The middleware serving every declared route (no match: next(), e.g. to the 404 answer). */
   readonly router = (req: Request, res: Response, next: NextFunction): void => {
-    const found = this.table.find((req.method === 'HEAD' ? 'GET' : req.method) as HTTPMethod, req.path); // HEAD: the GET route, without its body
+    const found = this.table.find(
+      (req.method === 'HEAD' ? 'GET' : req.method) as HTTPMethod,
+      req.path,
+    ); // HEAD: the GET route, without its body
     if (!found) {
-      try { decodeURIComponent(req.path); } catch {
-        next(new HttpError(400, `地址中的百分号编码无效：${req.path}`, `malformed percent-encoding in the path: ${req.path}`, 'INVALID-PATH'));
+      try {
+        decodeURIComponent(req.path);
+      } catch {
+        next(
+          new HttpError(
+            400,
+            `地址中的百分号编码无效：${req.path}`,
+            `malformed percent-encoding in the path: ${req.path}`,
+            'INVALID-PATH',
+          ),
+        );
         return;
       }
-      next(); return;
+      next();
+      return;
     }
     req.params = { ...found.params } as Record<string, string>;
-    (found.store as { run: (req: Request, res: Response) => Promise<void> }).run(req, res).catch(next);
+    (found.store as { run: (req: Request, res: Response) => Promise<void> })
+      .run(req, res)
+      .catch(next);
   };
 
   constructor(private readonly authenticate: (req: Request) => Promise<Actor | null>) {
-    this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'POST /api/auth/login 取得的令牌' });
+    this.registry.registerComponent('securitySchemes', 'bearer', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'POST /api/auth/login 取得的令牌',
+    });
   }
 
-  route<P extends z.ZodType = z.ZodObject<{}>, Q extends z.ZodType = z.ZodObject<{}>, B extends z.ZodType = z.ZodUndefined>(
+  route<
+    P extends z.ZodType = z.ZodObject<{}>,
+    Q extends z.ZodType = z.ZodObject<{}>,
+    B extends z.ZodType = z.ZodUndefined,
+  >(
     spec: RouteSpec<P, Q, B>,
     handler: (h: Handled<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
   ): void {
     const status = spec.status ?? 200;
-    const errorStatuses = [400, ...(spec.access === 'public' ? [] : [401]), ...(Array.isArray(spec.access) ? [403] : []), ...(spec.errors ?? []), 500];
+    const errorStatuses = [
+      400,
+      ...(spec.access === 'public' ? [] : [401]),
+      ...(Array.isArray(spec.access) ? [403] : []),
+      ...(spec.errors ?? []),
+      500,
+    ];
     this.registry.registerPath({
       method: spec.method,
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
       summary: spec.summary,
-      description: [spec.description, Array.isArray(spec.access) ? `角色：${spec.access.map((r: Role) => `${r}（${ROLE_NAMES[r]}）`).join('、')}` : spec.access === 'public' ? '公开，无需登录' : '任何已登录用户'].filter(Boolean).join('\n\n'),
+      description: [
+        spec.description,
+        Array.isArray(spec.access)
+          ? `角色：${spec.access.map((r: Role) => `${r}（${ROLE_NAMES[r]}）`).join('、')}`
+          : spec.access === 'public'
+            ? '公开，无需登录'
+            : '任何已登录用户',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
       tags: spec.tags,
       ...(spec.access === 'public' ? {} : { security: [{ bearer: [] }] }),
       request: {
         ...(spec.params ? { params: spec.params as unknown as z.ZodObject } : {}),
         ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
         ...(spec.headers ? { headers: spec.headers } : {}),
-        ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
-        ...(spec.rawBody ? { body: { required: true, description: spec.rawBody.description, content: Object.fromEntries(spec.rawBody.contentTypes.map((t) => [t, { schema: z.string().meta({ format: 'binary' }) }])) } } : {}),
+        ...(spec.body
+          ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } }
+          : {}),
+        ...(spec.rawBody
+          ? {
+              body: {
+                required: true,
+                description: spec.rawBody.description,
+                content: Object.fromEntries(
+                  spec.rawBody.contentTypes.map((t) => [
+                    t,
+                    { schema: z.string().meta({ format: 'binary' }) },
+                  ]),
+                ),
+              },
+            }
+          : {}),
       },
       responses: {
-        [status]: { description: spec.response.description, ...(spec.response.schema ? { content: { [spec.response.contentType ?? 'application/json']: { schema: spec.response.schema } } } : {}) },
-        ...Object.fromEntries((spec.alsoSuccess ?? []).map((x) => [x.status, { description: x.description, ...(spec.response.schema ? { content: { [spec.response.contentType ?? 'application/json']: { schema: spec.response.schema } } } : {}) }])),
-        ...Object.fromEntries([...new Set(errorStatuses)].map((s) => [s, { description: PROBLEM_TEXT[s] ?? '错误', content: { 'application/problem+json': { schema: ProblemSchema } } }])),
+        [status]: {
+          description: spec.response.description,
+          ...(spec.response.schema
+            ? {
+                content: {
+                  [spec.response.contentType ?? 'application/json']: {
+                    schema: spec.response.schema,
+                  },
+                },
+              }
+            : {}),
+        },
+        ...Object.fromEntries(
+          (spec.alsoSuccess ?? []).map((x) => [
+            x.status,
+            {
+              description: x.description,
+              ...(spec.response.schema
+                ? {
+                    content: {
+                      [spec.response.contentType ?? 'application/json']: {
+                        schema: spec.response.schema,
+                      },
+                    },
+                  }
+                : {}),
+            },
+          ]),
+        ),
+        ...Object.fromEntries(
+          [...new Set(errorStatuses)].map((s) => [
+            s,
+            {
+              description: PROBLEM_TEXT[s] ?? '错误',
+              content: { 'application/problem+json': { schema: ProblemSchema } },
+            },
+          ]),
+        ),
       },
     });
 
-    this.table.on(spec.method.toUpperCase() as HTTPMethod, spec.path, () => {}, { run: async (req: Request, res: Response) => {
-      const actor = spec.access === 'public' ? null : await this.authenticate(req);
-      if (spec.access !== 'public') {
-        if (!actor) throw new HttpError(401, '请先登录（Authorization: Bearer <令牌>）', 'authentication required: send Authorization: Bearer <token>');
-        if (Array.isArray(spec.access) && !(spec.access as readonly string[]).includes(actor.role)) {
-          throw new HttpError(403, `角色「${ROLE_NAMES[actor.role]}」无权执行此操作（需要：${spec.access.map((r: Role) => ROLE_NAMES[r]).join('、')}）`,
-            `role ${actor.role} may not do this (needs ${spec.access.join(' or ')})`, 'FORBIDDEN-ROLE');
+    this.table.on(spec.method.toUpperCase() as HTTPMethod, spec.path, () => {}, {
+      run: async (req: Request, res: Response) => {
+        const actor = spec.access === 'public' ? null : await this.authenticate(req);
+        if (spec.access !== 'public') {
+          if (!actor)
+            throw new HttpError(
+              401,
+              '请先登录（Authorization: Bearer <令牌>）',
+              'authentication required: send Authorization: Bearer <token>',
+            );
+          if (
+            Array.isArray(spec.access) &&
+            !(spec.access as readonly string[]).includes(actor.role)
+          ) {
+            throw new HttpError(
+              403,
+              `角色「${ROLE_NAMES[actor.role]}」无权执行此操作（需要：${spec.access.map((r: Role) => ROLE_NAMES[r]).join('、')}）`,
+              `role ${actor.role} may not do this (needs ${spec.access.join(' or ')})`,
+              'FORBIDDEN-ROLE',
+            );
+          }
         }
-      }
-      if (spec.body && Number(req.headers['content-length'] ?? 0) > 0 && !req.is('application/json')) {
-        throw new HttpError(415, `请求体须为 JSON（Content-Type: application/json），收到的是 ${req.headers['content-type'] ?? '未声明'}`, 'the request body must be JSON (Content-Type: application/json)', 'UNSUPPORTED-MEDIA-TYPE');
-      }
-      const params = spec.params ? spec.params.parse(req.params) : {};
-      const query = spec.query ? spec.query.parse(req.query) : {};
-      const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
-      const out = await handler({ params, query, body, actor, req, res } as Handled<z.output<P>, z.output<Q>, z.output<B>>);
-      if (res.headersSent) return;
-      res.status((res.locals.status as number | undefined) ?? status); // a handler may answer otherwise (e.g. 200 for an idempotent replay)
-      // RFC 7240 `Prefer: return=minimal`: a command answers with what changed, not the whole view
-      if (out instanceof CommandAnswer) {
-        if (/return=minimal/i.test(String(req.headers.prefer ?? ''))) {
-          res.setHeader('Preference-Applied', 'return=minimal');
-          res.json({ version: out.version, appended: out.appended });
-        } else res.json(await out.full());
-        return;
-      }
-      if (out === undefined) res.end(); else res.json(out);
-    } });
+        if (
+          spec.body &&
+          Number(req.headers['content-length'] ?? 0) > 0 &&
+          !req.is('application/json')
+        ) {
+          throw new HttpError(
+            415,
+            `请求体须为 JSON（Content-Type: application/json），收到的是 ${req.headers['content-type'] ?? '未声明'}`,
+            'the request body must be JSON (Content-Type: application/json)',
+            'UNSUPPORTED-MEDIA-TYPE',
+          );
+        }
+        const params = spec.params ? spec.params.parse(req.params) : {};
+        const query = spec.query ? spec.query.parse(req.query) : {};
+        const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
+        const out = await handler({ params, query, body, actor, req, res } as Handled<
+          z.output<P>,
+          z.output<Q>,
+          z.output<B>
+        >);
+        if (res.headersSent) return;
+        res.status((res.locals.status as number | undefined) ?? status); // a handler may answer otherwise (e.g. 200 for an idempotent replay)
+        // RFC 7240 `Prefer: return=minimal`: a command answers with what changed, not the whole view
+        if (out instanceof CommandAnswer) {
+          if (/return=minimal/i.test(String(req.headers.prefer ?? ''))) {
+            res.setHeader('Preference-Applied', 'return=minimal');
+            res.json({ version: out.version, appended: out.appended });
+          } else res.json(await out.full());
+          return;
+        }
+        if (out === undefined) res.end();
+        else res.json(out);
+      },
+    });
   }
 
   openapi(info: { title: string; version: string; description: string }) {
-    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({ openapi: '3.1.0', info, servers: [{ url: '/' }] });
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info,
+      servers: [{ url: '/' }],
+    });
   }
 }

@@ -2,7 +2,12 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../engine/config';
 import { openDatabase, type OpenDatabase } from '../engine/database';
-import { createRuntime, createTemporalRuntime, type Runtime, type TemporalRuntime } from '../engine/runtime';
+import {
+  createRuntime,
+  createTemporalRuntime,
+  type Runtime,
+  type TemporalRuntime,
+} from '../engine/runtime';
 import { createApp } from './app';
 import { createLogger } from './logger';
 import { createMailer } from '../activities/notify/mailer';
@@ -11,7 +16,12 @@ import { findCjkFont } from '../activities/notify/pdf';
 async function main() {
   const t0 = performance.now();
   let cfg: ReturnType<typeof loadConfig>;
-  try { cfg = loadConfig(); } catch (e) { console.error((e as Error).message); process.exit(1); }
+  try {
+    cfg = loadConfig();
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(1);
+  }
   const log = createLogger(cfg.LOG_LEVEL);
   const say = (m: string) => log.info(m);
   let db: OpenDatabase | undefined;
@@ -19,30 +29,63 @@ async function main() {
   let server: Server | undefined;
 
   let stopping: Promise<void> | undefined;
-  const shutdown = (why: string) => (stopping ??= (async () => {
-    say(`${why}: stopping`);
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r())); // stop accepting, let requests finish
-    server?.closeAllConnections();
-    await rt?.close();
-    await db?.close(); // clean "fast shutdown" of the embedded cluster
-    say('stopped');
-  })());
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void shutdown(sig).then(() => process.exit(0), () => process.exit(1)); });
+  const shutdown = (why: string) =>
+    (stopping ??= (async () => {
+      say(`${why}: stopping`);
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r())); // stop accepting, let requests finish
+      server?.closeAllConnections();
+      await rt?.close();
+      await db?.close(); // clean "fast shutdown" of the embedded cluster
+      say('stopped');
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      void shutdown(sig).then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
 
   try {
     db = await openDatabase(cfg, say);
     const font = findCjkFont(cfg.PDF_FONT);
-    if (!font) log.warn('no CJK font for PDF notices: they are stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)');
-    const notify = { mailer: createMailer({ smtpUrl: cfg.SMTP_URL, dataDir: cfg.dataDir }), font, from: cfg.MAIL_FROM, log, reminderDays: cfg.REMINDER_DAYS, publicUrl: cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}` };
+    if (!font)
+      log.warn(
+        'no CJK font for PDF notices: they are stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)',
+      );
+    const notify = {
+      mailer: createMailer({ smtpUrl: cfg.SMTP_URL, dataDir: cfg.dataDir }),
+      font,
+      from: cfg.MAIL_FROM,
+      log,
+      reminderDays: cfg.REMINDER_DAYS,
+      publicUrl: cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}`,
+    };
     say(`mail: ${notify.mailer.describe}`);
     if (cfg.TEMPORAL_ADDRESS) {
-      rt = await createTemporalRuntime(db.url, { address: cfg.TEMPORAL_ADDRESS, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE }, { poolSize: cfg.PG_POOL_SIZE, notify });
-      say(`engine: Temporal at ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}, task queue ${cfg.TEMPORAL_TASK_QUEUE}); run workers with \`npm run worker\``);
+      rt = await createTemporalRuntime(
+        db.url,
+        {
+          address: cfg.TEMPORAL_ADDRESS,
+          namespace: cfg.TEMPORAL_NAMESPACE,
+          taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+        },
+        { poolSize: cfg.PG_POOL_SIZE, notify },
+      );
+      say(
+        `engine: Temporal at ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE}, task queue ${cfg.TEMPORAL_TASK_QUEUE}); run workers with \`npm run worker\``,
+      );
     } else {
-      const embedded = createRuntime(db.url, { poolSize: cfg.PG_POOL_SIZE, streamCacheSize: cfg.STREAM_CACHE_SIZE, notify, onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed') });
+      const embedded = createRuntime(db.url, {
+        poolSize: cfg.PG_POOL_SIZE,
+        streamCacheSize: cfg.STREAM_CACHE_SIZE,
+        notify,
+        onTimerError: (streamId, e) => log.error({ err: e, streamId }, 'timer failed'),
+      });
       rt = embedded;
       const fired = await embedded.scheduler.runDue(); // deadlines that came due while the server was down
-      if (fired.fired) say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);
+      if (fired.fired)
+        say(`timers: ${fired.fired} deadline(s) that came due while stopped fired now`);
       embedded.scheduler.start(cfg.TIMER_POLL_MS);
     }
     rt.notifier.start(cfg.NOTIFY_POLL_MS);
@@ -52,8 +95,13 @@ async function main() {
     });
     const addr = server!.address();
     const users = await rt.prisma.user.count();
-    say(`listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : cfg.PORT} (ready in ${Math.round(performance.now() - t0)} ms; API docs at /openapi.json)`);
-    if (!users) say('no users yet: create one with `npx shifan user add --username office1 --password <密码> --role office`');
+    say(
+      `listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : cfg.PORT} (ready in ${Math.round(performance.now() - t0)} ms; API docs at /openapi.json)`,
+    );
+    if (!users)
+      say(
+        'no users yet: create one with `npx shifan user add --username office1 --password <密码> --role office`',
+      );
   } catch (e) {
     log.error(`start failed: ${(e as Error).message}`);
     log.debug({ err: e }, 'start failure details');

@@ -5,7 +5,13 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, type DomainErrorKind } from '../workflows/errors';
 
-const STATUS: Record<DomainErrorKind, number> = { invalid: 400, forbidden: 403, not_found: 404, conflict: 409, rule: 422 };
+const STATUS: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rule: 422,
+};
 const TITLE: Record<number, [string, string]> = {
   400: ['请求参数不正确', 'Invalid request'],
   401: ['未登录或登录已过期', 'Authentication required'],
@@ -19,49 +25,137 @@ const TITLE: Record<number, [string, string]> = {
 };
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly messageEn: string, readonly code = `HTTP-${status}`) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly messageEn: string,
+    readonly code = `HTTP-${status}`,
+  ) {
+    super(message);
+  }
 }
 
 export interface Problem {
-  type: string; title: string; title_en: string; status: number; code: string;
-  detail: string; detail_en: string; instance?: string;
+  type: string;
+  title: string;
+  title_en: string;
+  status: number;
+  code: string;
+  detail: string;
+  detail_en: string;
+  instance?: string;
   rules?: string[];
-  violations?: { rule: string; message: string; message_en: string; field?: string; figures?: Record<string, string | number> }[];
+  violations?: {
+    rule: string;
+    message: string;
+    message_en: string;
+    field?: string;
+    figures?: Record<string, string | number>;
+  }[];
   errors?: { path: string; message: string; code?: string }[];
 }
 
-export function sendProblem(res: Response, p: Omit<Problem, 'title' | 'title_en' | 'type'> & { type?: string }): void {
+export function sendProblem(
+  res: Response,
+  p: Omit<Problem, 'title' | 'title_en' | 'type'> & { type?: string },
+): void {
   const [title, title_en] = TITLE[p.status] ?? TITLE[500];
-  res.status(p.status).type('application/problem+json').json({ type: p.type ?? `urn:shifan:problem:${p.code}`, title, title_en, ...p });
+  res
+    .status(p.status)
+    .type('application/problem+json')
+    .json({ type: p.type ?? `urn:shifan:problem:${p.code}`, title, title_en, ...p });
 }
 
-const zodPath = (path: PropertyKey[]) => path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+const zodPath = (path: PropertyKey[]) =>
+  path.reduce<string>(
+    (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)),
+    '',
+  );
 
-export const problemHandler = (log: { error(o: object, m: string): void }): ErrorRequestHandler => (err, req, res, _next) => {
-  const instance = String(req.id ?? '');
-  if (res.headersSent) return;
-  if (err instanceof ZodError) {
-    const errors = err.issues.flatMap((i): { path: string; message: string; code: string }[] => (i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => ({ path: zodPath([...i.path, k]), message: `不认识的字段「${k}」`, code: i.code }))
-      : [{ path: zodPath(i.path), message: i.message, code: i.code }]));
-    return sendProblem(res, { status: 400, code: 'INVALID-INPUT', instance, errors,
-      detail: `请求参数有 ${errors.length} 处错误：${errors.map((e) => `${e.path || '(根)'} ${e.message}`).join('；')}`,
-      detail_en: `${errors.length} invalid field(s): ${errors.map((e) => e.path || '(root)').join(', ')}` });
-  }
-  if (err instanceof DomainError) {
-    const status = STATUS[err.kind];
-    const rules = [...new Set(err.violations.map((v) => v.rule))];
-    return sendProblem(res, { status, code: err.code, instance, detail: err.message, detail_en: err.messageEn, rules, violations: err.violations,
-      ...(status === 400 ? { errors: err.violations.map((v) => ({ path: v.field ?? '', message: v.message, code: v.rule })) } : {}) });
-  }
-  if (err instanceof HttpError) return sendProblem(res, { status: err.status, code: err.code, instance, detail: err.message, detail_en: err.messageEn });
-  // body-parser errors (malformed JSON, too large) carry a status and `expose`
-  const e = err as { status?: number; statusCode?: number; expose?: boolean; type?: string; message?: string };
-  const st = e.status ?? e.statusCode;
-  if (st && st >= 400 && st < 500 && e.expose) {
-    const zh = e.type === 'entity.parse.failed' ? '请求体不是有效的 JSON' : e.type === 'entity.too.large' ? '请求体过大' : '请求无效';
-    return sendProblem(res, { status: st, code: `HTTP-${st}`, instance, detail: zh, detail_en: e.message ?? 'bad request' });
-  }
-  log.error({ err, reqId: instance }, 'unhandled error');
-  return sendProblem(res, { status: 500, code: 'INTERNAL', instance, detail: `服务器内部错误，请联系管理员并提供请求编号 ${instance}`, detail_en: `internal error; quote request id ${instance}` });
-};
+export const problemHandler =
+  (log: { error(o: object, m: string): void }): ErrorRequestHandler =>
+  (err, req, res, _next) => {
+    const instance = String(req.id ?? '');
+    if (res.headersSent) return;
+    if (err instanceof ZodError) {
+      const errors = err.issues.flatMap((i): { path: string; message: string; code: string }[] =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({
+              path: zodPath([...i.path, k]),
+              message: `不认识的字段「${k}」`,
+              code: i.code,
+            }))
+          : [{ path: zodPath(i.path), message: i.message, code: i.code }],
+      );
+      return sendProblem(res, {
+        status: 400,
+        code: 'INVALID-INPUT',
+        instance,
+        errors,
+        detail: `请求参数有 ${errors.length} 处错误：${errors.map((e) => `${e.path || '(根)'} ${e.message}`).join('；')}`,
+        detail_en: `${errors.length} invalid field(s): ${errors.map((e) => e.path || '(root)').join(', ')}`,
+      });
+    }
+    if (err instanceof DomainError) {
+      const status = STATUS[err.kind];
+      const rules = [...new Set(err.violations.map((v) => v.rule))];
+      return sendProblem(res, {
+        status,
+        code: err.code,
+        instance,
+        detail: err.message,
+        detail_en: err.messageEn,
+        rules,
+        violations: err.violations,
+        ...(status === 400
+          ? {
+              errors: err.violations.map((v) => ({
+                path: v.field ?? '',
+                message: v.message,
+                code: v.rule,
+              })),
+            }
+          : {}),
+      });
+    }
+    if (err instanceof HttpError)
+      return sendProblem(res, {
+        status: err.status,
+        code: err.code,
+        instance,
+        detail: err.message,
+        detail_en: err.messageEn,
+      });
+    // body-parser errors (malformed JSON, too large) carry a status and `expose`
+    const e = err as {
+      status?: number;
+      statusCode?: number;
+      expose?: boolean;
+      type?: string;
+      message?: string;
+    };
+    const st = e.status ?? e.statusCode;
+    if (st && st >= 400 && st < 500 && e.expose) {
+      const zh =
+        e.type === 'entity.parse.failed'
+          ? '请求体不是有效的 JSON'
+          : e.type === 'entity.too.large'
+            ? '请求体过大'
+            : '请求无效';
+      return sendProblem(res, {
+        status: st,
+        code: `HTTP-${st}`,
+        instance,
+        detail: zh,
+        detail_en: e.message ?? 'bad request',
+      });
+    }
+    log.error({ err, reqId: instance }, 'unhandled error');
+    return sendProblem(res, {
+      status: 500,
+      code: 'INTERNAL',
+      instance,
+      detail: `服务器内部错误，请联系管理员并提供请求编号 ${instance}`,
+      detail_en: `internal error; quote request id ${instance}`,
+    });
+  };

@@ -7,7 +7,9 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 
 declare module 'http' {
-  interface IncomingMessage { id?: string }
+  interface IncomingMessage {
+    id?: string;
+  }
 }
 
 export function requestLog(log: Logger, skip: (url: string) => boolean = () => false) {
@@ -19,10 +21,18 @@ export function requestLog(log: Logger, skip: (url: string) => boolean = () => f
       const t0 = performance.now();
       res.once('finish', () => {
         const line = {
-          reqId: id, req: { method: req.method, url: req.originalUrl, headers: req.headers, remoteAddress: req.socket.remoteAddress },
-          res: { statusCode: res.statusCode }, responseTime: Math.round(performance.now() - t0),
+          reqId: id,
+          req: {
+            method: req.method,
+            url: req.originalUrl,
+            headers: req.headers,
+            remoteAddress: req.socket.remoteAddress,
+          },
+          res: { statusCode: res.statusCode },
+          responseTime: Math.round(performance.now() - t0),
         };
-        if (res.statusCode >= 500) log.error(line, 'request errored'); else log.info(line, 'request completed');
+        if (res.statusCode >= 500) log.error(line, 'request errored');
+        else log.info(line, 'request completed');
       });
     }
     next();

@@ -7,7 +7,12 @@ import type { PrismaClient } from '../activities/store/prisma';
 
 /** Everything the HTTP layer needs, built once at start-up (api/main.ts) or by a test. */
 export interface Services {
-  prisma: PrismaClient; pool: Pool; engine: Engine; scheduler: TimerScheduler | null; notifier: Notifier; log: Logger;
+  prisma: PrismaClient;
+  pool: Pool;
+  engine: Engine;
+  scheduler: TimerScheduler | null;
+  notifier: Notifier;
+  log: Logger;
   /** crash-test fault injection: kill the process at this point (never set in production) */
   failpoint?: string;
 }

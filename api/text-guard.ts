@@ -7,7 +7,10 @@ import { DomainError } from '../workflows/errors';
 export function nulPath(v: unknown, path = ''): string | null {
   if (typeof v === 'string') return v.includes('\u0000') ? path : null;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) { const p = nulPath(v[i], `${path}[${i}]`); if (p !== null) return p; }
+    for (let i = 0; i < v.length; i++) {
+      const p = nulPath(v[i], `${path}[${i}]`);
+      if (p !== null) return p;
+    }
     return null;
   }
   if (v && typeof v === 'object') {
@@ -22,9 +25,20 @@ export function nulPath(v: unknown, path = ''): string | null {
 }
 
 export function refuseNul(req: Request, _res: Response, next: NextFunction): void {
-  const p = req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? nulPath(req.body) : null;
+  const p =
+    req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body)
+      ? nulPath(req.body)
+      : null;
   if (p !== null) {
-    next(new DomainError('INVALID-INPUT', 'invalid', `字段 ${p || '(根)'} 含有空字符（U+0000），不能保存`, `${p || '(root)'} contains a NUL character (U+0000), which cannot be stored`, { field: p }));
+    next(
+      new DomainError(
+        'INVALID-INPUT',
+        'invalid',
+        `字段 ${p || '(根)'} 含有空字符（U+0000），不能保存`,
+        `${p || '(root)'} contains a NUL character (U+0000), which cannot be stored`,
+        { field: p },
+      ),
+    );
     return;
   }
   next();

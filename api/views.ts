@@ -1,42 +1,114 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
 import { formatWan, sumFen, type Fen } from '../workflows/money';
-import { gateStatuses, overdue, type ActiveProgram, type SubprojectStatus } from '../workflows/program/decider';
-import { DIRECTIONS, PROCUREMENTS, SOURCE_NAMES, SOURCES, type Funding } from '../workflows/program/types';
+import {
+  gateStatuses,
+  overdue,
+  type ActiveProgram,
+  type SubprojectStatus,
+} from '../workflows/program/decider';
+import {
+  DIRECTIONS,
+  PROCUREMENTS,
+  SOURCE_NAMES,
+  SOURCES,
+  type Funding,
+} from '../workflows/program/types';
 
 export const money = (fen: Fen) => ({ fen, wan: formatWan(fen) });
 const fundingView = (f: Funding) => ({
-  ...Object.fromEntries(SOURCES.map((s) => [s, money(f[s])])) as Record<(typeof SOURCES)[number], ReturnType<typeof money>>,
+  ...(Object.fromEntries(SOURCES.map((s) => [s, money(f[s])])) as Record<
+    (typeof SOURCES)[number],
+    ReturnType<typeof money>
+  >),
   total: money(sumFen(SOURCES.map((s) => f[s]))),
 });
 
-export function programView(s: ActiveProgram, version: number, now: string, live: Record<number, { status: SubprojectStatus; stage: string; contractorOrg: string | null }> = {}) {
-  const statuses = Object.fromEntries(Object.entries(live).map(([k, v]) => [k, v.status])) as Record<number, SubprojectStatus>;
+export function programView(
+  s: ActiveProgram,
+  version: number,
+  now: string,
+  live: Record<
+    number,
+    { status: SubprojectStatus; stage: string; contractorOrg: string | null }
+  > = {},
+) {
+  const statuses = Object.fromEntries(
+    Object.entries(live).map(([k, v]) => [k, v.status]),
+  ) as Record<number, SubprojectStatus>;
   const d = s.def;
   const phase = d.phases[s.phaseIndex] ?? null;
   return {
-    code: d.code, name: d.name, province: d.province, county: d.county, year: d.year, version,
+    code: d.code,
+    name: d.name,
+    province: d.province,
+    county: d.county,
+    year: d.year,
+    version,
     status: s.status,
     statusName: s.status === 'closed' ? '已结束' : '进行中',
-    phase: phase ? { key: phase.key, name: phase.name, index: s.phaseIndex, start: phase.start, end: phase.end, enteredAt: s.phaseEnteredAt } : null,
+    phase: phase
+      ? {
+          key: phase.key,
+          name: phase.name,
+          index: s.phaseIndex,
+          start: phase.start,
+          end: phase.end,
+          enteredAt: s.phaseEnteredAt,
+        }
+      : null,
     overdue: overdue(s, now),
-    phases: d.phases.map((p, i) => ({ key: p.key, name: p.name, start: p.start, end: p.end,
-      state: i < s.phaseIndex ? 'done' : i === s.phaseIndex ? 'current' : 'pending' })),
-    gates: gateStatuses(s, statuses).map((g) => ({ key: g.key, name: g.name, kind: g.kind, open: g.open, act: g.act, detail: g.detail, violations: g.violations })),
+    phases: d.phases.map((p, i) => ({
+      key: p.key,
+      name: p.name,
+      start: p.start,
+      end: p.end,
+      state: i < s.phaseIndex ? 'done' : i === s.phaseIndex ? 'current' : 'pending',
+    })),
+    gates: gateStatuses(s, statuses).map((g) => ({
+      key: g.key,
+      name: g.name,
+      kind: g.kind,
+      open: g.open,
+      act: g.act,
+      detail: g.detail,
+      violations: g.violations,
+    })),
     budget: {
-      bySource: SOURCES.map((src) => ({ source: src, name: SOURCE_NAMES[src], ...money(d.totals[src]) })),
+      bySource: SOURCES.map((src) => ({
+        source: src,
+        name: SOURCE_NAMES[src],
+        ...money(d.totals[src]),
+      })),
       total: money(sumFen(SOURCES.map((src) => d.totals[src]))),
     },
     subprojects: d.subprojects.map((sp) => ({
-      seq: sp.seq, name: sp.name, direction: sp.direction, directionName: DIRECTIONS[sp.direction],
-      procurement: sp.procurement, procurementName: PROCUREMENTS[sp.procurement],
-      start: sp.start, deadline: sp.deadline, goal: sp.goal, targets: sp.targets, uses: sp.uses,
-      status: live[sp.seq]?.status ?? s.subprojects[sp.seq] ?? 'planned', stage: live[sp.seq]?.stage ?? 'unprocured',
-      contractorOrg: live[sp.seq]?.contractorOrg ?? null, funding: fundingView(sp.funding),
+      seq: sp.seq,
+      name: sp.name,
+      direction: sp.direction,
+      directionName: DIRECTIONS[sp.direction],
+      procurement: sp.procurement,
+      procurementName: PROCUREMENTS[sp.procurement],
+      start: sp.start,
+      deadline: sp.deadline,
+      goal: sp.goal,
+      targets: sp.targets,
+      uses: sp.uses,
+      status: live[sp.seq]?.status ?? s.subprojects[sp.seq] ?? 'planned',
+      stage: live[sp.seq]?.stage ?? 'unprocured',
+      contractorOrg: live[sp.seq]?.contractorOrg ?? null,
+      funding: fundingView(sp.funding),
     })),
     findings: s.findings,
     acts: s.acts,
     policy: d.policy,
-    unitCaps: d.unitCaps.map((c) => ({ ...c, ...(c.maxPerUnit !== undefined ? { maxPerUnit: money(c.maxPerUnit) } : {}), ...(c.maxAveragePerUnit !== undefined ? { maxAveragePerUnit: money(c.maxAveragePerUnit) } : {}) })),
-    createdAt: s.createdAt, closedAt: s.closedAt,
+    unitCaps: d.unitCaps.map((c) => ({
+      ...c,
+      ...(c.maxPerUnit !== undefined ? { maxPerUnit: money(c.maxPerUnit) } : {}),
+      ...(c.maxAveragePerUnit !== undefined
+        ? { maxAveragePerUnit: money(c.maxAveragePerUnit) }
+        : {}),
+    })),
+    createdAt: s.createdAt,
+    closedAt: s.closedAt,
   };
 }

@@ -3,9 +3,26 @@
 import { EventEmitter } from 'node:events';
 import type { Pool } from 'pg';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Engine } = require('bpmn-engine') as { Engine: new (o: { name: string; source: string }) => any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+const { Engine } = require('bpmn-engine') as {
+  Engine: new (o: { name: string; source: string }) => any;
+}; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export const STEPS = ['tender', 'bid1', 'bid2', 'bid3', 'opening', 'scores', 'candidate', 'award', 'contract', 'submit', 'preEvaluate', 'accept', 'publicityEnd', 'release'];
+export const STEPS = [
+  'tender',
+  'bid1',
+  'bid2',
+  'bid3',
+  'opening',
+  'scores',
+  'candidate',
+  'award',
+  'contract',
+  'submit',
+  'preEvaluate',
+  'accept',
+  'publicityEnd',
+  'release',
+];
 
 const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="approval" targetNamespace="http://shifan.local/bpmn">
@@ -23,19 +40,30 @@ export async function runPeerInstance(pool: Pool, id: string): Promise<number> {
   const listener = new EventEmitter();
   const waits: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
   let wake: (() => void) | null = null;
-  listener.on('wait', (api) => { waits.push(api); wake?.(); });
+  listener.on('wait', (api) => {
+    waits.push(api);
+    wake?.();
+  });
   const done = new Promise<void>((r) => engine.once('end', () => r()));
   const execution = await engine.execute({ listener });
   let n = 0;
   for (;;) {
     if (!waits.length) {
-      const ended = await Promise.race([done.then(() => true), new Promise<boolean>((r) => { wake = () => r(false); })]);
+      const ended = await Promise.race([
+        done.then(() => true),
+        new Promise<boolean>((r) => {
+          wake = () => r(false);
+        }),
+      ]);
       wake = null;
       if (ended && !waits.length) break;
     }
     const api = waits.shift();
     const state = await execution.getState();
-    await pool.query('INSERT INTO bench_bpmn_state (id, step, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET step = EXCLUDED.step, state = EXCLUDED.state', [id, api.id, JSON.stringify(state)]);
+    await pool.query(
+      'INSERT INTO bench_bpmn_state (id, step, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET step = EXCLUDED.step, state = EXCLUDED.state',
+      [id, api.id, JSON.stringify(state)],
+    );
     execution.signal({ id: api.id });
     n++;
   }

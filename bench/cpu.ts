@@ -8,8 +8,14 @@ function stat(pid: string): { ppid: number; micros: number; children: number } |
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // after "(comm)": state ppid … utime stime cutime cstime
-    return { ppid: Number(f[1]), micros: (Number(f[11]) + Number(f[12])) * TICK_MICROS, children: (Number(f[13]) + Number(f[14])) * TICK_MICROS };
-  } catch { return null; }
+    return {
+      ppid: Number(f[1]),
+      micros: (Number(f[11]) + Number(f[12])) * TICK_MICROS,
+      children: (Number(f[13]) + Number(f[14])) * TICK_MICROS,
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** User + system CPU of `root` and its direct children (PostgreSQL: postmaster and backends), µs; null off Linux. */

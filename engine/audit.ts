@@ -7,21 +7,60 @@ import type { Pool } from 'pg';
 import { eventHash, GENESIS_HASH } from '../activities/store/hash';
 import { AGGREGATES } from './aggregates';
 
-export interface BrokenLink { streamId: string; version: number | null; eventId: number | null; problem: string; problem_en: string }
-export interface VerifyReport { ok: boolean; streams: number; events: number; notices?: number; broken: BrokenLink | null }
+export interface BrokenLink {
+  streamId: string;
+  version: number | null;
+  eventId: number | null;
+  problem: string;
+  problem_en: string;
+}
+export interface VerifyReport {
+  ok: boolean;
+  streams: number;
+  events: number;
+  notices?: number;
+  broken: BrokenLink | null;
+}
 
-interface StreamRow { id: string; type: string; version: number; state: unknown; state_lag: number; head_hash: string }
-interface EventRow { id: string; version: number; type: string; data: unknown; actor: string; role: string; command: string; reason: string | null; at: Date; prev_hash: string; hash: string }
+interface StreamRow {
+  id: string;
+  type: string;
+  version: number;
+  state: unknown;
+  state_lag: number;
+  head_hash: string;
+}
+interface EventRow {
+  id: string;
+  version: number;
+  type: string;
+  data: unknown;
+  actor: string;
+  role: string;
+  command: string;
+  reason: string | null;
+  at: Date;
+  prev_hash: string;
+  hash: string;
+}
 
-export async function verifyAudit(pool: Pool, onProgress: (streams: number, events: number) => void = () => {}): Promise<VerifyReport> {
-  let streams = 0; let events = 0;
+export async function verifyAudit(
+  pool: Pool,
+  onProgress: (streams: number, events: number) => void = () => {},
+): Promise<VerifyReport> {
+  let streams = 0;
+  let events = 0;
   let after = '';
   for (;;) {
     const { rows: batch } = await pool.query<StreamRow>(
-      'SELECT id, type, version, state, state_lag, head_hash FROM stream WHERE id > $1 ORDER BY id LIMIT 200', [after]);
+      'SELECT id, type, version, state, state_lag, head_hash FROM stream WHERE id > $1 ORDER BY id LIMIT 200',
+      [after],
+    );
     if (!batch.length) break;
     for (const s of batch) {
-      const broken = await verifyStream(pool, s, (n) => { events += n; });
+      const broken = await verifyStream(pool, s, (n) => {
+        events += n;
+      });
       streams++;
       if (broken) return { ok: false, streams, events, broken };
     }
@@ -30,25 +69,60 @@ export async function verifyAudit(pool: Pool, onProgress: (streams: number, even
   }
   // Events whose stream row is gone (a deleted stream) cannot be chained at all.
   const { rows: orphans } = await pool.query<{ stream_id: string; id: string; version: number }>(
-    'SELECT e.stream_id, e.id, e.version FROM event e LEFT JOIN stream s ON s.id = e.stream_id WHERE s.id IS NULL ORDER BY e.id LIMIT 1');
+    'SELECT e.stream_id, e.id, e.version FROM event e LEFT JOIN stream s ON s.id = e.stream_id WHERE s.id IS NULL ORDER BY e.id LIMIT 1',
+  );
   if (orphans.length) {
     const o = orphans[0];
-    return { ok: false, streams, events, broken: { streamId: o.stream_id, version: o.version, eventId: Number(o.id), problem: '事件所属的流记录缺失', problem_en: 'event belongs to a missing stream row' } };
+    return {
+      ok: false,
+      streams,
+      events,
+      broken: {
+        streamId: o.stream_id,
+        version: o.version,
+        eventId: Number(o.id),
+        problem: '事件所属的流记录缺失',
+        problem_en: 'event belongs to a missing stream row',
+      },
+    };
   }
   // Issued notices (R-PUB-3): their stored HTML and PDF still match the SHA-256 recorded at issue.
-  const { rows: altered } = await pool.query<{ id: string; doc_number: string; stream_id: string; version: number }>(
+  const { rows: altered } = await pool.query<{
+    id: string;
+    doc_number: string;
+    stream_id: string;
+    version: number;
+  }>(
     `SELECT id, doc_number, stream_id, version FROM official_notice
       WHERE sha256 <> encode(sha256(convert_to(html, 'UTF8')), 'hex') OR (pdf IS NOT NULL AND pdf_sha256 <> encode(sha256(pdf), 'hex'))
-      ORDER BY id LIMIT 1`);
+      ORDER BY id LIMIT 1`,
+  );
   if (altered.length) {
     const n = altered[0];
-    return { ok: false, streams, events, broken: { streamId: n.stream_id, version: n.version, eventId: null, problem: `正式通知 ${n.doc_number}（#${n.id}）的内容已被改动：哈希不符`, problem_en: `official notice ${n.doc_number} (#${n.id}) was altered: its SHA-256 does not match` } };
+    return {
+      ok: false,
+      streams,
+      events,
+      broken: {
+        streamId: n.stream_id,
+        version: n.version,
+        eventId: null,
+        problem: `正式通知 ${n.doc_number}（#${n.id}）的内容已被改动：哈希不符`,
+        problem_en: `official notice ${n.doc_number} (#${n.id}) was altered: its SHA-256 does not match`,
+      },
+    };
   }
-  const { rows: [{ n }] } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM official_notice');
+  const {
+    rows: [{ n }],
+  } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM official_notice');
   return { ok: true, streams, events, notices: n, broken: null };
 }
 
-async function verifyStream(pool: Pool, s: StreamRow, count: (n: number) => void): Promise<BrokenLink | null> {
+async function verifyStream(
+  pool: Pool,
+  s: StreamRow,
+  count: (n: number) => void,
+): Promise<BrokenLink | null> {
   const agg = AGGREGATES[s.type];
   let state: unknown = agg?.initialState;
   const snapshotAt = s.version - s.state_lag;
@@ -56,26 +130,83 @@ async function verifyStream(pool: Pool, s: StreamRow, count: (n: number) => void
   let prev = GENESIS_HASH;
   let expected = 1;
   let lastVersion = 0;
-  const link = (version: number | null, eventId: number | null, problem: string, problem_en: string): BrokenLink => ({ streamId: s.id, version, eventId, problem, problem_en });
+  const link = (
+    version: number | null,
+    eventId: number | null,
+    problem: string,
+    problem_en: string,
+  ): BrokenLink => ({ streamId: s.id, version, eventId, problem, problem_en });
   for (let from = 0; ;) {
     const { rows } = await pool.query<EventRow>(
       `SELECT id, version, type, data, actor, role, command, reason, at, prev_hash, hash FROM event
-        WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT 1000`, [s.id, from]);
+        WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT 1000`,
+      [s.id, from],
+    );
     if (!rows.length) break;
     count(rows.length);
     for (const e of rows) {
       const id = Number(e.id);
-      if (e.version !== expected) return link(expected, null, `缺少第 ${expected} 号事件（下一条是第 ${e.version} 号）`, `event version ${expected} is missing (next is ${e.version})`);
-      if (e.prev_hash !== prev) return link(e.version, id, `事件 #${id}（第 ${e.version} 号）的前序哈希与上一事件不符：链条在此断开`, `event #${id} (version ${e.version}) does not chain to the previous event`);
-      const recomputed = eventHash({ stream: s.id, version: e.version, type: e.type, data: e.data, actor: e.actor, role: e.role, command: e.command, reason: e.reason, at: e.at.toISOString(), prevHash: e.prev_hash });
-      if (recomputed !== e.hash) return link(e.version, id, `事件 #${id}（第 ${e.version} 号，${e.type}）的内容已被改动：哈希不符`, `event #${id} (version ${e.version}, ${e.type}) was altered: its hash does not match its content`);
+      if (e.version !== expected)
+        return link(
+          expected,
+          null,
+          `缺少第 ${expected} 号事件（下一条是第 ${e.version} 号）`,
+          `event version ${expected} is missing (next is ${e.version})`,
+        );
+      if (e.prev_hash !== prev)
+        return link(
+          e.version,
+          id,
+          `事件 #${id}（第 ${e.version} 号）的前序哈希与上一事件不符：链条在此断开`,
+          `event #${id} (version ${e.version}) does not chain to the previous event`,
+        );
+      const recomputed = eventHash({
+        stream: s.id,
+        version: e.version,
+        type: e.type,
+        data: e.data,
+        actor: e.actor,
+        role: e.role,
+        command: e.command,
+        reason: e.reason,
+        at: e.at.toISOString(),
+        prevHash: e.prev_hash,
+      });
+      if (recomputed !== e.hash)
+        return link(
+          e.version,
+          id,
+          `事件 #${id}（第 ${e.version} 号，${e.type}）的内容已被改动：哈希不符`,
+          `event #${id} (version ${e.version}, ${e.type}) was altered: its hash does not match its content`,
+        );
       if (agg) state = agg.evolve(state, { type: e.type, data: e.data });
       if (e.version === snapshotAt) atSnapshot = state;
-      prev = e.hash; expected++; lastVersion = e.version; from = e.version;
+      prev = e.hash;
+      expected++;
+      lastVersion = e.version;
+      from = e.version;
     }
   }
-  if (lastVersion !== s.version) return link(lastVersion + 1, null, `流记录版本为 ${s.version}，但事件只到第 ${lastVersion} 号：有事件被删除`, `stream is at version ${s.version} but events end at ${lastVersion}: events were deleted`);
-  if (s.head_hash !== prev) return link(lastVersion, null, '流记录的链头哈希与最后一个事件不符', 'the stream head hash does not match its last event');
-  if (agg && canonicalize(atSnapshot) !== canonicalize(s.state)) return link(snapshotAt, null, '由事件重放得到的状态与存储的状态不符', 'the stored state differs from the state folded from its events');
+  if (lastVersion !== s.version)
+    return link(
+      lastVersion + 1,
+      null,
+      `流记录版本为 ${s.version}，但事件只到第 ${lastVersion} 号：有事件被删除`,
+      `stream is at version ${s.version} but events end at ${lastVersion}: events were deleted`,
+    );
+  if (s.head_hash !== prev)
+    return link(
+      lastVersion,
+      null,
+      '流记录的链头哈希与最后一个事件不符',
+      'the stream head hash does not match its last event',
+    );
+  if (agg && canonicalize(atSnapshot) !== canonicalize(s.state))
+    return link(
+      snapshotAt,
+      null,
+      '由事件重放得到的状态与存储的状态不符',
+      'the stored state differs from the state folded from its events',
+    );
   return null;
 }

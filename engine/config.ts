@@ -18,7 +18,10 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('shifan'),
   // Mail: SMTP_URL set → nodemailer over SMTP (smtp://user:pass@host:587); unset → .eml files in DATA_DIR/mail
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
+    .optional(),
   PUBLIC_URL: z.url().optional(), // how users reach this server (links in mails); default http://localhost:PORT
   MAIL_FROM: z.string().default('shifan 示范 <noreply@shifan.local>'),
   PDF_FONT: z.string().optional(), // a CJK font file (.ttc#FaceName); default: Debian's Noto CJK / WenQuanYi
@@ -31,7 +34,9 @@ export type Config = z.infer<typeof Env> & { dataDir: string };
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const r = Env.safeParse(env);
   if (!r.success) {
-    throw new Error(`配置错误 / invalid configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `配置错误 / invalid configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return { ...r.data, dataDir: path.resolve(r.data.DATA_DIR) };
 }

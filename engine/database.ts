@@ -9,19 +9,31 @@ import { applyMigrations } from './migrate';
 
 export const APP_DB = 'app';
 
-export interface OpenDatabase { url: string; embedded: RunningPg | null; reused: boolean; close(): Promise<void> }
+export interface OpenDatabase {
+  url: string;
+  embedded: RunningPg | null;
+  reused: boolean;
+  close(): Promise<void>;
+}
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 function runningCluster(dir: string): { pid: number; port: number } | null {
   const pidFile = path.join(dir, 'postmaster.pid');
   if (!existsSync(pidFile)) return null;
   const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number(pidLine); const port = Number(portLine);
+  const pid = Number(pidLine);
+  const port = Number(portLine);
   if (!pid || !port) return null;
   return alive(pid) ? { pid, port } : null; // a stale pid file: not running
 }
-
 
 /** Who started the running cluster: `DATA_DIR/pg.owner` holds "<pid> <server|cli>". */
 function owner(dataDir: string): { pid: number; kind: string } | null {
@@ -32,7 +44,9 @@ function owner(dataDir: string): { pid: number; kind: string } | null {
 }
 
 async function stopOrphan(pid: number, log: (m: string) => void): Promise<void> {
-  log(`embedded PostgreSQL (pid ${pid}) was left running by a process that is gone (crash or kill -9): stopping it first`);
+  log(
+    `embedded PostgreSQL (pid ${pid}) was left running by a process that is gone (crash or kill -9): stopping it first`,
+  );
   process.kill(pid, 'SIGINT'); // fast shutdown
   for (let i = 0; i < 300 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   if (alive(pid)) throw new Error(`could not stop the orphaned embedded PostgreSQL (pid ${pid})`);
@@ -43,7 +57,11 @@ async function stopOrphan(pid: number, log: (m: string) => void): Promise<void> 
  * holds it, and stops a cluster orphaned by a killed process before starting its own. `kind: 'cli'`
  * uses whatever cluster is running, and otherwise starts one and stops it again on close().
  */
-export async function openDatabase(cfg: Config, log: (m: string) => void = () => {}, opts: { kind?: 'server' | 'cli' } = {}): Promise<OpenDatabase> {
+export async function openDatabase(
+  cfg: Config,
+  log: (m: string) => void = () => {},
+  opts: { kind?: 'server' | 'cli' } = {},
+): Promise<OpenDatabase> {
   const kind = opts.kind ?? 'server';
   let url = cfg.DATABASE_URL;
   let embedded: RunningPg | null = null;
@@ -55,20 +73,33 @@ export async function openDatabase(cfg: Config, log: (m: string) => void = () =>
     let running = runningCluster(dir);
     if (running && kind === 'server') {
       let holder = owner(cfg.dataDir);
-      for (let i = 0; i < 300 && holder?.kind === 'cli'; i++) { await new Promise((r) => setTimeout(r, 100)); holder = owner(cfg.dataDir); running = runningCluster(dir); }
-      if (holder?.kind === 'server') {
-        throw new Error(`数据目录 ${dir} 的数据库已由另一进程使用（shifan 服务 pid ${holder.pid}）；是否已有一个 shifan 服务在运行？ / ` +
-          `the embedded database in ${dir} is in use by another shifan server (pid ${holder.pid})`);
+      for (let i = 0; i < 300 && holder?.kind === 'cli'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        holder = owner(cfg.dataDir);
+        running = runningCluster(dir);
       }
-      if (running && !holder) { await stopOrphan(running.pid, log); running = null; }
+      if (holder?.kind === 'server') {
+        throw new Error(
+          `数据目录 ${dir} 的数据库已由另一进程使用（shifan 服务 pid ${holder.pid}）；是否已有一个 shifan 服务在运行？ / ` +
+            `the embedded database in ${dir} is in use by another shifan server (pid ${holder.pid})`,
+        );
+      }
+      if (running && !holder) {
+        await stopOrphan(running.pid, log);
+        running = null;
+      }
     }
     if (running) {
       url = `postgresql://postgres:postgres@127.0.0.1:${running.port}/${APP_DB}`;
       reused = true;
       log(`using the running embedded PostgreSQL (pid ${running.pid}, port ${running.port})`);
     } else {
-      embedded = await startEmbeddedPostgres({ dir, port: cfg.EMBEDDED_PG_PORT, persistent: true,
-        log: cfg.PG_LOG ? (l) => process.stderr.write(`[pg] ${l}`) : undefined });
+      embedded = await startEmbeddedPostgres({
+        dir,
+        port: cfg.EMBEDDED_PG_PORT,
+        persistent: true,
+        log: cfg.PG_LOG ? (l) => process.stderr.write(`[pg] ${l}`) : undefined,
+      });
       writeFileSync(path.join(cfg.dataDir, 'pg.owner'), `${process.pid} ${kind}\n`);
       await ensureDatabase(embedded.adminUrl, APP_DB);
       url = embedded.url(APP_DB);
@@ -78,5 +109,15 @@ export async function openDatabase(cfg: Config, log: (m: string) => void = () =>
   const m = await applyMigrations(url, undefined, log);
   if (m.applied.length) log(`migrations applied: ${m.applied.join(', ')} (${Math.round(m.ms)} ms)`);
   const ownerFile = path.join(cfg.dataDir, 'pg.owner');
-  return { url, embedded, reused, close: async () => { if (embedded) { await embedded.stop(); rmSync(ownerFile, { force: true }); } } };
+  return {
+    url,
+    embedded,
+    reused,
+    close: async () => {
+      if (embedded) {
+        await embedded.stop();
+        rmSync(ownerFile, { force: true });
+      }
+    },
+  };
 }

@@ -13,11 +13,24 @@ export interface CommandMeta {
   /** checked against the freshly loaded state before deciding (e.g. R-TD-3 access): saves a separate read */
   precheck?: (state: unknown) => void;
 }
-export interface CommandResult<S> { streamId: string; version: number; state: S; events: StoredEvent[] }
+export interface CommandResult<S> {
+  streamId: string;
+  version: number;
+  state: S;
+  events: StoredEvent[];
+}
 
 export interface Engine {
   readonly clock: Clock;
   readonly kind: 'embedded' | 'temporal';
-  execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta): Promise<CommandResult<S>>;
-  read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string): Promise<{ version: number; state: S }>;
+  execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+    agg: Aggregate<S, C, E>,
+    key: string,
+    command: C,
+    meta: CommandMeta,
+  ): Promise<CommandResult<S>>;
+  read<S>(
+    agg: Aggregate<S, { type: string }, { type: string; data: unknown }>,
+    key: string,
+  ): Promise<{ version: number; state: S }>;
 }

@@ -1,17 +1,17 @@
 // One error type for every refusal by the domain: the code is the rule id from domain.md (R-FUND-3,
 // R-PH-2, …) or a generic code (NOT-FOUND, CONFLICT). The API maps `kind` to an HTTP status.
 export type DomainErrorKind =
-  | 'invalid'    // 400: the input itself is malformed
-  | 'forbidden'  // 403: this actor may not do this
-  | 'not_found'  // 404
-  | 'conflict'   // 409: illegal in the current state (open gate, wrong phase, version conflict)
-  | 'rule';      // 422: a business rule refused it
+  | 'invalid' // 400: the input itself is malformed
+  | 'forbidden' // 403: this actor may not do this
+  | 'not_found' // 404
+  | 'conflict' // 409: illegal in the current state (open gate, wrong phase, version conflict)
+  | 'rule'; // 422: a business rule refused it
 
 export interface Violation {
-  rule: string;          // rule id, e.g. R-FUND-3
-  message: string;       // Chinese, for people
-  message_en: string;    // English
-  field?: string;        // where in the input, e.g. subprojects[0].funding.central
+  rule: string; // rule id, e.g. R-FUND-3
+  message: string; // Chinese, for people
+  message_en: string; // English
+  field?: string; // where in the input, e.g. subprojects[0].funding.central
   figures?: Record<string, string | number>;
 }
 
@@ -22,19 +22,28 @@ export class DomainError extends Error {
     readonly kind: DomainErrorKind,
     message: string,
     readonly messageEn: string,
-    extra: { field?: string; violations?: Violation[]; figures?: Record<string, string | number> } = {},
+    extra: {
+      field?: string;
+      violations?: Violation[];
+      figures?: Record<string, string | number>;
+    } = {},
   ) {
     super(message);
     this.name = 'DomainError';
-    this.violations = extra.violations ?? [{ rule: code, message, message_en: messageEn, field: extra.field, figures: extra.figures }];
+    this.violations = extra.violations ?? [
+      { rule: code, message, message_en: messageEn, field: extra.field, figures: extra.figures },
+    ];
   }
 }
 
 /** Refusal by one or more business rules (422), every violation listed. */
 export function ruleViolations(violations: Violation[]): DomainError {
   const ids = [...new Set(violations.map((v) => v.rule))];
-  return new DomainError(ids.join(','), 'rule',
+  return new DomainError(
+    ids.join(','),
+    'rule',
     `违反规则 ${ids.join('、')}：${violations.map((v) => v.message).join('；')}`,
     `violates ${ids.join(', ')}: ${violations.map((v) => v.message_en).join('; ')}`,
-    { violations });
+    { violations },
+  );
 }

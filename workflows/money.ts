@@ -16,30 +16,61 @@ const SCALE: Record<MoneyUnit, { fen: number; decimals: number }> = {
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
 /** Parses "1,234.5" / "0.5" / 12 in `unit` to fen. Throws DomainError MONEY-FORMAT when not exact. */
-export function parseMoney(input: string | number, unit: MoneyUnit, opts: { allowNegative?: boolean; field?: string } = {}): Fen {
+export function parseMoney(
+  input: string | number,
+  unit: MoneyUnit,
+  opts: { allowNegative?: boolean; field?: string } = {},
+): Fen {
   const { fen, decimals } = SCALE[unit];
   // A number is read through its shortest decimal form (12, 0.5); exponent forms (1e21) fail the pattern.
   const raw = typeof input === 'number' ? String(input) : input.trim().replace(/,/g, '');
   const m = DECIMAL.exec(raw);
   const where = opts.field ? `${opts.field}: ` : '';
-  if (!m) throw new DomainError('MONEY-FORMAT', 'invalid', `${where}金额“${String(input)}”不是有效的数字（单位${unit}）`, `${where}"${String(input)}" is not a valid amount in ${unit}`, { field: opts.field });
+  if (!m)
+    throw new DomainError(
+      'MONEY-FORMAT',
+      'invalid',
+      `${where}金额“${String(input)}”不是有效的数字（单位${unit}）`,
+      `${where}"${String(input)}" is not a valid amount in ${unit}`,
+      { field: opts.field },
+    );
   const [, sign, whole, frac = ''] = m;
   const significantFrac = frac.replace(/0+$/, '');
   if (significantFrac.length > decimals) {
-    throw new DomainError('MONEY-FORMAT', 'invalid',
+    throw new DomainError(
+      'MONEY-FORMAT',
+      'invalid',
       `${where}金额“${String(input)}”${unit}超出精度：最小单位为1分（${unit}最多${decimals}位小数），不作四舍五入`,
-      `${where}"${String(input)}" ${unit} is finer than one fen (at most ${decimals} decimals in ${unit}); it is refused, not rounded`, { field: opts.field });
+      `${where}"${String(input)}" ${unit} is finer than one fen (at most ${decimals} decimals in ${unit}); it is refused, not rounded`,
+      { field: opts.field },
+    );
   }
   const digits = BigInt(whole + significantFrac.padEnd(decimals, '0'));
-  const value = digits * BigInt(fen) / 10n ** BigInt(decimals);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new DomainError('MONEY-FORMAT', 'invalid', `${where}金额过大`, `${where}amount too large`, { field: opts.field });
+  const value = (digits * BigInt(fen)) / 10n ** BigInt(decimals);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new DomainError(
+      'MONEY-FORMAT',
+      'invalid',
+      `${where}金额过大`,
+      `${where}amount too large`,
+      { field: opts.field },
+    );
   const n = Number(value);
-  if (sign && n !== 0 && !opts.allowNegative) throw new DomainError('MONEY-FORMAT', 'invalid', `${where}金额不能为负数`, `${where}amount must not be negative`, { field: opts.field });
+  if (sign && n !== 0 && !opts.allowNegative)
+    throw new DomainError(
+      'MONEY-FORMAT',
+      'invalid',
+      `${where}金额不能为负数`,
+      `${where}amount must not be negative`,
+      { field: opts.field },
+    );
   return sign ? -n : n;
 }
 
-export const parseWan = (s: string | number, field?: string): Fen => parseMoney(s, '万元', { field });
-export const parseYuan = (s: string | number, field?: string): Fen => parseMoney(s, '元', { field });
+export const parseWan = (s: string | number, field?: string): Fen =>
+  parseMoney(s, '万元', { field });
+export const parseYuan = (s: string | number, field?: string): Fen =>
+  parseMoney(s, '元', { field });
 
 function plain(fen: Fen, unit: MoneyUnit, fixed: boolean, grouped: boolean): string {
   assertFen(fen);
@@ -67,7 +98,10 @@ export function assertFen(fen: number): asserts fen is Fen {
 
 export function sumFen(values: readonly Fen[]): Fen {
   let s = 0;
-  for (const v of values) { assertFen(v); s += v; }
+  for (const v of values) {
+    assertFen(v);
+    s += v;
+  }
   assertFen(s);
   return s;
 }
@@ -87,9 +121,11 @@ export function percentText(part: Fen, whole: Fen, decimals = 2): string {
 }
 
 /** part / whole ≤ bp / 10000, exactly (basis points: 1500 = 15%). */
-export const shareAtMost = (part: Fen, whole: Fen, bp: number): boolean => BigInt(part) * 10000n <= BigInt(bp) * BigInt(whole);
+export const shareAtMost = (part: Fen, whole: Fen, bp: number): boolean =>
+  BigInt(part) * 10000n <= BigInt(bp) * BigInt(whole);
 /** part / whole ≥ bp / 10000, exactly. */
-export const shareAtLeast = (part: Fen, whole: Fen, bp: number): boolean => BigInt(part) * 10000n >= BigInt(bp) * BigInt(whole);
+export const shareAtLeast = (part: Fen, whole: Fen, bp: number): boolean =>
+  BigInt(part) * 10000n >= BigInt(bp) * BigInt(whole);
 
 /**
  * Splits `total` in proportion to `weights` by the largest-remainder method: the parts always sum to
@@ -99,10 +135,12 @@ export function allocate(total: Fen, weights: readonly number[]): Fen[] {
   assertFen(total);
   if (total < 0) throw new Error('allocate: negative total');
   if (weights.length === 0) throw new Error('allocate: no weights');
-  if (weights.some((w) => !Number.isSafeInteger(w) || w < 0)) throw new Error('allocate: weights must be non-negative integers');
+  if (weights.some((w) => !Number.isSafeInteger(w) || w < 0))
+    throw new Error('allocate: weights must be non-negative integers');
   const sum = weights.reduce((a, b) => a + b, 0);
   if (sum === 0) throw new Error('allocate: weights sum to zero');
-  const T = BigInt(total); const S = BigInt(sum);
+  const T = BigInt(total);
+  const S = BigInt(sum);
   const base = weights.map((w) => (T * BigInt(w)) / S);
   const rema = weights.map((w, i) => ({ i, r: (T * BigInt(w)) % S }));
   const left = Number(T - base.reduce((a, b) => a + b, 0n));

@@ -31,12 +31,27 @@ export interface NotifierDeps {
   reminderDays?: number;
   log?: { warn(o: object | string, m?: string): void; error(o: object, m?: string): void };
 }
-export interface DispatchRun { outbox: number; notices: number; mailsQueued: number; reminders: number; digests: number; sent: number; failed: number; dead: number }
+export interface DispatchRun {
+  outbox: number;
+  notices: number;
+  mailsQueued: number;
+  reminders: number;
+  digests: number;
+  sent: number;
+  failed: number;
+  dead: number;
+}
 
 /** 滕州市 → 滕电商示范〔2019〕12号 */
-export const docNumberOf = (county: string, year: number, serial: number) => `${county.slice(0, 1)}电商示范〔${year}〕${serial}号`;
+export const docNumberOf = (county: string, year: number, serial: number) =>
+  `${county.slice(0, 1)}电商示范〔${year}〕${serial}号`;
 
-export interface IssuedNotice { id: string; docNumber: string; title: string; bodyText: string }
+export interface IssuedNotice {
+  id: string;
+  docNumber: string;
+  title: string;
+  bodyText: string;
+}
 
 /**
  * Allocates the next 文号 of the program for the Beijing year of `at` and stores the notice, in one
@@ -45,53 +60,126 @@ export interface IssuedNotice { id: string; docNumber: string; title: string; bo
  */
 export async function issueNumberedNotice(
   pool: Pool,
-  n: { programCode: string; county: string; at: string; kind: string; streamId: string; version?: number; correctsId?: string | null },
-  build: (docNumber: string) => Promise<{ title: string; html: string; bodyText: string; pdf: Buffer | null }>,
+  n: {
+    programCode: string;
+    county: string;
+    at: string;
+    kind: string;
+    streamId: string;
+    version?: number;
+    correctsId?: string | null;
+  },
+  build: (
+    docNumber: string,
+  ) => Promise<{ title: string; html: string; bodyText: string; pdf: Buffer | null }>,
 ): Promise<IssuedNotice> {
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
     const year = Number(shanghaiDay(n.at).slice(0, 4));
-    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${n.programCode}:${year}`]);
+    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `notice:${n.programCode}:${year}`,
+    ]);
     if (n.version !== undefined) {
-      const existing = await c.query<{ id: string; doc_number: string; title: string; body_text: string }>(
-        'SELECT id, doc_number, title, body_text FROM official_notice WHERE stream_id = $1 AND version = $2 AND kind = $3', [n.streamId, n.version, n.kind]);
-      if (existing.rows.length) { await c.query('COMMIT'); const e = existing.rows[0]; return { id: e.id, docNumber: e.doc_number, title: e.title, bodyText: e.body_text }; }
+      const existing = await c.query<{
+        id: string;
+        doc_number: string;
+        title: string;
+        body_text: string;
+      }>(
+        'SELECT id, doc_number, title, body_text FROM official_notice WHERE stream_id = $1 AND version = $2 AND kind = $3',
+        [n.streamId, n.version, n.kind],
+      );
+      if (existing.rows.length) {
+        await c.query('COMMIT');
+        const e = existing.rows[0];
+        return { id: e.id, docNumber: e.doc_number, title: e.title, bodyText: e.body_text };
+      }
     }
-    const { rows: [{ next }] } = await c.query<{ next: number }>('SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2', [n.programCode, year]);
+    const {
+      rows: [{ next }],
+    } = await c.query<{ next: number }>(
+      'SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2',
+      [n.programCode, year],
+    );
     const docNumber = docNumberOf(n.county, year, next);
     const d = await build(docNumber);
-    const { rows: [{ id }] } = await c.query<{ id: string }>(
+    const {
+      rows: [{ id }],
+    } = await c.query<{ id: string }>(
       `INSERT INTO official_notice (program_code, year, serial, doc_number, kind, title, html, body_text, pdf, sha256, pdf_sha256, stream_id, version, corrects_id, issued_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-      [n.programCode, year, next, docNumber, n.kind, d.title, d.html, d.bodyText, d.pdf, sha256(d.html), d.pdf ? sha256(d.pdf) : null, n.streamId, n.version ?? next, n.correctsId ?? null, n.at]);
+      [
+        n.programCode,
+        year,
+        next,
+        docNumber,
+        n.kind,
+        d.title,
+        d.html,
+        d.bodyText,
+        d.pdf,
+        sha256(d.html),
+        d.pdf ? sha256(d.pdf) : null,
+        n.streamId,
+        n.version ?? next,
+        n.correctsId ?? null,
+        n.at,
+      ],
+    );
     await c.query('COMMIT');
     return { id, docNumber, title: d.title, bodyText: d.bodyText };
   } catch (e) {
     await c.query('ROLLBACK').catch(() => {});
     throw e;
-  } finally { c.release(); }
+  } finally {
+    c.release();
+  }
 }
 
 export class Notifier {
   constructor(private readonly d: NotifierDeps) {}
 
   async runOnce(): Promise<DispatchRun> {
-    const run: DispatchRun = { outbox: 0, notices: 0, mailsQueued: 0, reminders: 0, digests: 0, sent: 0, failed: 0, dead: 0 };
+    const run: DispatchRun = {
+      outbox: 0,
+      notices: 0,
+      mailsQueued: 0,
+      reminders: 0,
+      digests: 0,
+      sent: 0,
+      failed: 0,
+      dead: 0,
+    };
     const now = this.d.now();
-    const { rows } = await this.d.pool.query<{ id: string; stream_id: string; version: number; payload: NotifyPayload; attempts: number }>(
+    const { rows } = await this.d.pool.query<{
+      id: string;
+      stream_id: string;
+      version: number;
+      payload: NotifyPayload;
+      attempts: number;
+    }>(
       `WITH c AS (SELECT id FROM outbox WHERE dispatched_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
        UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = $2 FROM c WHERE o.id = c.id
-       RETURNING o.id, o.stream_id, o.version, o.payload, o.attempts`, [now, new Date(now.getTime() + LEASE_MS)]);
+       RETURNING o.id, o.stream_id, o.version, o.payload, o.attempts`,
+      [now, new Date(now.getTime() + LEASE_MS)],
+    );
     for (const r of rows.sort((a, b) => Number(a.id) - Number(b.id))) {
       run.outbox++;
       try {
         const n = await this.handle(r.stream_id, r.payload);
-        run.notices += n.notices; run.mailsQueued += n.mails;
-        await this.d.pool.query('UPDATE outbox SET dispatched_at = $2, last_error = NULL WHERE id = $1', [r.id, now]);
+        run.notices += n.notices;
+        run.mailsQueued += n.mails;
+        await this.d.pool.query(
+          'UPDATE outbox SET dispatched_at = $2, last_error = NULL WHERE id = $1',
+          [r.id, now],
+        );
       } catch (e) {
         this.d.log?.error({ err: e, outbox: r.id }, 'notification failed');
-        await this.d.pool.query('UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1', [r.id, String((e as Error).message), new Date(now.getTime() + backoffMs(r.attempts))]);
+        await this.d.pool.query(
+          'UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1',
+          [r.id, String((e as Error).message), new Date(now.getTime() + backoffMs(r.attempts))],
+        );
       }
     }
     await this.remind(run, now);
@@ -105,93 +193,238 @@ export class Notifier {
     // what the reminders (up to `days` calendar days ahead) and the digest (overdue) can use: due by then
     const all = await openDeadlines(this.d.pool, new Date(now.getTime() + (days + 1) * 86_400_000));
     const programs = new Map<string, { name: string; county: string; reportPhone: string }>();
-    const programOf = async (code: string) => { if (!programs.has(code)) programs.set(code, await this.program(code)); return programs.get(code)!; };
+    const programOf = async (code: string) => {
+      if (!programs.has(code)) programs.set(code, await this.program(code));
+      return programs.get(code)!;
+    };
     if (days > 0) {
       for (const x of upcoming(all, now, days)) {
-        run.reminders += await this.queueMails(`reminder:${x.key}:${x.deadline}`, x.programCode, await programOf(x.programCode),
-          { template: 'deadline_reminder', subject: `期限提醒：${x.what}（${beijingText(x.deadline)}）`, to: x.to, data: { what: x.what, deadline: x.deadline, now: now.toISOString() } }, null);
+        run.reminders += await this.queueMails(
+          `reminder:${x.key}:${x.deadline}`,
+          x.programCode,
+          await programOf(x.programCode),
+          {
+            template: 'deadline_reminder',
+            subject: `期限提醒：${x.what}（${beijingText(x.deadline)}）`,
+            to: x.to,
+            data: { what: x.what, deadline: x.deadline, now: now.toISOString() },
+          },
+          null,
+        );
       }
     }
     const month = monthOf(now);
     const byProgram = new Map<string, typeof all>();
     for (const x of all) byProgram.set(x.programCode, [...(byProgram.get(x.programCode) ?? []), x]);
-    const { rows: codes } = await this.d.pool.query<{ code: string }>("SELECT code FROM program WHERE status = 'active'");
+    const { rows: codes } = await this.d.pool.query<{ code: string }>(
+      "SELECT code FROM program WHERE status = 'active'",
+    );
     for (const { code } of codes) {
-      run.digests += await this.queueMails(`digest:${code}:${month.key}`, code, await programOf(code),
-        { template: 'monthly_digest', subject: `${month.text}督查：超期事项`, to: { roles: ['office', 'supervisor'] }, data: { month: month.text, now: now.toISOString(), parties: overdueByParty(byProgram.get(code) ?? [], now) } }, null);
+      run.digests += await this.queueMails(
+        `digest:${code}:${month.key}`,
+        code,
+        await programOf(code),
+        {
+          template: 'monthly_digest',
+          subject: `${month.text}督查：超期事项`,
+          to: { roles: ['office', 'supervisor'] },
+          data: {
+            month: month.text,
+            now: now.toISOString(),
+            parties: overdueByParty(byProgram.get(code) ?? [], now),
+          },
+        },
+        null,
+      );
     }
   }
 
   private async program(code: string) {
-    const { rows } = await this.d.pool.query<{ name: string; county: string }>('SELECT name, county FROM program WHERE code = $1', [code]);
+    const { rows } = await this.d.pool.query<{ name: string; county: string }>(
+      'SELECT name, county FROM program WHERE code = $1',
+      [code],
+    );
     if (!rows.length) throw new Error(`program ${code} not found`);
     return { name: rows[0].name, county: rows[0].county, reportPhone: REPORT_PHONE };
   }
 
-  private async handle(streamId: string, p: NotifyPayload): Promise<{ notices: number; mails: number }> {
+  private async handle(
+    streamId: string,
+    p: NotifyPayload,
+  ): Promise<{ notices: number; mails: number }> {
     const program = await this.program(p.programCode);
     const issued = new Map<string, IssuedNotice>();
-    for (const n of p.notices) issued.set(n.kind, await this.issue(streamId, p, program, n.kind, n.title, n.data));
+    for (const n of p.notices)
+      issued.set(n.kind, await this.issue(streamId, p, program, n.kind, n.title, n.data));
     let mails = 0;
-    for (const m of p.mails) mails += await this.queueMails(`${streamId}:${p.version}`, p.programCode, program, m, m.withNotice ? issued.get(m.withNotice) ?? null : null);
+    for (const m of p.mails)
+      mails += await this.queueMails(
+        `${streamId}:${p.version}`,
+        p.programCode,
+        program,
+        m,
+        m.withNotice ? (issued.get(m.withNotice) ?? null) : null,
+      );
     return { notices: p.notices.length, mails };
   }
 
   /** Issues a notice once per (stream, version, kind): the 文号 is the next for the program and year. */
-  private issue(streamId: string, p: NotifyPayload, program: { name: string; county: string; reportPhone: string }, kind: string, title: string, data: Record<string, unknown>) {
-    return issueNumberedNotice(this.d.pool, { programCode: p.programCode, county: program.county, at: p.at, kind, streamId, version: p.version }, async (docNumber) => {
-      const { html, bodyText } = renderNotice(kind, { ...data, title, docNumber, issuedAt: p.at, program });
-      const pdf = this.d.font ? await renderPdf({
-        issuer: `${program.county}电子商务进农村综合示范工作领导小组办公室文件`, docNumber, title, paragraphs: bodyText.split('\n'),
-        signature: [`${program.county}电子商务进农村综合示范工作领导小组办公室`, htmlToText(html).split('\n').find((l) => /^\d{4}年/.test(l)) ?? ''],
-        marker: `全国电子商务进农村综合示范项目 · ${program.name} · 监督举报电话：${program.reportPhone}`, issuedAt: p.at,
-      }, this.d.font) : null;
-      if (!pdf) this.d.log?.warn(`no CJK font found: notice ${docNumber} is stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)`);
-      return { title, html, bodyText, pdf };
-    });
+  private issue(
+    streamId: string,
+    p: NotifyPayload,
+    program: { name: string; county: string; reportPhone: string },
+    kind: string,
+    title: string,
+    data: Record<string, unknown>,
+  ) {
+    return issueNumberedNotice(
+      this.d.pool,
+      {
+        programCode: p.programCode,
+        county: program.county,
+        at: p.at,
+        kind,
+        streamId,
+        version: p.version,
+      },
+      async (docNumber) => {
+        const { html, bodyText } = renderNotice(kind, {
+          ...data,
+          title,
+          docNumber,
+          issuedAt: p.at,
+          program,
+        });
+        const pdf = this.d.font
+          ? await renderPdf(
+              {
+                issuer: `${program.county}电子商务进农村综合示范工作领导小组办公室文件`,
+                docNumber,
+                title,
+                paragraphs: bodyText.split('\n'),
+                signature: [
+                  `${program.county}电子商务进农村综合示范工作领导小组办公室`,
+                  htmlToText(html)
+                    .split('\n')
+                    .find((l) => /^\d{4}年/.test(l)) ?? '',
+                ],
+                marker: `全国电子商务进农村综合示范项目 · ${program.name} · 监督举报电话：${program.reportPhone}`,
+                issuedAt: p.at,
+              },
+              this.d.font,
+            )
+          : null;
+        if (!pdf)
+          this.d.log?.warn(
+            `no CJK font found: notice ${docNumber} is stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)`,
+          );
+        return { title, html, bodyText, pdf };
+      },
+    );
   }
 
   /** One mail_message row per recipient with an e-mail address; existing rows are left alone. */
-  private async queueMails(eventKey: string, _programCode: string, program: { name: string; county: string; reportPhone: string }, m: MailSpec, notice: { id: string; docNumber: string; title: string; bodyText: string } | null): Promise<number> {
-    const { rows: users } = await this.d.pool.query<{ username: string; email: string; display_name: string | null; org: string | null }>(
+  private async queueMails(
+    eventKey: string,
+    _programCode: string,
+    program: { name: string; county: string; reportPhone: string },
+    m: MailSpec,
+    notice: { id: string; docNumber: string; title: string; bodyText: string } | null,
+  ): Promise<number> {
+    const { rows: users } = await this.d.pool.query<{
+      username: string;
+      email: string;
+      display_name: string | null;
+      org: string | null;
+    }>(
       `SELECT u.username, u.email, u.display_name, o.name AS org FROM app_user u LEFT JOIN organisation o ON o.id = u.org_id
         WHERE u.email IS NOT NULL AND NOT u.disabled AND ((o.name IS NOT NULL AND o.name = $1) OR u.role::text = ANY($2::text[]))`,
-      [m.to.org ?? null, m.to.roles ?? []]);
+      [m.to.org ?? null, m.to.roles ?? []],
+    );
     let n = 0;
     for (const u of users) {
       const recipientName = u.display_name ?? u.org ?? u.username;
-      const data = { ...m.data, recipientName, program, ...(notice ? { notice: { title: notice.title, docNumber: notice.docNumber, text: notice.bodyText, url: `${(this.d.publicUrl ?? '').replace(/\/$/, '')}/api/notices/${notice.id}` } } : {}) };
+      const data = {
+        ...m.data,
+        recipientName,
+        program,
+        ...(notice
+          ? {
+              notice: {
+                title: notice.title,
+                docNumber: notice.docNumber,
+                text: notice.bodyText,
+                url: `${(this.d.publicUrl ?? '').replace(/\/$/, '')}/api/notices/${notice.id}`,
+              },
+            }
+          : {}),
+      };
       const text = renderMail(m.template, data);
       const subject = notice ? `${m.subject}（${notice.docNumber}）` : m.subject;
       const messageId = `<${sha256(`${eventKey}|${m.template}|${u.email}`).slice(0, 32)}@shifan.local>`; // the same mail always has the same Message-ID
       const r = await this.d.pool.query(
         `INSERT INTO mail_message (event_key, template, recipient, recipient_name, subject, text, message_id, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-         ON CONFLICT (event_key, template, recipient) DO NOTHING`, [eventKey, m.template, u.email, recipientName, subject, text, messageId, this.d.now()]);
+         ON CONFLICT (event_key, template, recipient) DO NOTHING`,
+        [eventKey, m.template, u.email, recipientName, subject, text, messageId, this.d.now()],
+      );
       n += r.rowCount ?? 0;
     }
     return n;
   }
 
   private async sendPending(run: DispatchRun, now: Date): Promise<void> {
-    const { rows } = await this.d.pool.query<{ id: string; recipient: string; subject: string; text: string; message_id: string; attempts: number }>(
+    const { rows } = await this.d.pool.query<{
+      id: string;
+      recipient: string;
+      subject: string;
+      text: string;
+      message_id: string;
+      attempts: number;
+    }>(
       `WITH c AS (SELECT id FROM mail_message WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
        UPDATE mail_message m SET attempts = m.attempts + 1, next_attempt_at = $2 FROM c WHERE m.id = c.id
-       RETURNING m.id, m.recipient, m.subject, m.text, m.message_id, m.attempts`, [now, new Date(now.getTime() + LEASE_MS)]);
+       RETURNING m.id, m.recipient, m.subject, m.text, m.message_id, m.attempts`,
+      [now, new Date(now.getTime() + LEASE_MS)],
+    );
     for (const r of rows) {
       try {
-        await this.d.mailer.send({ from: this.d.from, to: r.recipient, subject: r.subject, text: r.text, messageId: r.message_id });
-        await this.d.pool.query("UPDATE mail_message SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1", [r.id, now]);
+        await this.d.mailer.send({
+          from: this.d.from,
+          to: r.recipient,
+          subject: r.subject,
+          text: r.text,
+          messageId: r.message_id,
+        });
+        await this.d.pool.query(
+          "UPDATE mail_message SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
+          [r.id, now],
+        );
         run.sent++;
       } catch (e) {
         const dead = r.attempts >= MAX_ATTEMPTS;
-        await this.d.pool.query('UPDATE mail_message SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1',
-          [r.id, dead ? 'dead' : 'pending', String((e as Error).message).slice(0, 500), new Date(now.getTime() + backoffMs(r.attempts))]);
-        if (dead) run.dead++; else run.failed++;
+        await this.d.pool.query(
+          'UPDATE mail_message SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1',
+          [
+            r.id,
+            dead ? 'dead' : 'pending',
+            String((e as Error).message).slice(0, 500),
+            new Date(now.getTime() + backoffMs(r.attempts)),
+          ],
+        );
+        if (dead) run.dead++;
+        else run.failed++;
       }
     }
   }
 
-  private readonly poller = new Poller(() => this.runOnce(), (e) => this.d.log?.error({ err: e }, 'dispatcher run failed'));
-  start(intervalMs: number): void { this.poller.start(intervalMs); }
-  stop(): Promise<void> { return this.poller.stop(); }
+  private readonly poller = new Poller(
+    () => this.runOnce(),
+    (e) => this.d.log?.error({ err: e }, 'dispatcher run failed'),
+  );
+  start(intervalMs: number): void {
+    this.poller.start(intervalMs);
+  }
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
 }

@@ -6,10 +6,31 @@ import { SOURCE_NAMES, SOURCES, type Funding, type Role } from '../../workflows/
 import type { SubprojectCore } from '../../workflows/subproject/types';
 import type { ActiveProgram } from '../../workflows/program/decider';
 
-export interface Recipients { roles?: Role[]; org?: string | null }
-export interface NoticeSpec { kind: string; title: string; data: Record<string, unknown> }
-export interface MailSpec { template: string; subject: string; to: Recipients; data: Record<string, unknown>; withNotice?: string }
-export interface NotifyPayload { programCode: string; seq: number | null; eventType: string; version: number; at: string; notices: NoticeSpec[]; mails: MailSpec[] }
+export interface Recipients {
+  roles?: Role[];
+  org?: string | null;
+}
+export interface NoticeSpec {
+  kind: string;
+  title: string;
+  data: Record<string, unknown>;
+}
+export interface MailSpec {
+  template: string;
+  subject: string;
+  to: Recipients;
+  data: Record<string, unknown>;
+  withNotice?: string;
+}
+export interface NotifyPayload {
+  programCode: string;
+  seq: number | null;
+  eventType: string;
+  version: number;
+  at: string;
+  notices: NoticeSpec[];
+  mails: MailSpec[];
+}
 
 type Ev = Pick<StoredEvent, 'type' | 'data' | 'version' | 'at'>;
 const item = (p: NotifyPayload): OutboxItem => ({ kind: 'notify', payload: p });
@@ -21,53 +42,316 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
   const out: OutboxItem[] = [];
   for (const e of events) {
     const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const base = { programCode: s.programCode, seq: s.seq, eventType: e.type, version: e.version, at: e.at };
-    const milestoneOf = (key: string) => ({ key, title: s.contract?.milestones.find((m) => m.key === key)?.title ?? key });
+    const base = {
+      programCode: s.programCode,
+      seq: s.seq,
+      eventType: e.type,
+      version: e.version,
+      at: e.at,
+    };
+    const milestoneOf = (key: string) => ({
+      key,
+      title: s.contract?.milestones.find((m) => m.key === key)?.title ?? key,
+    });
     switch (e.type) {
       case 'TenderOpened':
-        out.push(item({ ...base, notices: [{ kind: 'tender_announcement', title: `${s.name}招标公告`, data: { subproject: sp, tender: { number: d.announcement.number ?? null, bidDeadline: d.bidDeadline, qualifications: d.announcement.qualifications }, policy: { minValidBids: s.policy.minValidBids } } }], mails: [] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'tender_announcement',
+                title: `${s.name}招标公告`,
+                data: {
+                  subproject: sp,
+                  tender: {
+                    number: d.announcement.number ?? null,
+                    bidDeadline: d.bidDeadline,
+                    qualifications: d.announcement.qualifications,
+                  },
+                  policy: { minValidBids: s.policy.minValidBids },
+                },
+              },
+            ],
+            mails: [],
+          }),
+        );
         break;
       case 'CandidateProposed':
-        out.push(item({ ...base, notices: [{ kind: 'candidate_publicity', title: `${s.name}中标候选人公示`, data: { subproject: sp, round: d.round, candidate: d.org, publicityEnds: d.publicityEnds } }], mails: [] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'candidate_publicity',
+                title: `${s.name}中标候选人公示`,
+                data: {
+                  subproject: sp,
+                  round: d.round,
+                  candidate: d.org,
+                  publicityEnds: d.publicityEnds,
+                },
+              },
+            ],
+            mails: [],
+          }),
+        );
         break;
       case 'ContractorAwarded':
-        out.push(item({ ...base, notices: [{ kind: 'award_notice', title: `${s.name}中标（承办）通知书`, data: { subproject: sp, contractor: d.org, designated: d.designated, reason: d.reason ?? null } }],
-          mails: [{ template: 'notice_issued', subject: `中标（承办）通知书：${s.name}`, to: { org: d.org }, data: {}, withNotice: 'award_notice' }] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'award_notice',
+                title: `${s.name}中标（承办）通知书`,
+                data: {
+                  subproject: sp,
+                  contractor: d.org,
+                  designated: d.designated,
+                  reason: d.reason ?? null,
+                },
+              },
+            ],
+            mails: [
+              {
+                template: 'notice_issued',
+                subject: `中标（承办）通知书：${s.name}`,
+                to: { org: d.org },
+                data: {},
+                withNotice: 'award_notice',
+              },
+            ],
+          }),
+        );
         break;
       case 'ContractSigned':
-        out.push(item({ ...base, notices: [{ kind: 'contract_summary', title: `${s.name}承办协议摘要`, data: { subproject: sp, contractor: d.org, number: d.number ?? null,
-          milestones: d.milestones.map((m: { key: string; title: string; due: string }) => ({ key: m.key, title: m.title, due: m.due })),
-          tranches: d.tranches.map((t: { key: string; milestone: string; source: keyof Funding; amount: number }) => ({ key: t.key, milestone: t.milestone, sourceName: SOURCE_NAMES[t.source], amount: t.amount })) } }],
-          mails: [{ template: 'notice_issued', subject: `承办协议摘要：${s.name}`, to: { org: d.org, roles: ['finance'] }, data: {}, withNotice: 'contract_summary' }] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'contract_summary',
+                title: `${s.name}承办协议摘要`,
+                data: {
+                  subproject: sp,
+                  contractor: d.org,
+                  number: d.number ?? null,
+                  milestones: d.milestones.map(
+                    (m: { key: string; title: string; due: string }) => ({
+                      key: m.key,
+                      title: m.title,
+                      due: m.due,
+                    }),
+                  ),
+                  tranches: d.tranches.map(
+                    (t: {
+                      key: string;
+                      milestone: string;
+                      source: keyof Funding;
+                      amount: number;
+                    }) => ({
+                      key: t.key,
+                      milestone: t.milestone,
+                      sourceName: SOURCE_NAMES[t.source],
+                      amount: t.amount,
+                    }),
+                  ),
+                },
+              },
+            ],
+            mails: [
+              {
+                template: 'notice_issued',
+                subject: `承办协议摘要：${s.name}`,
+                to: { org: d.org, roles: ['finance'] },
+                data: {},
+                withNotice: 'contract_summary',
+              },
+            ],
+          }),
+        );
         break;
       case 'MilestoneSubmitted':
-        out.push(item({ ...base, notices: [], mails: [
-          { template: 'milestone_receipt', subject: `收件回执：${s.name} 里程碑 ${d.milestone}`, to: { org }, data: { subproject: sp, milestone: milestoneOf(d.milestone), round: d.round, at: d.at, fileCount: d.files.length } },
-          { template: 'pre_evaluation_request', subject: `预评请求：${s.name} 里程碑 ${d.milestone}`, to: { roles: ['evaluator'] }, data: { subproject: sp, contractor, milestone: milestoneOf(d.milestone), round: d.round, at: d.at } },
-        ] }));
+        out.push(
+          item({
+            ...base,
+            notices: [],
+            mails: [
+              {
+                template: 'milestone_receipt',
+                subject: `收件回执：${s.name} 里程碑 ${d.milestone}`,
+                to: { org },
+                data: {
+                  subproject: sp,
+                  milestone: milestoneOf(d.milestone),
+                  round: d.round,
+                  at: d.at,
+                  fileCount: d.files.length,
+                },
+              },
+              {
+                template: 'pre_evaluation_request',
+                subject: `预评请求：${s.name} 里程碑 ${d.milestone}`,
+                to: { roles: ['evaluator'] },
+                data: {
+                  subproject: sp,
+                  contractor,
+                  milestone: milestoneOf(d.milestone),
+                  round: d.round,
+                  at: d.at,
+                },
+              },
+            ],
+          }),
+        );
         break;
       case 'MilestoneAccepted':
-        out.push(item({ ...base, notices: [{ kind: 'acceptance_publicity', title: `${s.name}里程碑 ${d.milestone} 验收结果公示`, data: { subproject: sp, contractor, milestone: milestoneOf(d.milestone), publicityEnds: d.publicityEnds } }],
-          mails: [{ template: 'notice_issued', subject: `验收结果公示：${s.name} 里程碑 ${d.milestone}`, to: { org }, data: {}, withNotice: 'acceptance_publicity' }] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'acceptance_publicity',
+                title: `${s.name}里程碑 ${d.milestone} 验收结果公示`,
+                data: {
+                  subproject: sp,
+                  contractor,
+                  milestone: milestoneOf(d.milestone),
+                  publicityEnds: d.publicityEnds,
+                },
+              },
+            ],
+            mails: [
+              {
+                template: 'notice_issued',
+                subject: `验收结果公示：${s.name} 里程碑 ${d.milestone}`,
+                to: { org },
+                data: {},
+                withNotice: 'acceptance_publicity',
+              },
+            ],
+          }),
+        );
         break;
       case 'RectificationOrdered':
-        out.push(item({ ...base, notices: [{ kind: 'rectification_notice', title: `${s.name}里程碑 ${d.milestone} 整改通知书`, data: { subproject: sp, contractor, milestone: milestoneOf(d.milestone), defects: d.defects, deadline: d.deadline,
-          round: (s.delivery.milestones[d.milestone]?.rejections ?? 1), maxRounds: s.policy.maxRectificationRounds } }],
-          mails: [{ template: 'notice_issued', subject: `整改通知书：${s.name} 里程碑 ${d.milestone}`, to: { org }, data: {}, withNotice: 'rectification_notice' }] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'rectification_notice',
+                title: `${s.name}里程碑 ${d.milestone} 整改通知书`,
+                data: {
+                  subproject: sp,
+                  contractor,
+                  milestone: milestoneOf(d.milestone),
+                  defects: d.defects,
+                  deadline: d.deadline,
+                  round: s.delivery.milestones[d.milestone]?.rejections ?? 1,
+                  maxRounds: s.policy.maxRectificationRounds,
+                },
+              },
+            ],
+            mails: [
+              {
+                template: 'notice_issued',
+                subject: `整改通知书：${s.name} 里程碑 ${d.milestone}`,
+                to: { org },
+                data: {},
+                withNotice: 'rectification_notice',
+              },
+            ],
+          }),
+        );
         break;
       case 'TrancheReleased':
-        out.push(item({ ...base, notices: [{ kind: 'disbursement_notice', title: `${s.name} ${d.tranche} 资金拨付通知`, data: { subproject: sp, contractor, milestone: d.milestone, tranche: d.tranche, sourceName: SOURCE_NAMES[d.source as keyof Funding], amount: d.amount, at: d.at } }],
-          mails: [{ template: 'notice_issued', subject: `资金拨付通知：${s.name} ${d.tranche}`, to: { org, roles: ['finance'] }, data: {}, withNotice: 'disbursement_notice' }] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'disbursement_notice',
+                title: `${s.name} ${d.tranche} 资金拨付通知`,
+                data: {
+                  subproject: sp,
+                  contractor,
+                  milestone: d.milestone,
+                  tranche: d.tranche,
+                  sourceName: SOURCE_NAMES[d.source as keyof Funding],
+                  amount: d.amount,
+                  at: d.at,
+                },
+              },
+            ],
+            mails: [
+              {
+                template: 'notice_issued',
+                subject: `资金拨付通知：${s.name} ${d.tranche}`,
+                to: { org, roles: ['finance'] },
+                data: {},
+                withNotice: 'disbursement_notice',
+              },
+            ],
+          }),
+        );
         break;
       case 'ContractorNamed':
-        out.push(item({ ...base, notices: [{ kind: 'public_naming', title: `关于${d.org}承办项目未通过验收的通报`, data: { org: d.org, subproject: { label: d.subproject }, reason: d.reason } }],
-          mails: [{ template: 'notice_issued', subject: `通报：${s.name}`, to: { org: d.org, roles: ['office', 'supervisor', 'finance'] }, data: {}, withNotice: 'public_naming' }] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'public_naming',
+                title: `关于${d.org}承办项目未通过验收的通报`,
+                data: { org: d.org, subproject: { label: d.subproject }, reason: d.reason },
+              },
+            ],
+            mails: [
+              {
+                template: 'notice_issued',
+                subject: `通报：${s.name}`,
+                to: { org: d.org, roles: ['office', 'supervisor', 'finance'] },
+                data: {},
+                withNotice: 'public_naming',
+              },
+            ],
+          }),
+        );
         break;
       case 'ClawbackDemanded': {
-        const demanded = SOURCES.filter((x) => d.demanded[x] > 0).map((x) => ({ name: SOURCE_NAMES[x], fen: d.demanded[x] }));
+        const demanded = SOURCES.filter((x) => d.demanded[x] > 0).map((x) => ({
+          name: SOURCE_NAMES[x],
+          fen: d.demanded[x],
+        }));
         if (!demanded.length) break; // nothing was paid: nothing to claw back
-        out.push(item({ ...base, notices: [{ kind: 'clawback_notice', title: `${s.name}追回通知书`, data: { contractor, reason: d.reason, deadline: d.deadline, demanded, total: sumFen(demanded.map((x) => x.fen)) } }],
-          mails: [{ template: 'notice_issued', subject: `追回通知书：${s.name}`, to: { org, roles: ['finance'] }, data: {}, withNotice: 'clawback_notice' }] }));
+        out.push(
+          item({
+            ...base,
+            notices: [
+              {
+                kind: 'clawback_notice',
+                title: `${s.name}追回通知书`,
+                data: {
+                  contractor,
+                  reason: d.reason,
+                  deadline: d.deadline,
+                  demanded,
+                  total: sumFen(demanded.map((x) => x.fen)),
+                },
+              },
+            ],
+            mails: [
+              {
+                template: 'notice_issued',
+                subject: `追回通知书：${s.name}`,
+                to: { org, roles: ['finance'] },
+                data: {},
+                withNotice: 'clawback_notice',
+              },
+            ],
+          }),
+        );
         break;
       }
       default:
@@ -77,11 +361,31 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
 }
 
 export function programEffects(events: Ev[], s: ActiveProgram): OutboxItem[] {
-  return events.filter((e) => e.type === 'PhaseAdvanced').map((e) => {
-    const d = e.data as { from: string; to: string; at: string };
-    const name = (k: string) => s.def.phases.find((p) => p.key === k)?.name ?? k;
-    return item({ programCode: s.def.code, seq: null, eventType: e.type, version: e.version, at: e.at, notices: [],
-      mails: [{ template: 'phase_advanced', subject: `${s.def.name}进入「${name(d.to)}」阶段`, to: { roles: ['office', 'supervisor', 'finance'] },
-        data: { from: name(d.from), to: name(d.to), at: d.at, toEnd: s.def.phases.find((p) => p.key === d.to)?.end ?? null } }] });
-  });
+  return events
+    .filter((e) => e.type === 'PhaseAdvanced')
+    .map((e) => {
+      const d = e.data as { from: string; to: string; at: string };
+      const name = (k: string) => s.def.phases.find((p) => p.key === k)?.name ?? k;
+      return item({
+        programCode: s.def.code,
+        seq: null,
+        eventType: e.type,
+        version: e.version,
+        at: e.at,
+        notices: [],
+        mails: [
+          {
+            template: 'phase_advanced',
+            subject: `${s.def.name}进入「${name(d.to)}」阶段`,
+            to: { roles: ['office', 'supervisor', 'finance'] },
+            data: {
+              from: name(d.from),
+              to: name(d.to),
+              at: d.at,
+              toEnd: s.def.phases.find((p) => p.key === d.to)?.end ?? null,
+            },
+          },
+        ],
+      });
+    });
 }

@@ -16,22 +16,38 @@ export type { Deadline };
  * by then (or not yet known) are folded, through the index on it.
  */
 export async function openDeadlines(pool: Pool, before?: Date): Promise<Deadline[]> {
-  const programs = (await loadStates(pool, 'program', programAggregate, before)).filter((p) => p.state.status === 'active');
-  const subs = (await loadStates(pool, 'subproject', subprojectAggregate, before)).filter((x) => x.state.status === 'active');
-  const all = [...programs.flatMap(({ id, state }) => programDeadlines(id, state as ActiveProgram)), ...subs.flatMap(({ id, state }) => subprojectDeadlines(id, state as SubprojectCore))];
+  const programs = (await loadStates(pool, 'program', programAggregate, before)).filter(
+    (p) => p.state.status === 'active',
+  );
+  const subs = (await loadStates(pool, 'subproject', subprojectAggregate, before)).filter(
+    (x) => x.state.status === 'active',
+  );
+  const all = [
+    ...programs.flatMap(({ id, state }) => programDeadlines(id, state as ActiveProgram)),
+    ...subs.flatMap(({ id, state }) => subprojectDeadlines(id, state as SubprojectCore)),
+  ];
   return before ? all.filter((x) => Date.parse(x.deadline) <= before.getTime()) : all;
 }
 
 /** Deadlines not yet passed whose Beijing calendar day is at most `days` days away. */
 export const upcoming = (all: Deadline[], now: Date, days: number) =>
-  all.filter((x) => Date.parse(x.deadline) >= now.getTime()
-    && daysBetween(shanghaiDay(now.toISOString()), shanghaiDay(x.deadline)) <= days);
+  all.filter(
+    (x) =>
+      Date.parse(x.deadline) >= now.getTime() &&
+      daysBetween(shanghaiDay(now.toISOString()), shanghaiDay(x.deadline)) <= days,
+  );
 
 /** Overdue deadlines grouped by responsible party, for the monthly digest. */
-export function overdueByParty(all: Deadline[], now: Date): { name: string; items: { what: string; deadline: string }[] }[] {
-  const late = all.filter((x) => Date.parse(x.deadline) < now.getTime()).sort((a, b) => a.deadline.localeCompare(b.deadline));
+export function overdueByParty(
+  all: Deadline[],
+  now: Date,
+): { name: string; items: { what: string; deadline: string }[] }[] {
+  const late = all
+    .filter((x) => Date.parse(x.deadline) < now.getTime())
+    .sort((a, b) => a.deadline.localeCompare(b.deadline));
   const parties = new Map<string, { what: string; deadline: string }[]>();
-  for (const x of late) parties.set(x.party, [...(parties.get(x.party) ?? []), { what: x.what, deadline: x.deadline }]);
+  for (const x of late)
+    parties.set(x.party, [...(parties.get(x.party) ?? []), { what: x.what, deadline: x.deadline }]);
   return [...parties.entries()].map(([name, items]) => ({ name, items }));
 }
 

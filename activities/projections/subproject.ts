@@ -10,12 +10,15 @@ export function subprojectStatus(s: SubprojectCore): SubprojectStatus {
   const d = s.delivery;
   if (d.terminated) return d.clawback?.settledAt ? 'settled' : 'terminated';
   switch (s.stage) {
-    case 'unprocured': return 'planned';
-    case 'awarded': return 'awarded';
+    case 'unprocured':
+      return 'planned';
+    case 'awarded':
+      return 'awarded';
     case 'contracted':
       if (fullyDelivered(s)) return 'accepted';
       return Object.values(d.milestones).some((m) => m.round > 0) ? 'in_progress' : 'contracted';
-    default: return 'tendering';
+    default:
+      return 'tendering';
   }
 }
 
@@ -26,15 +29,55 @@ export function projectSubproject(s: SubprojectCore, events: StoredEvent[]): Rea
   const notices: NonNullable<ReadModelViews['notices']> = [];
   for (const e of events) {
     const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    if (e.type === 'TrancheReleased') ledger.push({ ...base, version: e.version, kind: 'disbursement', source: d.source, amount_fen: d.amount, tranche: d.tranche, idempotency_key: d.idempotencyKey, org, at: d.at });
-    if (e.type === 'RecoveryRecorded') ledger.push({ ...base, version: e.version, kind: 'recovery', source: d.source, amount_fen: d.amount, tranche: null, idempotency_key: d.idempotencyKey, org, at: d.at });
+    if (e.type === 'TrancheReleased')
+      ledger.push({
+        ...base,
+        version: e.version,
+        kind: 'disbursement',
+        source: d.source,
+        amount_fen: d.amount,
+        tranche: d.tranche,
+        idempotency_key: d.idempotencyKey,
+        org,
+        at: d.at,
+      });
+    if (e.type === 'RecoveryRecorded')
+      ledger.push({
+        ...base,
+        version: e.version,
+        kind: 'recovery',
+        source: d.source,
+        amount_fen: d.amount,
+        tranche: null,
+        idempotency_key: d.idempotencyKey,
+        org,
+        at: d.at,
+      });
     if (e.type === 'ClawbackDemanded') {
-      for (const src of SOURCES) if (d.demanded[src] > 0) ledger.push({ ...base, version: e.version, kind: 'clawback_demand', source: src, amount_fen: d.demanded[src], tranche: null, idempotency_key: null, org, at: d.at });
+      for (const src of SOURCES)
+        if (d.demanded[src] > 0)
+          ledger.push({
+            ...base,
+            version: e.version,
+            kind: 'clawback_demand',
+            source: src,
+            amount_fen: d.demanded[src],
+            tranche: null,
+            idempotency_key: null,
+            org,
+            at: d.at,
+          });
     }
     if (e.type === 'ContractorNamed') {
-      notices.push({ ...base, version: e.version, kind: 'public_naming', org: d.org, at: d.at,
+      notices.push({
+        ...base,
+        version: e.version,
+        kind: 'public_naming',
+        org: d.org,
+        at: d.at,
         title: `关于${d.org}承办${d.subproject}未通过验收的通报`,
-        body: `${d.org}承办的${d.subproject}${d.reason}。经领导小组办公室决定，终止该分项目，予以公开通报，并追回已拨付资金。` });
+        body: `${d.org}承办的${d.subproject}${d.reason}。经领导小组办公室决定，终止该分项目，予以公开通报，并追回已拨付资金。`,
+      });
     }
   }
   return {

@@ -9,7 +9,15 @@
 // state in memory anyway.
 import type { Pool, PoolClient } from 'pg';
 import type { Aggregate } from '../aggregates';
-import { AppendBatcher, appendToStream, chainEvents, type AppendInput, type LoadedStream, type ReadModelViews, type StoredEvent } from './event-store';
+import {
+  AppendBatcher,
+  appendToStream,
+  chainEvents,
+  type AppendInput,
+  type LoadedStream,
+  type ReadModelViews,
+  type StoredEvent,
+} from './event-store';
 
 /** At most this many events lie between a stream's stored state and its version. */
 export const SNAPSHOT_EVERY = 16;
@@ -24,18 +32,40 @@ export interface AppendDecided<S, E> {
 }
 
 /** Throws VersionConflict when the stream moved past `loaded.version` meanwhile. */
-export async function appendDecided<S, C extends { type: string }, E extends { type: string; data: unknown }>(
-  db: Pool | PoolClient | AppendBatcher, agg: Aggregate<S, C, E>, a: AppendDecided<S, E>,
+export async function appendDecided<
+  S,
+  C extends { type: string },
+  E extends { type: string; data: unknown },
+>(
+  db: Pool | PoolClient | AppendBatcher,
+  agg: Aggregate<S, C, E>,
+  a: AppendDecided<S, E>,
 ): Promise<{ version: number; state: S; events: StoredEvent[]; lag: number }> {
-  const events = chainEvents(a.streamId, a.loaded.version, a.loaded.headHash, a.decided, { ...a.meta, at: a.now });
+  const events = chainEvents(a.streamId, a.loaded.version, a.loaded.headHash, a.decided, {
+    ...a.meta,
+    at: a.now,
+  });
   // folded from the events as stored (JSON as jsonb gives it back), exactly as a later load folds them
-  const state = events.reduce((s, e) => agg.evolve(s, { type: e.type, data: e.data } as E), a.loaded.state);
+  const state = events.reduce(
+    (s, e) => agg.evolve(s, { type: e.type, data: e.data } as E),
+    a.loaded.state,
+  );
   const version = a.loaded.version + events.length;
-  const lag = a.loaded.exists && a.loaded.lag + events.length < SNAPSHOT_EVERY ? a.loaded.lag + events.length : 0;
+  const lag =
+    a.loaded.exists && a.loaded.lag + events.length < SNAPSHOT_EVERY
+      ? a.loaded.lag + events.length
+      : 0;
   const input: AppendInput = {
-    streamId: a.streamId, streamType: agg.streamType, expected: a.loaded.version, state: lag ? null : state, events,
-    wakeAt: agg.wakeAt?.(state) ?? null, nextDue: agg.nextDue?.(state) ?? null, views: { ...agg.project(state, version, a.now, events), ...a.extraViews },
-    outbox: agg.effects?.(state, events) ?? [], now: a.now,
+    streamId: a.streamId,
+    streamType: agg.streamType,
+    expected: a.loaded.version,
+    state: lag ? null : state,
+    events,
+    wakeAt: agg.wakeAt?.(state) ?? null,
+    nextDue: agg.nextDue?.(state) ?? null,
+    views: { ...agg.project(state, version, a.now, events), ...a.extraViews },
+    outbox: agg.effects?.(state, events) ?? [],
+    now: a.now,
   };
   await (db instanceof AppendBatcher ? db.append(input) : appendToStream(db, input));
   return { version, state, events, lag };

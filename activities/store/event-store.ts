@@ -4,32 +4,95 @@ import type { Pool, PoolClient } from 'pg';
 import { eventHash, GENESIS_HASH } from './hash';
 
 /** `lag`: events after the stored state, folded in when loading (the row's state is a snapshot, see appendDecided). */
-export interface LoadedStream<S> { version: number; state: S; headHash: string; exists: boolean; lag: number }
+export interface LoadedStream<S> {
+  version: number;
+  state: S;
+  headHash: string;
+  exists: boolean;
+  lag: number;
+}
 /** What folding needs of an aggregate. */
-export interface Fold<S> { initialState: S; evolve(state: S, event: any): S } // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface Fold<S> {
+  initialState: S;
+  evolve(state: S, event: any): S;
+} // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export interface NewEvent { type: string; data: unknown }
-export interface EventMeta { actor: string; role: string; command: string; reason: string | null; at: string }
-export interface StoredEvent extends NewEvent, EventMeta { version: number; prevHash: string; hash: string }
+export interface NewEvent {
+  type: string;
+  data: unknown;
+}
+export interface EventMeta {
+  actor: string;
+  role: string;
+  command: string;
+  reason: string | null;
+  at: string;
+}
+export interface StoredEvent extends NewEvent, EventMeta {
+  version: number;
+  prevHash: string;
+  hash: string;
+}
 
 export interface ReadModelViews {
   program?: Record<string, unknown>;
   subprojects?: Record<string, unknown>[];
   /** status, stage and contractor of one subproject, owned by the subproject's own stream */
-  subproject_state?: { program_code: string; seq: number; status: string; stage: string; contractor_org: string | null };
-  ledger_entries?: { program_code: string; seq: number | null; version: number; kind: string; source: string; amount_fen: number; tranche: string | null; idempotency_key: string | null; org: string | null; at: string }[];
-  notices?: { program_code: string; seq: number | null; kind: string; title: string; body: string; org: string | null; version: number; at: string }[];
+  subproject_state?: {
+    program_code: string;
+    seq: number;
+    status: string;
+    stage: string;
+    contractor_org: string | null;
+  };
+  ledger_entries?: {
+    program_code: string;
+    seq: number | null;
+    version: number;
+    kind: string;
+    source: string;
+    amount_fen: number;
+    tranche: string | null;
+    idempotency_key: string | null;
+    org: string | null;
+    at: string;
+  }[];
+  notices?: {
+    program_code: string;
+    seq: number | null;
+    kind: string;
+    title: string;
+    body: string;
+    org: string | null;
+    version: number;
+    at: string;
+  }[];
   waybills?: { program_code: string; claim_id: string; numbers: string[] };
 }
-export interface OutboxItem { kind: string; payload: unknown }
+export interface OutboxItem {
+  kind: string;
+  payload: unknown;
+}
 
 export class VersionConflict extends Error {
-  constructor(readonly streamId: string, readonly expected: number) { super(`stream ${streamId} moved past version ${expected}`); }
+  constructor(
+    readonly streamId: string,
+    readonly expected: number,
+  ) {
+    super(`stream ${streamId} moved past version ${expected}`);
+  }
 }
 
 type Queryable = Pool | PoolClient;
 
-interface StreamRow<S> { id: string; version: number; state: S; head_hash: string; state_lag: number; tail: { type: string; data: unknown }[] | null }
+interface StreamRow<S> {
+  id: string;
+  version: number;
+  state: S;
+  head_hash: string;
+  state_lag: number;
+  tail: { type: string; data: unknown }[] | null;
+}
 // the stored state, and the events after it when it is a snapshot behind the stream's version
 const STREAM_SELECT = `SELECT s.id, s.version, s.state, s.head_hash, s.state_lag,
     CASE WHEN s.state_lag > 0 THEN (SELECT json_agg(json_build_object('type', e.type, 'data', e.data) ORDER BY e.version)
@@ -38,33 +101,72 @@ const STREAM_SELECT = `SELECT s.id, s.version, s.state, s.head_hash, s.state_lag
 
 function folded<S>(r: StreamRow<S>, agg: Fold<S>): S {
   const tail = r.tail ?? [];
-  if (tail.length !== r.state_lag) throw new Error(`stream ${r.id}: ${r.state_lag} events expected after the stored state, found ${tail.length}`);
+  if (tail.length !== r.state_lag)
+    throw new Error(
+      `stream ${r.id}: ${r.state_lag} events expected after the stored state, found ${tail.length}`,
+    );
   return tail.reduce(agg.evolve, r.state);
 }
 
-export async function loadStream<S>(db: Queryable, streamId: string, agg: Fold<S>): Promise<LoadedStream<S>> {
-  const { rows } = await db.query<StreamRow<S>>({ name: 'shifan_load_stream', text: `${STREAM_SELECT} WHERE s.id = $1`, values: [streamId] });
-  if (!rows.length) return { version: 0, state: agg.initialState, headHash: GENESIS_HASH, exists: false, lag: 0 };
+export async function loadStream<S>(
+  db: Queryable,
+  streamId: string,
+  agg: Fold<S>,
+): Promise<LoadedStream<S>> {
+  const { rows } = await db.query<StreamRow<S>>({
+    name: 'shifan_load_stream',
+    text: `${STREAM_SELECT} WHERE s.id = $1`,
+    values: [streamId],
+  });
+  if (!rows.length)
+    return { version: 0, state: agg.initialState, headHash: GENESIS_HASH, exists: false, lag: 0 };
   const r = rows[0];
-  return { version: r.version, state: folded(r, agg), headHash: r.head_hash, exists: true, lag: r.state_lag };
+  return {
+    version: r.version,
+    state: folded(r, agg),
+    headHash: r.head_hash,
+    exists: true,
+    lag: r.state_lag,
+  };
 }
 
 /** The current state of every stream of a type; with `dueBy`, only of those whose earliest open deadline
  * (`next_due`, NULL where not yet computed) is by then. */
-export async function loadStates<S>(db: Queryable, type: string, agg: Fold<S>, dueBy?: Date): Promise<{ id: string; version: number; state: S }[]> {
+export async function loadStates<S>(
+  db: Queryable,
+  type: string,
+  agg: Fold<S>,
+  dueBy?: Date,
+): Promise<{ id: string; version: number; state: S }[]> {
   const { rows } = dueBy
-    ? await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.type = $1 AND (s.next_due <= $2 OR s.next_due IS NULL) ORDER BY s.id`, [type, dueBy])
+    ? await db.query<StreamRow<S>>(
+        `${STREAM_SELECT} WHERE s.type = $1 AND (s.next_due <= $2 OR s.next_due IS NULL) ORDER BY s.id`,
+        [type, dueBy],
+      )
     : await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.type = $1 ORDER BY s.id`, [type]);
   return rows.map((r) => ({ id: r.id, version: r.version, state: folded(r, agg) }));
 }
 
 /** Chains new events onto `headHash`, starting at version `expected + 1`. */
-export function chainEvents(streamId: string, expected: number, headHash: string, events: NewEvent[], meta: EventMeta): StoredEvent[] {
+export function chainEvents(
+  streamId: string,
+  expected: number,
+  headHash: string,
+  events: NewEvent[],
+  meta: EventMeta,
+): StoredEvent[] {
   let prev = headHash;
   return events.map((e, i) => {
     const data = JSON.parse(JSON.stringify(e.data ?? null)); // exactly what jsonb will give back
     const version = expected + i + 1;
-    const hash = eventHash({ stream: streamId, version, type: e.type, data, ...meta, prevHash: prev });
+    const hash = eventHash({
+      stream: streamId,
+      version,
+      type: e.type,
+      data,
+      ...meta,
+      prevHash: prev,
+    });
     const stored: StoredEvent = { type: e.type, data, ...meta, version, prevHash: prev, hash };
     prev = hash;
     return stored;
@@ -90,17 +192,50 @@ export interface AppendInput {
 function appendParams(a: AppendInput): unknown[] {
   const head = a.events.length ? a.events[a.events.length - 1].hash : undefined;
   const events = a.events.map((e) => ({
-    version: e.version, type: e.type, data: e.data, actor: e.actor, role: e.role, command: e.command,
-    reason: e.reason, at: e.at, prev_hash: e.prevHash, hash: e.hash,
+    version: e.version,
+    type: e.type,
+    data: e.data,
+    actor: e.actor,
+    role: e.role,
+    command: e.command,
+    reason: e.reason,
+    at: e.at,
+    prev_hash: e.prevHash,
+    hash: e.hash,
   }));
   const outbox = a.outbox.map((o) => ({ ...o, version: a.expected + a.events.length }));
-  return [a.streamId, a.streamType, a.expected, a.state === null ? null : JSON.stringify(a.state), head, a.wakeAt, JSON.stringify(events),
-    JSON.stringify(a.views), JSON.stringify(outbox), a.now, a.nextDue];
+  return [
+    a.streamId,
+    a.streamType,
+    a.expected,
+    a.state === null ? null : JSON.stringify(a.state),
+    head,
+    a.wakeAt,
+    JSON.stringify(events),
+    JSON.stringify(a.views),
+    JSON.stringify(outbox),
+    a.now,
+    a.nextDue,
+  ];
 }
 
 /** shifan_append's parameters as one JSON array, the JSON ones embedded as they are (not as strings). */
 function batchItem(a: AppendInput): string {
-  const [id, type, expected, state, head, wake, events, views, outbox, now, nextDue] = appendParams(a) as [string, string, number, string | null, string | undefined, string | null, string, string, string, string, string | null];
+  const [id, type, expected, state, head, wake, events, views, outbox, now, nextDue] = appendParams(
+    a,
+  ) as [
+    string,
+    string,
+    number,
+    string | null,
+    string | undefined,
+    string | null,
+    string,
+    string,
+    string,
+    string,
+    string | null,
+  ];
   return `[${JSON.stringify(id)},${JSON.stringify(type)},${expected},${state},${JSON.stringify(head ?? null)},${JSON.stringify(wake)},${events},${views},${outbox},${JSON.stringify(now)},${JSON.stringify(nextDue)}]`;
 }
 
@@ -108,7 +243,12 @@ function batchItem(a: AppendInput): string {
  * deadlock or serialization failure: deciding again on fresh state is the answer to each), or the error. */
 export function appendError(e: unknown, a: AppendInput): unknown {
   const err = e as { code?: string; constraint?: string };
-  if (err.code === 'SF409' || err.code === '40P01' || err.code === '40001' || (err.code === '23505' && err.constraint === 'event_stream_id_version_key')) {
+  if (
+    err.code === 'SF409' ||
+    err.code === '40P01' ||
+    err.code === '40001' ||
+    (err.code === '23505' && err.constraint === 'event_stream_id_version_key')
+  ) {
     return new VersionConflict(a.streamId, a.expected);
   }
   return e;
@@ -118,7 +258,11 @@ export function appendError(e: unknown, a: AppendInput): unknown {
 export async function appendToStream(db: Queryable, a: AppendInput): Promise<number> {
   try {
     // named: prepared once per connection, so PostgreSQL does not parse and plan it for every command
-    const { rows } = await db.query<{ v: number }>({ name: 'shifan_append', text: 'SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS v', values: appendParams(a) });
+    const { rows } = await db.query<{ v: number }>({
+      name: 'shifan_append',
+      text: 'SELECT shifan_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS v',
+      values: appendParams(a),
+    });
     return rows[0].v;
   } catch (e) {
     throw appendError(e, a);
@@ -127,7 +271,13 @@ export async function appendToStream(db: Queryable, a: AppendInput): Promise<num
 
 /** An item of shifan_append_batch that failed: the same fields as the error a single append would raise. */
 export class AppendItemError extends Error {
-  constructor(message: string, readonly code: string, readonly constraint: string | undefined) { super(message); }
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly constraint: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -141,30 +291,51 @@ export class AppendItemError extends Error {
  * commit, the statement's parse and planning, and the round trip are then paid once for the batch.
  */
 export class AppendBatcher {
-  private readonly queue: { a: AppendInput; resolve(v: number): void; reject(e: unknown): void }[] = [];
+  private readonly queue: { a: AppendInput; resolve(v: number): void; reject(e: unknown): void }[] =
+    [];
   private inFlight = 0;
   readonly stats = { statements: 0, appends: 0, largest: 0, fallbacks: 0 };
-  constructor(private readonly db: Pool, readonly maxBatch = 32, readonly maxInFlight = 2) {}
+  constructor(
+    private readonly db: Pool,
+    readonly maxBatch = 32,
+    readonly maxInFlight = 2,
+  ) {}
 
   append(a: AppendInput): Promise<number> {
-    return new Promise((resolve, reject) => { this.queue.push({ a, resolve, reject }); this.kick(); });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ a, resolve, reject });
+      this.kick();
+    });
   }
 
   private kick(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length) {
       const items = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
-      this.stats.statements++; this.stats.appends += items.length; this.stats.largest = Math.max(this.stats.largest, items.length);
-      void this.flush(items).finally(() => { this.inFlight--; this.kick(); });
+      this.stats.statements++;
+      this.stats.appends += items.length;
+      this.stats.largest = Math.max(this.stats.largest, items.length);
+      void this.flush(items).finally(() => {
+        this.inFlight--;
+        this.kick();
+      });
     }
   }
 
   private async flush(items: AppendBatcher['queue']): Promise<void> {
-    const alone = (it: AppendBatcher['queue'][number]) => appendToStream(this.db, it.a).then(it.resolve, it.reject);
-    if (items.length === 1) { await alone(items[0]); return; }
+    const alone = (it: AppendBatcher['queue'][number]) =>
+      appendToStream(this.db, it.a).then(it.resolve, it.reject);
+    if (items.length === 1) {
+      await alone(items[0]);
+      return;
+    }
     let results: ({ v: number } | { code: string; message: string; constraint?: string })[];
     try {
-      const { rows } = await this.db.query<{ r: typeof results }>({ name: 'shifan_append_batch', text: 'SELECT shifan_append_batch($1::jsonb) AS r', values: [`[${items.map((it) => batchItem(it.a)).join(',')}]`] });
+      const { rows } = await this.db.query<{ r: typeof results }>({
+        name: 'shifan_append_batch',
+        text: 'SELECT shifan_append_batch($1::jsonb) AS r',
+        values: [`[${items.map((it) => batchItem(it.a)).join(',')}]`],
+      });
       results = rows[0].r;
     } catch {
       // The statement failed as a whole (nothing committed): one item's data may be what PostgreSQL refused
@@ -176,7 +347,10 @@ export class AppendBatcher {
     items.forEach((it, i) => {
       const r = results[i];
       if ('v' in r) it.resolve(r.v);
-      else it.reject(appendError(new AppendItemError(r.message, r.code, r.constraint ?? undefined), it.a));
+      else
+        it.reject(
+          appendError(new AppendItemError(r.message, r.code, r.constraint ?? undefined), it.a),
+        );
     });
   }
 }

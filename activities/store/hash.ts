@@ -20,5 +20,7 @@ export interface HashedFields {
 }
 
 export function eventHash(f: HashedFields): string {
-  return createHash('sha256').update(canonicalize(f) ?? '').digest('hex');
+  return createHash('sha256')
+    .update(canonicalize(f) ?? '')
+    .digest('hex');
 }

@@ -9,7 +9,12 @@
 // decided again on a fresh load, so a change made by another process is never missed.
 import type { Pool } from 'pg';
 import { appendDecided } from '../../activities/store/append';
-import { AppendBatcher, loadStream, VersionConflict, type LoadedStream } from '../../activities/store/event-store';
+import {
+  AppendBatcher,
+  loadStream,
+  VersionConflict,
+  type LoadedStream,
+} from '../../activities/store/event-store';
 import { DomainError } from '../../workflows/errors';
 import type { CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
@@ -17,7 +22,6 @@ import { systemClock, type Clock } from '../clock';
 import { KeyedLock } from './keyed-lock';
 import type { CommandMeta, CommandResult, Engine } from '../engine';
 export type { CommandMeta, CommandResult };
-
 
 const MAX_ATTEMPTS = 8;
 
@@ -36,7 +40,10 @@ export class StreamCache {
   constructor(readonly max = 10_000) {}
   get<S>(id: string): LoadedStream<S> | undefined {
     const hit = this.map.get(id);
-    if (hit) { this.map.delete(id); this.map.set(id, hit); }
+    if (hit) {
+      this.map.delete(id);
+      this.map.set(id, hit);
+    }
     return hit as LoadedStream<S> | undefined;
   }
   set(id: string, s: LoadedStream<unknown>): void {
@@ -45,9 +52,15 @@ export class StreamCache {
     this.map.set(id, { ...s, state: freeze(s.state) });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
-  delete(id: string): void { this.map.delete(id); }
-  clear(): void { this.map.clear(); }
-  get size(): number { return this.map.size; }
+  delete(id: string): void {
+    this.map.delete(id);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+  get size(): number {
+    return this.map.size;
+  }
 }
 
 export class EmbeddedEngine implements Engine {
@@ -59,29 +72,46 @@ export class EmbeddedEngine implements Engine {
   /** group commit of the appends (see AppendBatcher) */
   readonly appender: AppendBatcher;
   /** `cacheSize`: streams whose current state is kept in memory (a subproject's is ≈ 15–20 KB of heap at most); 0 = none */
-  constructor(readonly pool: Pool, readonly clock: Clock = systemClock, cacheSize = 10_000) {
+  constructor(
+    readonly pool: Pool,
+    readonly clock: Clock = systemClock,
+    cacheSize = 10_000,
+  ) {
     this.cache = new StreamCache(cacheSize);
     this.appender = new AppendBatcher(pool);
   }
 
   execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
-    agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
+    agg: Aggregate<S, C, E>,
+    key: string,
+    command: C,
+    meta: CommandMeta,
   ): Promise<CommandResult<S>> {
     return this.executeOnStream(agg, agg.streamId(key), command, meta);
   }
 
   executeOnStream<S, C extends { type: string }, E extends { type: string; data: unknown }>(
-    agg: Aggregate<S, C, E>, streamId: string, command: C, meta: CommandMeta,
+    agg: Aggregate<S, C, E>,
+    streamId: string,
+    command: C,
+    meta: CommandMeta,
   ): Promise<CommandResult<S>> {
     return this.locks.run(streamId, async () => {
       for (let attempt = 1; ; attempt++) {
         const now = this.clock.now().toISOString();
         const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
-        const decideOn = (s: LoadedStream<S>): E[] => { meta.precheck?.(s.state); return agg.decide(s.state, command, ctx); };
+        const decideOn = (s: LoadedStream<S>): E[] => {
+          meta.precheck?.(s.state);
+          return agg.decide(s.state, command, ctx);
+        };
         const cached = this.cache.get<S>(streamId);
         let loaded: LoadedStream<S>;
         let decided: E[] = [];
-        try { if (cached) decided = decideOn(cached); } catch { /* refused on the cached state: decided again below */ }
+        try {
+          if (cached) decided = decideOn(cached);
+        } catch {
+          /* refused on the cached state: decided again below */
+        }
         if (decided.length) {
           loaded = cached!;
           this.stats.cacheHits++;
@@ -90,22 +120,43 @@ export class EmbeddedEngine implements Engine {
           if (cached) this.cache.delete(streamId);
           loaded = await loadStream(this.pool, streamId, agg);
           decided = decideOn(loaded);
-          if (!decided.length) return { streamId, version: loaded.version, state: loaded.state, events: [] };
+          if (!decided.length)
+            return { streamId, version: loaded.version, state: loaded.state, events: [] };
         }
         try {
           const r = await appendDecided(this.appender, agg, {
-            streamId, loaded, decided, now, extraViews: meta.extraViews,
-            meta: { actor: meta.actor.username, role: meta.actor.role, command: command.type, reason: meta.reason ?? null },
+            streamId,
+            loaded,
+            decided,
+            now,
+            extraViews: meta.extraViews,
+            meta: {
+              actor: meta.actor.username,
+              role: meta.actor.role,
+              command: command.type,
+              reason: meta.reason ?? null,
+            },
           });
           this.stats.appended++;
-          this.cache.set(streamId, { version: r.version, state: r.state, headHash: r.events[r.events.length - 1].hash, exists: true, lag: r.lag });
+          this.cache.set(streamId, {
+            version: r.version,
+            state: r.state,
+            headHash: r.events[r.events.length - 1].hash,
+            exists: true,
+            lag: r.lag,
+          });
           return { streamId, version: r.version, state: r.state, events: r.events };
         } catch (e) {
           this.cache.delete(streamId);
           if (!(e instanceof VersionConflict)) throw e;
           this.stats.conflicts++;
           if (attempt >= MAX_ATTEMPTS) {
-            throw new DomainError('CONFLICT', 'conflict', '数据正被他人同时修改，请稍后重试', `stream ${streamId} kept changing under this command; retry`);
+            throw new DomainError(
+              'CONFLICT',
+              'conflict',
+              '数据正被他人同时修改，请稍后重试',
+              `stream ${streamId} kept changing under this command; retry`,
+            );
           }
           await new Promise((r) => setTimeout(r, Math.min(100, 2 ** attempt) * Math.random()));
         }
@@ -113,7 +164,10 @@ export class EmbeddedEngine implements Engine {
     });
   }
 
-  async read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string): Promise<{ version: number; state: S }> {
+  async read<S>(
+    agg: Aggregate<S, { type: string }, { type: string; data: unknown }>,
+    key: string,
+  ): Promise<{ version: number; state: S }> {
     const s = await loadStream(this.pool, agg.streamId(key), agg);
     return { version: s.version, state: s.state };
   }

@@ -12,10 +12,17 @@ import { Poller } from '../../activities/poller';
 export const DUE_TIMERS_SQL = `SELECT id, type, wake_at FROM stream WHERE wake_at <= $1 AND (wake_at, id) > ($2, $3)
   ORDER BY wake_at, id LIMIT $4`;
 
-export interface TimerRun { due: number; fired: number; errors: { streamId: string; error: string }[] }
+export interface TimerRun {
+  due: number;
+  fired: number;
+  errors: { streamId: string; error: string }[];
+}
 
 export class TimerScheduler {
-  constructor(private readonly engine: EmbeddedEngine, private readonly onError: (streamId: string, e: unknown) => void = () => {}) {}
+  constructor(
+    private readonly engine: EmbeddedEngine,
+    private readonly onError: (streamId: string, e: unknown) => void = () => {},
+  ) {}
 
   /** Fires every timer due at the engine's clock; returns how many streams were due and how many fired. */
   async runDue(batch = 200): Promise<TimerRun> {
@@ -23,20 +30,28 @@ export class TimerScheduler {
     const now = this.engine.clock.now().toISOString();
     for (let afterWake = new Date(0), afterId = ''; ;) {
       // keyset on (wake_at, id): walks the wake_at index from the oldest due timer, never the whole table
-      const { rows } = await this.engine.pool.query<{ id: string; type: string; wake_at: Date }>(DUE_TIMERS_SQL, [now, afterWake, afterId, batch]);
+      const { rows } = await this.engine.pool.query<{ id: string; type: string; wake_at: Date }>(
+        DUE_TIMERS_SQL,
+        [now, afterWake, afterId, batch],
+      );
       if (!rows.length) break;
       out.due += rows.length;
-      await Promise.all(rows.map(async (r) => {
-        const agg = AGGREGATES[r.type];
-        if (!agg?.tick) return;
-        try {
-          const res = await this.engine.executeOnStream(agg, r.id, agg.tick, { actor: SYSTEM_ACTOR, reason: '期限届满（定时）' });
-          if (res.events.length) out.fired++;
-        } catch (e) {
-          out.errors.push({ streamId: r.id, error: e instanceof Error ? e.message : String(e) });
-          this.onError(r.id, e);
-        }
-      }));
+      await Promise.all(
+        rows.map(async (r) => {
+          const agg = AGGREGATES[r.type];
+          if (!agg?.tick) return;
+          try {
+            const res = await this.engine.executeOnStream(agg, r.id, agg.tick, {
+              actor: SYSTEM_ACTOR,
+              reason: '期限届满（定时）',
+            });
+            if (res.events.length) out.fired++;
+          } catch (e) {
+            out.errors.push({ streamId: r.id, error: e instanceof Error ? e.message : String(e) });
+            this.onError(r.id, e);
+          }
+        }),
+      );
       afterWake = rows[rows.length - 1].wake_at;
       afterId = rows[rows.length - 1].id;
     }
@@ -44,6 +59,10 @@ export class TimerScheduler {
   }
 
   private readonly poller = new Poller(() => this.runDue());
-  start(intervalMs: number): void { this.poller.start(intervalMs); }
-  stop(): Promise<void> { return this.poller.stop(); }
+  start(intervalMs: number): void {
+    this.poller.start(intervalMs);
+  }
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
 }

@@ -13,35 +13,83 @@ import type { StreamType } from '../../workflows/aggregates';
 import type { Clock } from '../clock';
 import type { Engine, CommandMeta, CommandResult } from '../engine';
 
-export interface TemporalOptions { address: string; namespace: string; taskQueue: string }
+export interface TemporalOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+}
 
 export class TemporalEngine implements Engine {
   readonly kind = 'temporal' as const;
-  constructor(private readonly client: Client, readonly pool: Pool, readonly clock: Clock, private readonly taskQueue: string) {}
+  constructor(
+    private readonly client: Client,
+    readonly pool: Pool,
+    readonly clock: Clock,
+    private readonly taskQueue: string,
+  ) {}
 
   async execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
-    agg: Aggregate<S, C, E>, key: string, command: C, meta: CommandMeta,
+    agg: Aggregate<S, C, E>,
+    key: string,
+    command: C,
+    meta: CommandMeta,
   ): Promise<CommandResult<S>> {
     const streamId = agg.streamId(key);
     if (meta.precheck) meta.precheck((await loadStream(this.pool, streamId, agg)).state);
     const input: EntityInput = { streamType: agg.streamType as StreamType, streamId };
-    const env: CommandEnvelope = { command, actor: meta.actor, reason: meta.reason ?? null, ...(meta.extraViews ? { extraViews: meta.extraViews } : {}) };
+    const env: CommandEnvelope = {
+      command,
+      actor: meta.actor,
+      reason: meta.reason ?? null,
+      ...(meta.extraViews ? { extraViews: meta.extraViews } : {}),
+    };
     let outcome: CommandOutcome;
     try {
-      outcome = await this.client.workflow.executeUpdateWithStart<any, CommandOutcome, [CommandEnvelope]>('execute', { // eslint-disable-line @typescript-eslint/no-explicit-any
+      outcome = await this.client.workflow.executeUpdateWithStart<
+        any,
+        CommandOutcome,
+        [CommandEnvelope]
+      >('execute', {
+        // eslint-disable-line @typescript-eslint/no-explicit-any
         args: [env],
         startWorkflowOperation: new WithStartWorkflowOperation('entityWorkflow', {
-          workflowId: streamId, taskQueue: this.taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowId: streamId,
+          taskQueue: this.taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
         }),
       });
     } catch (e) {
       throw toDomainError(e);
     }
     const loaded = await loadStream(this.pool, streamId, agg);
-    const { rows } = await this.pool.query<{ version: number; type: string; data: unknown; hash: string; prev_hash: string; actor: string; role: string; command: string; reason: string | null; at: Date }>(
+    const { rows } = await this.pool.query<{
+      version: number;
+      type: string;
+      data: unknown;
+      hash: string;
+      prev_hash: string;
+      actor: string;
+      role: string;
+      command: string;
+      reason: string | null;
+      at: Date;
+    }>(
       'SELECT version, type, data, hash, prev_hash, actor, role, command, reason, at FROM event WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version',
-      [streamId, outcome.version - outcome.events.length, outcome.version]);
-    const events: StoredEvent[] = rows.map((r) => ({ version: r.version, type: r.type, data: r.data, hash: r.hash, prevHash: r.prev_hash, actor: r.actor, role: r.role, command: r.command, reason: r.reason, at: r.at.toISOString() }));
+      [streamId, outcome.version - outcome.events.length, outcome.version],
+    );
+    const events: StoredEvent[] = rows.map((r) => ({
+      version: r.version,
+      type: r.type,
+      data: r.data,
+      hash: r.hash,
+      prevHash: r.prev_hash,
+      actor: r.actor,
+      role: r.role,
+      command: r.command,
+      reason: r.reason,
+      at: r.at.toISOString(),
+    }));
     return { streamId, version: outcome.version, state: loaded.state, events };
   }
 
@@ -53,10 +101,21 @@ export class TemporalEngine implements Engine {
 
 /** An update refused by the validator or the handler carries the decider's DomainError as an ApplicationFailure. */
 export function toDomainError(e: unknown): unknown {
-  const cause = e instanceof WorkflowUpdateFailedError ? e.cause : (e as { cause?: unknown })?.cause ?? e;
-  if (cause instanceof ApplicationFailure && cause.type && (cause.details?.[0] as { kind?: string } | undefined)?.kind) {
-    const d = cause.details![0] as { kind: DomainErrorKind; messageEn: string; violations: Violation[] };
-    return new DomainError(cause.type, d.kind, cause.message, d.messageEn, { violations: d.violations });
+  const cause =
+    e instanceof WorkflowUpdateFailedError ? e.cause : ((e as { cause?: unknown })?.cause ?? e);
+  if (
+    cause instanceof ApplicationFailure &&
+    cause.type &&
+    (cause.details?.[0] as { kind?: string } | undefined)?.kind
+  ) {
+    const d = cause.details![0] as {
+      kind: DomainErrorKind;
+      messageEn: string;
+      violations: Violation[];
+    };
+    return new DomainError(cause.type, d.kind, cause.message, d.messageEn, {
+      violations: d.violations,
+    });
   }
   return e;
 }

@@ -16,23 +16,39 @@ afterAll(async () => {
   await t?.close();
 });
 
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = createServer().once('error', reject);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolve(port)); });
-});
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 
 function serve(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     procs.push(proc);
     let out = '';
-    const onData = (d: Buffer) => { out += d; };
-    proc.stdout!.on('data', onData); proc.stderr!.on('data', onData);
+    const onData = (d: Buffer) => {
+      out += d;
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
     proc.on('exit', (code, sig) => reject(new Error(`server exited (${code ?? sig}): ${out}`)));
     const port = env.PORT;
     const poll = async () => {
       for (let i = 0; i < 200; i++) {
-        try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return resolve({ proc, base: `http://127.0.0.1:${port}` }); } catch { /* not yet */ }
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok)
+            return resolve({ proc, base: `http://127.0.0.1:${port}` });
+        } catch {
+          /* not yet */
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
       reject(new Error(`server did not come up: ${out}`));
@@ -44,14 +60,34 @@ function serve(env: Record<string, string>): Promise<{ proc: ChildProcess; base:
 test('SIGKILL after commit, before the response; the retry returns the recorded disbursement', async () => {
   t = await startTestServer();
   await tengzhouInImplementation(t);
-  await contract(t, 'tengzhou-2019', 6, { milestones: [{ key: 'M1', title: '电商扶贫', due: '2020-12-31' }], tranches: [{ key: 'T1', milestone: 'M1', source: 'central', amount: '100' }] });
+  await contract(t, 'tengzhou-2019', 6, {
+    milestones: [{ key: 'M1', title: '电商扶贫', due: '2020-12-31' }],
+    tranches: [{ key: 'T1', milestone: 'M1', source: 'central', amount: '100' }],
+  });
   await acceptMilestone(t, 'tengzhou-2019', 6, 'M1', { deliverable: '贫困户增收' });
   await t.stopServer();
 
   const env = { DATABASE_URL: t.db.url, PORT: String(await freePort()), TIMER_POLL_MS: '60000' };
-  const login = async (base: string) => (await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'finance1', password: PASSWORD }) })).json()).token;
-  const releaseOnce = (base: string, token: string) => fetch(`${base}/api/programs/tengzhou-2019/subprojects/6/tranches/T1/release`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'crash-test-key-1' }, body: '{}' });
+  const login = async (base: string) =>
+    (
+      await (
+        await fetch(`${base}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'finance1', password: PASSWORD }),
+        })
+      ).json()
+    ).token;
+  const releaseOnce = (base: string, token: string) =>
+    fetch(`${base}/api/programs/tengzhou-2019/subprojects/6/tranches/T1/release`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        'idempotency-key': 'crash-test-key-1',
+      },
+      body: '{}',
+    });
 
   // 1) the server dies between commit and response
   const first = await serve({ ...env, SHIFAN_FAILPOINT: 'after-disbursement-commit' });
@@ -62,7 +98,17 @@ test('SIGKILL after commit, before the response; the retry returns the recorded 
   const entries = async () => {
     const c = new Client({ connectionString: t.db.url });
     await c.connect();
-    try { return Number((await c.query("SELECT count(*)::int AS n FROM ledger_entry WHERE stream_id = 'subproject-tengzhou-2019-6'")).rows[0].n); } finally { await c.end(); }
+    try {
+      return Number(
+        (
+          await c.query(
+            "SELECT count(*)::int AS n FROM ledger_entry WHERE stream_id = 'subproject-tengzhou-2019-6'",
+          )
+        ).rows[0].n,
+      );
+    } finally {
+      await c.end();
+    }
   };
   expect(await entries()).toBe(1); // the commit happened before the kill
 
@@ -73,10 +119,17 @@ test('SIGKILL after commit, before the response; the retry returns the recorded 
     expect(res.status).toBe(200);
     expect(res.headers.get('idempotent-replayed')).toBe('true');
     const body = await res.json();
-    expect(body.disbursement).toMatchObject({ id: 'D1', idempotencyKey: 'crash-test-key-1', amount: { wan: '100' } });
+    expect(body.disbursement).toMatchObject({
+      id: 'D1',
+      idempotencyKey: 'crash-test-key-1',
+      amount: { wan: '100' },
+    });
     expect(body.ledger.total.disbursed.wan).toBe('100');
     expect(await entries()).toBe(1);
   } finally {
-    await new Promise<void>((r) => { second.proc.once('exit', () => r()); second.proc.kill('SIGTERM'); });
+    await new Promise<void>((r) => {
+      second.proc.once('exit', () => r());
+      second.proc.kill('SIGTERM');
+    });
   }
 }, 90_000);

@@ -10,18 +10,43 @@ let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
   const office = t.tokens.office;
-  expect((await t.call('POST', '/api/programs', { token: office, body: loadTable('tengzhou-2019') })).status).toBe(201);
-  expect((await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', { token: office, body: { document: { title: '实施方案', number: '滕政办字〔2019〕33号' }, reason: '报省备案' } })).status).toBe(200);
-  expect((await t.call('POST', '/api/programs/tengzhou-2019/gates/leading_group_established', { token: office, body: { document: { title: '领导小组通知' } } })).status).toBe(200);
+  expect(
+    (await t.call('POST', '/api/programs', { token: office, body: loadTable('tengzhou-2019') }))
+      .status,
+  ).toBe(201);
+  expect(
+    (
+      await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', {
+        token: office,
+        body: {
+          document: { title: '实施方案', number: '滕政办字〔2019〕33号' },
+          reason: '报省备案',
+        },
+      })
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await t.call('POST', '/api/programs/tengzhou-2019/gates/leading_group_established', {
+        token: office,
+        body: { document: { title: '领导小组通知' } },
+      })
+    ).status,
+  ).toBe(200);
 });
-afterAll(async () => { await t?.close(); });
+afterAll(async () => {
+  await t?.close();
+});
 
 const env = () => ({ DATABASE_URL: t.db.url });
 
 test('every event stores actor, role, time, command, reason and a chained hash', async () => {
   const { rows } = await t.rt.pool.query('SELECT * FROM event ORDER BY version');
   expect(rows.map((r) => [r.actor, r.role, r.command])).toEqual([
-    ['office1', 'office', 'CreateProgram'], ['office1', 'office', 'RecordGateAct'], ['office1', 'office', 'RecordGateAct']]);
+    ['office1', 'office', 'CreateProgram'],
+    ['office1', 'office', 'RecordGateAct'],
+    ['office1', 'office', 'RecordGateAct'],
+  ]);
   expect(rows[1].reason).toBe('报省备案');
   expect(rows[0].prev_hash).toBe('0'.repeat(64));
   expect(rows[1].prev_hash).toBe(rows[0].hash);
@@ -30,8 +55,12 @@ test('every event stores actor, role, time, command, reason and a chained hash',
 });
 
 test('the application cannot edit or delete events (trigger)', async () => {
-  await expect(t.rt.pool.query("UPDATE event SET reason = 'x' WHERE version = 1")).rejects.toThrow(/append-only/);
-  await expect(t.rt.pool.query('DELETE FROM event WHERE version = 3')).rejects.toThrow(/append-only/);
+  await expect(t.rt.pool.query("UPDATE event SET reason = 'x' WHERE version = 1")).rejects.toThrow(
+    /append-only/,
+  );
+  await expect(t.rt.pool.query('DELETE FROM event WHERE version = 3')).rejects.toThrow(
+    /append-only/,
+  );
 });
 
 test('`shifan audit verify` passes on an intact chain', async () => {
@@ -44,10 +73,15 @@ test('`shifan audit verify` passes on an intact chain', async () => {
 test('editing an event row directly in PostgreSQL → verify fails naming that event', async () => {
   const c = await t.rt.pool.connect();
   try {
-    const { rows } = await c.query("SELECT id FROM event WHERE stream_id = 'program-tengzhou-2019' AND version = 2");
+    const { rows } = await c.query(
+      "SELECT id FROM event WHERE stream_id = 'program-tengzhou-2019' AND version = 2",
+    );
     const id = Number(rows[0].id);
     await c.query('SET session_replication_role = replica'); // superuser bypass of the append-only trigger
-    await c.query(`UPDATE event SET data = jsonb_set(data, '{document,number}', '"滕政办字〔2019〕99号"') WHERE id = $1`, [id]);
+    await c.query(
+      `UPDATE event SET data = jsonb_set(data, '{document,number}', '"滕政办字〔2019〕99号"') WHERE id = $1`,
+      [id],
+    );
     await c.query('SET session_replication_role = origin');
     const r = await runCli(['audit', 'verify'], env());
     expect(r.code).toBe(2);
@@ -57,8 +91,14 @@ test('editing an event row directly in PostgreSQL → verify fails naming that e
     expect(r.stderr).toContain('版本 version 2');
     expect(r.stderr).toContain('内容已被改动');
     const report = await verifyAudit(t.rt.pool);
-    expect(report.broken).toMatchObject({ streamId: 'program-tengzhou-2019', version: 2, eventId: id });
-  } finally { c.release(); }
+    expect(report.broken).toMatchObject({
+      streamId: 'program-tengzhou-2019',
+      version: 2,
+      eventId: id,
+    });
+  } finally {
+    c.release();
+  }
 });
 
 test('a deleted event is found too', async () => {
@@ -67,7 +107,9 @@ test('a deleted event is found too', async () => {
     await c.query('SET session_replication_role = replica');
     await c.query("DELETE FROM event WHERE stream_id = 'program-tengzhou-2019' AND version > 1");
     await c.query('SET session_replication_role = origin');
-  } finally { c.release(); }
+  } finally {
+    c.release();
+  }
   const report = await verifyAudit(t.rt.pool);
   expect(report.ok).toBe(false);
   expect(report.broken!.problem).toContain('有事件被删除');
@@ -77,7 +119,10 @@ test('CLI errors are clear and exit non-zero', async () => {
   const r = await runCli(['program', 'import', path.join(ROOT, 'no-such-file.json')], env());
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('无法读取');
-  const u = await runCli(['user', 'add', '--username', 'c9', '--password', 'longenough1', '--role', 'contractor'], env());
+  const u = await runCli(
+    ['user', 'add', '--username', 'c9', '--password', 'longenough1', '--role', 'contractor'],
+    env(),
+  );
   expect(u.code).toBe(1);
   expect(u.stderr).toContain('--org');
 });

@@ -9,5 +9,7 @@ mkdirSync(dir, { recursive: true });
 for (const build of Object.values(SCENARIOS)) {
   const f = build();
   writeFileSync(path.join(dir, `${f.name}.json`), `${JSON.stringify(f, null, 1)}\n`);
-  console.log(`${f.name}: ${f.history.events.length} events, ${f.expected.length} expected records`);
+  console.log(
+    `${f.name}: ${f.history.events.length} events, ${f.expected.length} expected records`,
+  );
 }

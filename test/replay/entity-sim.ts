@@ -19,7 +19,10 @@ export class EntitySim {
   private timer: { id: string; wake: string } | null = null;
   private readonly decider;
 
-  constructor(readonly input: EntityInput, start: string) {
+  constructor(
+    readonly input: EntityInput,
+    start: string,
+  ) {
     this.decider = DECIDERS[input.streamType as StreamType];
     this.state = input.state ?? this.decider.initialState;
     this.version = input.version ?? 0;
@@ -28,8 +31,12 @@ export class EntitySim {
     this.rearm(); // the main loop's first wait
   }
 
-  private iso() { return new Date(this.h.now).toISOString(); }
-  private wakeAt(): string | null { return this.decider.wakeAt?.(this.state) ?? null; }
+  private iso() {
+    return new Date(this.h.now).toISOString();
+  }
+  private wakeAt(): string | null {
+    return this.decider.wakeAt?.(this.state) ?? null;
+  }
 
   /** The main loop re-arms its deadline when the state's wakeAt differs from the timer it waits on. */
   private rearm() {
@@ -49,22 +56,45 @@ export class EntitySim {
     const fromVersion = this.version;
     this.state = events.reduce(this.decider.evolve, this.state);
     this.version += events.length;
-    const input = { streamType: this.input.streamType, streamId: this.input.streamId, fromVersion, events, actor: env.actor.username, role: env.actor.role, command: env.command.type, reason: env.reason ?? null, at: this.iso() };
+    const input = {
+      streamType: this.input.streamType,
+      streamId: this.input.streamId,
+      fromVersion,
+      events,
+      actor: env.actor.username,
+      role: env.actor.role,
+      command: env.command.type,
+      reason: env.reason ?? null,
+      at: this.iso(),
+    };
     const id = String(++this.act);
     this.h.activityScheduled(id, 'persistEvents', [input]);
-    this.records.push(['activity', { type: 'persistEvents', args: [input], versionAtCall: this.version }]);
-    return { id, result: { version: this.version, appended: events.length, alreadyPersisted: false } };
+    this.records.push([
+      'activity',
+      { type: 'persistEvents', args: [input], versionAtCall: this.version },
+    ]);
+    return {
+      id,
+      result: { version: this.version, appended: events.length, alreadyPersisted: false },
+    };
   }
 
   /** One Update `execute`, accepted and answered. */
   update(updateId: string, env: CommandEnvelope) {
     this.h.workflowTask();
-    const events = this.decider.decide(this.state, env.command, { now: this.iso(), actor: env.actor, reason: env.reason ?? undefined });
+    const events = this.decider.decide(this.state, env.command, {
+      now: this.iso(),
+      actor: env.actor,
+      reason: env.reason ?? undefined,
+    });
     this.h.updateAccepted(updateId, 'execute', [env]);
     this.records.push(['update', { id: updateId, name: 'execute', args: [env] }]);
     if (!events.length) {
       this.h.updateCompleted(updateId, { version: this.version, events });
-      this.records.push(['updateResult', { id: updateId, result: { version: this.version, events } }]);
+      this.records.push([
+        'updateResult',
+        { id: updateId, result: { version: this.version, events } },
+      ]);
       return events;
     }
     const p = this.persist(env, events);
@@ -72,7 +102,10 @@ export class EntitySim {
     this.h.activityCompleted(p.id, p.result).workflowTask();
     this.records.push(['activityDone', { type: 'persistEvents', result: p.result }]);
     this.h.updateCompleted(updateId, { version: this.version, events });
-    this.records.push(['updateResult', { id: updateId, result: { version: this.version, events } }]);
+    this.records.push([
+      'updateResult',
+      { id: updateId, result: { version: this.version, events } },
+    ]);
     return events;
   }
 
@@ -81,9 +114,20 @@ export class EntitySim {
     if (!this.timer) throw new Error('no timer to fire');
     this.h.timerFired(this.timer.id).workflowTask();
     this.timer = null;
-    const env: CommandEnvelope = { command: this.decider.tick!, actor: SYSTEM, reason: '期限届满（定时）' };
-    const events = this.decider.decide(this.state, env.command, { now: this.iso(), actor: SYSTEM, reason: env.reason! });
-    if (!events.length) { this.rearm(); return events; }
+    const env: CommandEnvelope = {
+      command: this.decider.tick!,
+      actor: SYSTEM,
+      reason: '期限届满（定时）',
+    };
+    const events = this.decider.decide(this.state, env.command, {
+      now: this.iso(),
+      actor: SYSTEM,
+      reason: env.reason!,
+    });
+    if (!events.length) {
+      this.rearm();
+      return events;
+    }
     const p = this.persist(env, events);
     this.h.activityCompleted(p.id, p.result).workflowTask();
     this.records.push(['activityDone', { type: 'persistEvents', result: p.result }]);
@@ -91,9 +135,19 @@ export class EntitySim {
     return events;
   }
 
-  get now() { return this.h.now; }
-  get current() { return { state: this.state, version: this.version }; }
+  get now() {
+    return this.h.now;
+  }
+  get current() {
+    return { state: this.state, version: this.version };
+  }
   fixture(name: string, description: string) {
-    return { name, description, workflowId: this.input.streamId, history: this.h.toJSON(), expected: this.records };
+    return {
+      name,
+      description,
+      workflowId: this.input.streamId,
+      history: this.h.toJSON(),
+      expected: this.records,
+    };
   }
 }

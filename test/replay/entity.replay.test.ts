@@ -4,7 +4,14 @@
 // arguments, its timers, and the update results. Replay alone would only compare command order.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type InjectedSinks,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { ProbeSinks } from '../support/probe-interceptors';
 
@@ -12,33 +19,74 @@ import type { ProbeSinks } from '../support/probe-interceptors';
 let runtimeInstalled = false;
 const installRuntime = () => {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   runtimeInstalled = true;
 };
 jest.setTimeout(120_000);
 
 const quiet = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
-const bundle = (file: string) => bundleWorkflowCode({
-  workflowsPath: require.resolve(file), workflowInterceptorModules: [require.resolve('../support/probe-interceptors')], logger: quiet as never });
+const bundle = (file: string) =>
+  bundleWorkflowCode({
+    workflowsPath: require.resolve(file),
+    workflowInterceptorModules: [require.resolve('../support/probe-interceptors')],
+    logger: quiet as never,
+  });
 
 type Rec = [string, unknown];
-async function replay(workflowBundle: WorkflowBundleWithSourceMap, history: unknown, workflowId: string) {
+async function replay(
+  workflowBundle: WorkflowBundleWithSourceMap,
+  history: unknown,
+  workflowId: string,
+) {
   installRuntime();
   const records: Rec[] = [];
-  const sinks: InjectedSinks<ProbeSinks> = { probe: { record: { fn: (_i, kind, data) => { records.push([kind, data]); }, callDuringReplay: true } } };
+  const sinks: InjectedSinks<ProbeSinks> = {
+    probe: {
+      record: {
+        fn: (_i, kind, data) => {
+          records.push([kind, data]);
+        },
+        callDuringReplay: true,
+      },
+    },
+  };
   let error: unknown;
-  try { await Worker.runReplayHistory({ workflowBundle, sinks }, history, workflowId); } catch (e) { error = e; }
+  try {
+    await Worker.runReplayHistory({ workflowBundle, sinks }, history, workflowId);
+  } catch (e) {
+    error = e;
+  }
   return { records: JSON.parse(JSON.stringify(records)) as Rec[], error }; // sandbox objects come from another realm
 }
 
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { name: string; description: string; workflowId: string; history: unknown; expected: Rec[] });
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map(
+    (f) =>
+      JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
+        name: string;
+        description: string;
+        workflowId: string;
+        history: unknown;
+        expected: Rec[];
+      },
+  );
 
 let goodBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 const good = () => (goodBundle ??= bundle('../../workflows/temporal')); // bundled once, when a replay needs it
 
 test('the five committed scenarios are present', () => {
-  expect(fixtures.map((f) => f.name).sort()).toEqual(['deadline-missed-clawback', 'milestone-accepted-paid', 'program-phases', 'rectification-accepted', 'tender-failed-round']);
+  expect(fixtures.map((f) => f.name).sort()).toEqual([
+    'deadline-missed-clawback',
+    'milestone-accepted-paid',
+    'program-phases',
+    'rectification-accepted',
+    'tender-failed-round',
+  ]);
 });
 
 describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, f) => {
@@ -47,14 +95,26 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, f) => {
     expect(r.error).toBeUndefined();
     expect(r.records).toEqual(f.expected);
     // and the recording is meaningful: every update answered, every command persisted once, in version order
-    const acts = r.records.filter(([k]) => k === 'activity').map(([, d]) => (d as { args: [{ fromVersion: number; events: unknown[] }] }).args[0]);
-    acts.reduce((v, a) => { expect(a.fromVersion).toBe(v); return v + a.events.length; }, 0);
-    expect(r.records.filter(([k]) => k === 'update').length).toBe(r.records.filter(([k]) => k === 'updateResult').length);
+    const acts = r.records
+      .filter(([k]) => k === 'activity')
+      .map(([, d]) => (d as { args: [{ fromVersion: number; events: unknown[] }] }).args[0]);
+    acts.reduce((v, a) => {
+      expect(a.fromVersion).toBe(v);
+      return v + a.events.length;
+    }, 0);
+    expect(r.records.filter(([k]) => k === 'update').length).toBe(
+      r.records.filter(([k]) => k === 'updateResult').length,
+    );
   });
 });
 
-test('the timers are the decider\'s deadlines: publicity, rectification and clawback', () => {
-  const byName = Object.fromEntries(fixtures.map((f) => [f.name, f.expected.filter(([k]) => k === 'timer').map(([, ms]) => ms as number)]));
+test("the timers are the decider's deadlines: publicity, rectification and clawback", () => {
+  const byName = Object.fromEntries(
+    fixtures.map((f) => [
+      f.name,
+      f.expected.filter(([k]) => k === 'timer').map(([, ms]) => ms as number),
+    ]),
+  );
   const days = (ms: number) => Math.floor((ms + 60_000) / 86_400_000); // whole days (deadlines end at 23:59:59.999 Beijing time)
   expect(byName['program-phases']).toEqual([]);
   expect(byName['tender-failed-round'].map(days)).toEqual([21, 25]);

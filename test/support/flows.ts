@@ -3,57 +3,143 @@ import { loadTable } from './fixtures';
 import type { TestServer } from './server';
 
 export const ok = (r: { status: number; body: any }, status = 200) => {
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
+  if (r.status !== status)
+    throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body)}`);
   return r.body;
 };
 const day = 86_400_000;
-export const later = (t: TestServer, days: number) => new Date(t.clock.now().getTime() + days * day).toISOString();
+export const later = (t: TestServer, days: number) =>
+  new Date(t.clock.now().getTime() + days * day).toISOString();
 
 /** Tengzhou imported, gates recorded, in 组织实施; three bidder organisations exist. */
 export async function tengzhouInImplementation(t: TestServer): Promise<void> {
   await t.at('2019-10-20T02:00:00.000Z');
   const o = t.tokens.office;
   ok(await t.call('POST', '/api/programs', { token: o, body: loadTable('tengzhou-2019') }), 201);
-  ok(await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', { token: o, body: { document: { title: '实施方案' } } }));
-  ok(await t.call('POST', '/api/programs/tengzhou-2019/gates/leading_group_established', { token: o, body: { document: { title: '领导小组' } } }));
-  ok(await t.call('POST', '/api/programs/tengzhou-2019/advance', { token: o, body: { to: 'implement' } }));
-  if (!t.tokens.contractorC) await t.addUserAndLogin('contractorC', 'contractor', '鲁南快递有限公司');
+  ok(
+    await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', {
+      token: o,
+      body: { document: { title: '实施方案' } },
+    }),
+  );
+  ok(
+    await t.call('POST', '/api/programs/tengzhou-2019/gates/leading_group_established', {
+      token: o,
+      body: { document: { title: '领导小组' } },
+    }),
+  );
+  ok(
+    await t.call('POST', '/api/programs/tengzhou-2019/advance', {
+      token: o,
+      body: { to: 'implement' },
+    }),
+  );
+  if (!t.tokens.contractorC)
+    await t.addUserAndLogin('contractorC', 'contractor', '鲁南快递有限公司');
 }
 
-export interface ContractPlan { milestones: { key: string; title: string; due: string; evidenceRequired?: string[] }[]; tranches: { key: string; milestone: string; source: string; amount: string }[] }
+export interface ContractPlan {
+  milestones: { key: string; title: string; due: string; evidenceRequired?: string[] }[];
+  tranches: { key: string; milestone: string; source: string; amount: string }[];
+}
 
 /** Tender → 3 bids → opening → scores → candidate → publicity → award → contract; the winner is `contractor1`'s organisation. */
-export async function contract(t: TestServer, code: string, seq: number, plan: ContractPlan): Promise<void> {
+export async function contract(
+  t: TestServer,
+  code: string,
+  seq: number,
+  plan: ContractPlan,
+): Promise<void> {
   const sp = `/api/programs/${code}/subprojects/${seq}`;
-  const post = (path: string, token: string, body: unknown = {}) => t.call('POST', `${sp}${path}`, { token, body });
-  ok(await post('/tender', t.tokens.office, { announcement: { title: `分项目${seq}招标公告` }, bidDeadline: later(t, 21).slice(0, 10) }), 201);
-  for (const token of [t.tokens.contractor, t.tokens.contractorB, t.tokens.contractorC]) ok(await post('/bids', token, { price: '1000000', proposal: '方案' }), 201);
+  const post = (path: string, token: string, body: unknown = {}) =>
+    t.call('POST', `${sp}${path}`, { token, body });
+  ok(
+    await post('/tender', t.tokens.office, {
+      announcement: { title: `分项目${seq}招标公告` },
+      bidDeadline: later(t, 21).slice(0, 10),
+    }),
+    201,
+  );
+  for (const token of [t.tokens.contractor, t.tokens.contractorB, t.tokens.contractorC])
+    ok(await post('/bids', token, { price: '1000000', proposal: '方案' }), 201);
   await t.at(later(t, 22));
   ok(await post('/opening', t.tokens.office));
-  ok(await post('/scores', t.tokens.evaluator, { scores: [{ org: '滕州市邮政分公司', score: 95 }, { org: '某物流有限公司', score: 90 }, { org: '鲁南快递有限公司', score: 85 }] }));
+  ok(
+    await post('/scores', t.tokens.evaluator, {
+      scores: [
+        { org: '滕州市邮政分公司', score: 95 },
+        { org: '某物流有限公司', score: 90 },
+        { org: '鲁南快递有限公司', score: 85 },
+      ],
+    }),
+  );
   ok(await post('/candidate', t.tokens.office, { org: '滕州市邮政分公司' }));
   await t.at(later(t, 4));
   ok(await post('/award', t.tokens.office));
-  ok(await post('/contract', t.tokens.office, { document: { title: '项目承办协议' }, ...plan }), 201);
+  ok(
+    await post('/contract', t.tokens.office, { document: { title: '项目承办协议' }, ...plan }),
+    201,
+  );
 }
 
 /** Uploads a small file as the contractor and returns its SHA-256. */
-export async function upload(t: TestServer, token: string, name: string, content: string, type = 'application/pdf'): Promise<string> {
-  const res = await fetch(`${t.base}/api/files`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type, 'x-file-name': encodeURIComponent(name) }, body: Buffer.from(content) });
+export async function upload(
+  t: TestServer,
+  token: string,
+  name: string,
+  content: string,
+  type = 'application/pdf',
+): Promise<string> {
+  const res = await fetch(`${t.base}/api/files`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': type,
+      'x-file-name': encodeURIComponent(name),
+    },
+    body: Buffer.from(content),
+  });
   const body = await res.json();
   if (res.status !== 201) throw new Error(`upload ${name}: ${res.status} ${JSON.stringify(body)}`);
   return body.sha256;
 }
 
 /** Submit → pre-evaluate → accept → publicity ends (clock moved, timers run). */
-export async function acceptMilestone(t: TestServer, code: string, seq: number, key: string, submission: Record<string, unknown>): Promise<void> {
+export async function acceptMilestone(
+  t: TestServer,
+  code: string,
+  seq: number,
+  key: string,
+  submission: Record<string, unknown>,
+): Promise<void> {
   const m = `/api/programs/${code}/subprojects/${seq}/milestones/${key}`;
-  ok(await t.call('POST', `${m}/submission`, { token: t.tokens.contractor, body: submission }), 201);
-  ok(await t.call('POST', `${m}/pre-evaluation`, { token: t.tokens.evaluator, body: { opinion: '资料齐全，建议通过', recommendation: 'accept' } }));
-  ok(await t.call('POST', `${m}/decision`, { token: t.tokens.office, body: { decision: 'accept' } }));
+  ok(
+    await t.call('POST', `${m}/submission`, { token: t.tokens.contractor, body: submission }),
+    201,
+  );
+  ok(
+    await t.call('POST', `${m}/pre-evaluation`, {
+      token: t.tokens.evaluator,
+      body: { opinion: '资料齐全，建议通过', recommendation: 'accept' },
+    }),
+  );
+  ok(
+    await t.call('POST', `${m}/decision`, { token: t.tokens.office, body: { decision: 'accept' } }),
+  );
   await t.at(later(t, 8));
   await t.rt.scheduler.runDue();
 }
 
-export const release = (t: TestServer, code: string, seq: number, tranche: string, key: string, body: Record<string, unknown> = {}) =>
-  t.call('POST', `/api/programs/${code}/subprojects/${seq}/tranches/${tranche}/release`, { token: t.tokens.finance, body, headers: { 'idempotency-key': key } });
+export const release = (
+  t: TestServer,
+  code: string,
+  seq: number,
+  tranche: string,
+  key: string,
+  body: Record<string, unknown> = {},
+) =>
+  t.call('POST', `/api/programs/${code}/subprojects/${seq}/tranches/${tranche}/release`, {
+    token: t.tokens.finance,
+    body,
+    headers: { 'idempotency-key': key },
+  });

@@ -1,22 +1,50 @@
 // Given/when/then over the program decider: events in, command, events out (or the refusal).
 import { DomainError } from '../../workflows/errors';
-import { decideProgram, evolveProgram, gateStatuses, initialProgramState, overdue, type ProgramCommand, type ProgramEvent, type ProgramState } from '../../workflows/program/decider';
+import {
+  decideProgram,
+  evolveProgram,
+  gateStatuses,
+  initialProgramState,
+  overdue,
+  type ProgramCommand,
+  type ProgramEvent,
+  type ProgramState,
+} from '../../workflows/program/decider';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
 import type { CommandContext, ProgramDefinition } from '../../workflows/program/types';
 import { loadTable, withFunding } from '../support/fixtures';
 
-const office: CommandContext = { now: '2019-08-01T02:00:00.000Z', actor: { username: 'office1', role: 'office' }, reason: '测试' };
+const office: CommandContext = {
+  now: '2019-08-01T02:00:00.000Z',
+  actor: { username: 'office1', role: 'office' },
+  reason: '测试',
+};
 const doc = { title: '滕州市电子商务进农村综合示范实施方案', number: '滕商字〔2019〕12号' };
 const tengzhou = () => definitionFromTable(ProgramTable.parse(loadTable('tengzhou-2019')));
 
-function given(events: ProgramEvent[]): ProgramState { return events.reduce(evolveProgram, initialProgramState); }
-function when(state: ProgramState, cmd: ProgramCommand, ctx = office) { return decideProgram(state, cmd, ctx); }
+function given(events: ProgramEvent[]): ProgramState {
+  return events.reduce(evolveProgram, initialProgramState);
+}
+function when(state: ProgramState, cmd: ProgramCommand, ctx = office) {
+  return decideProgram(state, cmd, ctx);
+}
 function refused(f: () => unknown): DomainError {
-  try { f(); } catch (e) { if (e instanceof DomainError) return e; throw e; }
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
   throw new Error('expected a refusal');
 }
-const created = (def: ProgramDefinition = tengzhou()): ProgramEvent => ({ type: 'ProgramCreated', data: { definition: def, at: office.now } });
-const act = (phase: string, gate: string): ProgramEvent => ({ type: 'GateActRecorded', data: { phase, gate: gate as never, document: doc, by: 'office1', at: office.now, reason: null } });
+const created = (def: ProgramDefinition = tengzhou()): ProgramEvent => ({
+  type: 'ProgramCreated',
+  data: { definition: def, at: office.now },
+});
+const act = (phase: string, gate: string): ProgramEvent => ({
+  type: 'GateActRecorded',
+  data: { phase, gate: gate as never, document: doc, by: 'office1', at: office.now, reason: null },
+});
 
 /** Runs commands through decide+evolve, as the engines do. */
 function run(state: ProgramState, cmds: ProgramCommand[], ctx = office): ProgramState {
@@ -32,13 +60,26 @@ describe('CreateProgram', () => {
     if (s.status === 'active') expect(s.def.phases[s.phaseIndex].name).toBe('启动筹备');
   });
   test('a table violating R-FUND-3 is refused with the rule id (422)', () => {
-    const t = withFunding(withFunding(loadTable('shicheng-2020'), 1, 'central', '226'), 7, 'central', '154');
-    const e = refused(() => when(initialProgramState, { type: 'CreateProgram', definition: definitionFromTable(ProgramTable.parse(t)) }));
+    const t = withFunding(
+      withFunding(loadTable('shicheng-2020'), 1, 'central', '226'),
+      7,
+      'central',
+      '154',
+    );
+    const e = refused(() =>
+      when(initialProgramState, {
+        type: 'CreateProgram',
+        definition: definitionFromTable(ProgramTable.parse(t)),
+      }),
+    );
     expect(e.kind).toBe('rule');
     expect(e.violations.map((v) => v.rule)).toEqual(['R-FUND-3']);
   });
   test('a second program with the same code is refused (409)', () => {
-    expect(refused(() => when(given([created()]), { type: 'CreateProgram', definition: tengzhou() })).kind).toBe('conflict');
+    expect(
+      refused(() => when(given([created()]), { type: 'CreateProgram', definition: tengzhou() }))
+        .kind,
+    ).toBe('conflict');
   });
 });
 
@@ -47,20 +88,38 @@ describe('R-PH-1 / R-PH-2: advancing', () => {
     const e = refused(() => when(given([created()]), { type: 'AdvancePhase', to: 'implement' }));
     expect(e.code).toBe('R-PH-2');
     expect(e.kind).toBe('conflict');
-    expect(e.violations.map((v) => v.field)).toEqual(['gates.plan_filed', 'gates.leading_group_established']);
+    expect(e.violations.map((v) => v.field)).toEqual([
+      'gates.plan_filed',
+      'gates.leading_group_established',
+    ]);
     expect(e.message).toContain('实施方案经批准并报省商务厅备案');
     expect(e.message).toContain('成立领导小组');
   });
   test('after filing the plan and establishing the leading group it advances', () => {
-    const s = given([created(), act('prepare', 'plan_filed'), act('prepare', 'leading_group_established')]);
-    expect(when(s, { type: 'AdvancePhase', to: 'implement' })).toEqual([{ type: 'PhaseAdvanced', data: { from: 'prepare', to: 'implement', at: office.now } }]);
+    const s = given([
+      created(),
+      act('prepare', 'plan_filed'),
+      act('prepare', 'leading_group_established'),
+    ]);
+    expect(when(s, { type: 'AdvancePhase', to: 'implement' })).toEqual([
+      { type: 'PhaseAdvanced', data: { from: 'prepare', to: 'implement', at: office.now } },
+    ]);
   });
   test('one gate left open names only that gate', () => {
-    const e = refused(() => when(given([created(), act('prepare', 'plan_filed')]), { type: 'AdvancePhase', to: 'implement' }));
+    const e = refused(() =>
+      when(given([created(), act('prepare', 'plan_filed')]), {
+        type: 'AdvancePhase',
+        to: 'implement',
+      }),
+    );
     expect(e.violations.map((v) => v.field)).toEqual(['gates.leading_group_established']);
   });
   test('skipping a phase or going back is refused (R-PH-1)', () => {
-    const s = given([created(), act('prepare', 'plan_filed'), act('prepare', 'leading_group_established')]);
+    const s = given([
+      created(),
+      act('prepare', 'plan_filed'),
+      act('prepare', 'leading_group_established'),
+    ]);
     const skip = refused(() => when(s, { type: 'AdvancePhase', to: 'evaluate' }));
     expect(skip.code).toBe('R-PH-1');
     expect(skip.message).toContain('阶段不能跳过');
@@ -68,7 +127,9 @@ describe('R-PH-1 / R-PH-2: advancing', () => {
     const back = refused(() => when(s2, { type: 'AdvancePhase', to: 'prepare' }));
     expect(back.code).toBe('R-PH-1');
     expect(back.message).toContain('阶段不能回退');
-    expect(refused(() => when(s2, { type: 'AdvancePhase', to: 'nowhere' })).message).toContain('没有阶段');
+    expect(refused(() => when(s2, { type: 'AdvancePhase', to: 'nowhere' })).message).toContain(
+      '没有阶段',
+    );
   });
   test('组织实施 → 绩效评价 is computed: open while any subproject is not accepted or settled', () => {
     const s = run(given([created()]), [
@@ -80,16 +141,37 @@ describe('R-PH-1 / R-PH-2: advancing', () => {
     expect(e.violations.map((v) => v.field)).toEqual(['gates.subprojects_settled']);
     expect(e.message).toContain('分项目 1、2、3、4、5、6、7 尚未验收合格或结清');
     // computed gates cannot be recorded by hand
-    expect(refused(() => when(s, { type: 'RecordGateAct', gate: 'subprojects_settled', document: doc })).message).toContain('自动判定');
+    expect(
+      refused(() => when(s, { type: 'RecordGateAct', gate: 'subprojects_settled', document: doc }))
+        .message,
+    ).toContain('自动判定');
   });
   test('acts belong to the current phase and are recorded once', () => {
     const s = given([created(), act('prepare', 'plan_filed')]);
-    expect(refused(() => when(s, { type: 'RecordGateAct', gate: 'plan_filed', document: doc })).message).toContain('已于');
-    expect(refused(() => when(s, { type: 'RecordGateAct', gate: 'summary_filed', document: doc })).code).toBe('R-PH-2');
+    expect(
+      refused(() => when(s, { type: 'RecordGateAct', gate: 'plan_filed', document: doc })).message,
+    ).toContain('已于');
+    expect(
+      refused(() => when(s, { type: 'RecordGateAct', gate: 'summary_filed', document: doc })).code,
+    ).toBe('R-PH-2');
   });
   test('the act records who, when, which document and why', () => {
-    const [e] = when(given([created()]), { type: 'RecordGateAct', gate: 'plan_filed', document: doc });
-    expect(e).toEqual({ type: 'GateActRecorded', data: { phase: 'prepare', gate: 'plan_filed', document: doc, by: 'office1', at: office.now, reason: '测试' } });
+    const [e] = when(given([created()]), {
+      type: 'RecordGateAct',
+      gate: 'plan_filed',
+      document: doc,
+    });
+    expect(e).toEqual({
+      type: 'GateActRecorded',
+      data: {
+        phase: 'prepare',
+        gate: 'plan_filed',
+        document: doc,
+        by: 'office1',
+        at: office.now,
+        reason: '测试',
+      },
+    });
   });
 });
 
@@ -102,7 +184,13 @@ describe('evaluation and improvement phases, to the end', () => {
       { type: 'AdvancePhase', to: 'implement' },
     ]);
     if (s.status !== 'active') throw new Error();
-    return run({ ...s, subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'accepted'])) }, [{ type: 'AdvancePhase', to: 'evaluate' }]);
+    return run(
+      {
+        ...s,
+        subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'accepted'])),
+      },
+      [{ type: 'AdvancePhase', to: 'evaluate' }],
+    );
   }
   test('self-check findings must be closed; then improve; then the program closes', () => {
     let s = inEvaluate();
@@ -110,21 +198,32 @@ describe('evaluation and improvement phases, to the end', () => {
       { type: 'RecordGateAct', gate: 'self_check_done', document: { title: '自查报告' } },
       { type: 'RecordFinding', origin: 'self_check', title: '村级站点牌匾不统一' },
       { type: 'RecordGateAct', gate: 'self_evaluation_submitted', document: { title: '自评报告' } },
-      { type: 'RecordGateAct', gate: 'provincial_result_recorded', document: { title: '省级绩效评价结果' } },
+      {
+        type: 'RecordGateAct',
+        gate: 'provincial_result_recorded',
+        document: { title: '省级绩效评价结果' },
+      },
     ]);
     const e = refused(() => when(s, { type: 'AdvancePhase', to: 'improve' }));
     expect(e.violations.map((v) => v.field)).toEqual(['gates.self_check_findings_closed']);
     expect(e.message).toContain('F1 村级站点牌匾不统一');
-    s = run(s, [{ type: 'CloseFinding', findingId: 'F1', document: { title: '整改销号单' } }, { type: 'AdvancePhase', to: 'improve' }]);
+    s = run(s, [
+      { type: 'CloseFinding', findingId: 'F1', document: { title: '整改销号单' } },
+      { type: 'AdvancePhase', to: 'improve' },
+    ]);
     s = run(s, [{ type: 'RecordFinding', origin: 'provincial', title: '培训档案不全' }]);
-    expect(refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).violations.map((v) => v.field)).toEqual(['gates.evaluation_findings_closed', 'gates.summary_filed']);
+    expect(
+      refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).violations.map((v) => v.field),
+    ).toEqual(['gates.evaluation_findings_closed', 'gates.summary_filed']);
     s = run(s, [
       { type: 'CloseFinding', findingId: 'F2', document: { title: '整改报告' } },
       { type: 'RecordGateAct', gate: 'summary_filed', document: { title: '工作总结' } },
       { type: 'AdvancePhase', to: 'closed' },
     ]);
     expect(s.status).toBe('closed');
-    expect(refused(() => when(s, { type: 'RecordFinding', origin: 'provincial', title: 'x' })).code).toBe('R-PH-1');
+    expect(
+      refused(() => when(s, { type: 'RecordFinding', origin: 'provincial', title: 'x' })).code,
+    ).toBe('R-PH-1');
   });
 });
 
@@ -137,12 +236,29 @@ describe('phase plans are data', () => {
       { type: 'RecordGateAct', gate: 'leading_group_established', document: doc },
       { type: 'AdvancePhase', to: 'build' },
     ]);
-    expect(refused(() => when(s, { type: 'AdvancePhase', to: 'consolidate' })).violations.map((v) => v.field)).toEqual(['gates.subprojects_settled']);
+    expect(
+      refused(() => when(s, { type: 'AdvancePhase', to: 'consolidate' })).violations.map(
+        (v) => v.field,
+      ),
+    ).toEqual(['gates.subprojects_settled']);
     if (s.status !== 'active') throw new Error();
-    s = run({ ...s, subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'settled'])) }, [{ type: 'AdvancePhase', to: 'consolidate' }]);
+    s = run(
+      {
+        ...s,
+        subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'settled'])),
+      },
+      [{ type: 'AdvancePhase', to: 'consolidate' }],
+    );
     if (s.status !== 'active') throw new Error();
     expect(gateStatuses(s).map((g) => g.key)).toEqual(['phase_summary_filed']);
-    s = run(s, [{ type: 'RecordGateAct', gate: 'phase_summary_filed', document: { title: '巩固提升阶段小结' } }, { type: 'AdvancePhase', to: 'closed' }]);
+    s = run(s, [
+      {
+        type: 'RecordGateAct',
+        gate: 'phase_summary_filed',
+        document: { title: '巩固提升阶段小结' },
+      },
+      { type: 'AdvancePhase', to: 'closed' },
+    ]);
     expect(s.status).toBe('closed');
   });
 
@@ -163,22 +279,33 @@ describe('phase plans are data', () => {
       { type: 'AdvancePhase', to: 'implement' },
     ]);
     if (s.status !== 'active') throw new Error();
-    s = run({ ...s, subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'accepted'])) }, [
-      { type: 'AdvancePhase', to: 'evaluate' },
-      { type: 'RecordGateAct', gate: 'self_check_done', document: doc },
-      { type: 'RecordGateAct', gate: 'self_evaluation_submitted', document: doc },
-      { type: 'RecordGateAct', gate: 'provincial_result_recorded', document: doc },
-      { type: 'AdvancePhase', to: 'improve' },
-      { type: 'RecordGateAct', gate: 'summary_filed', document: doc },
-    ]);
+    s = run(
+      {
+        ...s,
+        subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'accepted'])),
+      },
+      [
+        { type: 'AdvancePhase', to: 'evaluate' },
+        { type: 'RecordGateAct', gate: 'self_check_done', document: doc },
+        { type: 'RecordGateAct', gate: 'self_evaluation_submitted', document: doc },
+        { type: 'RecordGateAct', gate: 'provincial_result_recorded', document: doc },
+        { type: 'AdvancePhase', to: 'improve' },
+        { type: 'RecordGateAct', gate: 'summary_filed', document: doc },
+      ],
+    );
     expect(refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).code).toBe('R-PH-1'); // 全面验收 comes first
     s = run(s, [{ type: 'AdvancePhase', to: 'final_acceptance' }]);
-    expect(refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).violations.map((v) => v.field)).toEqual(['gates.phase_summary_filed']);
+    expect(
+      refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).violations.map((v) => v.field),
+    ).toEqual(['gates.phase_summary_filed']);
   });
 
   test('a phase plan can name its own gates', () => {
     const t = loadTable('tengzhou-2019');
-    t.phases = [{ key: 'prepare', name: '筹备', gates: ['leading_group_established'] }, { key: 'run', name: '实施' }];
+    t.phases = [
+      { key: 'prepare', name: '筹备', gates: ['leading_group_established'] },
+      { key: 'run', name: '实施' },
+    ];
     const s = given([created(definitionFromTable(ProgramTable.parse(t)))]);
     if (s.status !== 'active') throw new Error();
     expect(gateStatuses(s).map((g) => g.key)).toEqual(['leading_group_established']);
@@ -189,7 +316,11 @@ describe('R-PH-3: overdue phases are visible', () => {
   const s = given([created()]); // 启动筹备 planned to end 2019-10-31 (Asia/Shanghai)
   test('not overdue until the end of the planned day in Asia/Shanghai', () => {
     expect(overdue(s, '2019-10-31T15:59:59.999Z')).toBeNull(); // 23:59:59.999 in Shanghai
-    expect(overdue(s, '2019-10-31T16:00:00.000Z')).toEqual({ phase: 'prepare', end: '2019-10-31', days: 1 });
+    expect(overdue(s, '2019-10-31T16:00:00.000Z')).toEqual({
+      phase: 'prepare',
+      end: '2019-10-31',
+      days: 1,
+    });
     expect(overdue(s, '2019-11-30T16:00:00.000Z')?.days).toBe(31);
   });
   test('an open-ended phase (总结提升 until the ministry review) is never overdue', () => {

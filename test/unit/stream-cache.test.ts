@@ -1,7 +1,13 @@
 // The embedded engine's in-memory states: least recently used out beyond the limit, frozen, and off at 0.
 import { StreamCache } from '../../engine/embedded/engine';
 
-const loaded = (n: number) => ({ version: n, state: { n, nested: { list: [n] } }, headHash: 'h', exists: true, lag: 0 });
+const loaded = (n: number) => ({
+  version: n,
+  state: { n, nested: { list: [n] } },
+  headHash: 'h',
+  exists: true,
+  lag: 0,
+});
 
 test('beyond its limit the least recently used stream goes; reading one makes it recent', () => {
   const c = new StreamCache(2);

@@ -3,18 +3,47 @@
 import { DomainError, ruleViolations, type Violation } from '../errors';
 import { checkBudget } from '../rules/budget';
 import { beijingText, endOfDayShanghai } from '../time';
-import { GATES, gatesOf, type CommandContext, type DocumentRef, type GateKey, type ProgramDefinition } from './types';
+import {
+  GATES,
+  gatesOf,
+  type CommandContext,
+  type DocumentRef,
+  type GateKey,
+  type ProgramDefinition,
+} from './types';
 
-export type SubprojectStatus = 'planned' | 'tendering' | 'awarded' | 'contracted' | 'in_progress' | 'accepted' | 'terminated' | 'settled';
+export type SubprojectStatus =
+  | 'planned'
+  | 'tendering'
+  | 'awarded'
+  | 'contracted'
+  | 'in_progress'
+  | 'accepted'
+  | 'terminated'
+  | 'settled';
 export type FindingOrigin = 'self_check' | 'provincial';
 
-export interface GateAct { phase: string; gate: GateKey; document: DocumentRef; by: string; at: string; reason: string | null }
-export interface Finding { id: string; origin: FindingOrigin; title: string; due: string | null; phase: string; closed: null | { at: string; by: string; document: DocumentRef } }
+export interface GateAct {
+  phase: string;
+  gate: GateKey;
+  document: DocumentRef;
+  by: string;
+  at: string;
+  reason: string | null;
+}
+export interface Finding {
+  id: string;
+  origin: FindingOrigin;
+  title: string;
+  due: string | null;
+  phase: string;
+  closed: null | { at: string; by: string; document: DocumentRef };
+}
 
 export interface ActiveProgram {
   status: 'active' | 'closed';
   def: ProgramDefinition;
-  phaseIndex: number;        // index into def.phases; = phases.length once closed
+  phaseIndex: number; // index into def.phases; = phases.length once closed
   phaseEnteredAt: string;
   acts: GateAct[];
   findings: Finding[];
@@ -49,19 +78,31 @@ export interface GateStatus {
   kind: 'act' | 'computed';
   open: boolean;
   act: GateAct | null;
-  detail: string | null;   // why it is open (computed gates)
+  detail: string | null; // why it is open (computed gates)
   violations: Violation[]; // for budget_valid
 }
 
-function currentPhase(s: ActiveProgram) { return s.def.phases[s.phaseIndex] ?? null; }
+function currentPhase(s: ActiveProgram) {
+  return s.def.phases[s.phaseIndex] ?? null;
+}
 
 /** The exit gates of the current phase and whether each is still open (R-PH-2). */
-export function gateStatuses(s: ActiveProgram, subprojectStatuses?: Record<number, SubprojectStatus>): GateStatus[] {
+export function gateStatuses(
+  s: ActiveProgram,
+  subprojectStatuses?: Record<number, SubprojectStatus>,
+): GateStatus[] {
   const phase = currentPhase(s);
   if (!phase) return [];
   return gatesOf(phase).map((key): GateStatus => {
     const g = GATES[key];
-    const base: Omit<GateStatus, 'open'> = { key, name: g.name, kind: g.kind, act: null, detail: null, violations: [] };
+    const base: Omit<GateStatus, 'open'> = {
+      key,
+      name: g.name,
+      kind: g.kind,
+      act: null,
+      detail: null,
+      violations: [],
+    };
     if (g.kind === 'act') {
       const act = s.acts.find((a) => a.phase === phase.key && a.gate === key) ?? null;
       return { ...base, open: !act, act };
@@ -69,17 +110,35 @@ export function gateStatuses(s: ActiveProgram, subprojectStatuses?: Record<numbe
     switch (key) {
       case 'budget_valid': {
         const v = checkBudget(s.def);
-        return { ...base, open: v.length > 0, violations: v, detail: v.length ? v.map((x) => x.message).join('；') : null };
+        return {
+          ...base,
+          open: v.length > 0,
+          violations: v,
+          detail: v.length ? v.map((x) => x.message).join('；') : null,
+        };
       }
       case 'subprojects_settled': {
-        const pending = Object.entries({ ...s.subprojects, ...subprojectStatuses }).filter(([, st]) => st !== 'accepted' && st !== 'settled').map(([seq]) => Number(seq));
-        return { ...base, open: pending.length > 0, detail: pending.length ? `分项目 ${pending.join('、')} 尚未验收合格或结清` : null };
+        const pending = Object.entries({ ...s.subprojects, ...subprojectStatuses })
+          .filter(([, st]) => st !== 'accepted' && st !== 'settled')
+          .map(([seq]) => Number(seq));
+        return {
+          ...base,
+          open: pending.length > 0,
+          detail: pending.length ? `分项目 ${pending.join('、')} 尚未验收合格或结清` : null,
+        };
       }
       case 'self_check_findings_closed':
       case 'evaluation_findings_closed': {
-        const origin: FindingOrigin = key === 'self_check_findings_closed' ? 'self_check' : 'provincial';
+        const origin: FindingOrigin =
+          key === 'self_check_findings_closed' ? 'self_check' : 'provincial';
         const open = s.findings.filter((f) => f.origin === origin && !f.closed);
-        return { ...base, open: open.length > 0, detail: open.length ? `未整改完毕：${open.map((f) => `${f.id} ${f.title}`).join('；')}` : null };
+        return {
+          ...base,
+          open: open.length > 0,
+          detail: open.length
+            ? `未整改完毕：${open.map((f) => `${f.id} ${f.title}`).join('；')}`
+            : null,
+        };
       }
       default:
         throw new Error(`computed gate without a computation: ${key}`);
@@ -88,7 +147,10 @@ export function gateStatuses(s: ActiveProgram, subprojectStatuses?: Record<numbe
 }
 
 /** R-PH-3: the current phase runs past its planned end (end of that day, Asia/Shanghai). */
-export function overdue(s: ProgramState, now: string): { phase: string; end: string; days: number } | null {
+export function overdue(
+  s: ProgramState,
+  now: string,
+): { phase: string; end: string; days: number } | null {
   if (s.status !== 'active') return null;
   const phase = currentPhase(s);
   if (!phase?.end) return null;
@@ -97,16 +159,33 @@ export function overdue(s: ProgramState, now: string): { phase: string; end: str
 }
 
 function active(s: ProgramState): ActiveProgram {
-  if (s.status === 'empty') throw new DomainError('NOT-FOUND', 'not_found', '综合示范项目不存在', 'program not found');
-  if (s.status === 'closed') throw new DomainError('R-PH-1', 'conflict', '项目已全部结束，不能再变更', 'the program is closed');
+  if (s.status === 'empty')
+    throw new DomainError('NOT-FOUND', 'not_found', '综合示范项目不存在', 'program not found');
+  if (s.status === 'closed')
+    throw new DomainError(
+      'R-PH-1',
+      'conflict',
+      '项目已全部结束，不能再变更',
+      'the program is closed',
+    );
   return s;
 }
 
-export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: CommandContext): ProgramEvent[] {
+export function decideProgram(
+  state: ProgramState,
+  cmd: ProgramCommand,
+  ctx: CommandContext,
+): ProgramEvent[] {
   const by = ctx.actor.username;
   switch (cmd.type) {
     case 'CreateProgram': {
-      if (state.status !== 'empty') throw new DomainError('CONFLICT', 'conflict', `项目代码 ${cmd.definition.code} 已存在`, `program ${cmd.definition.code} already exists`);
+      if (state.status !== 'empty')
+        throw new DomainError(
+          'CONFLICT',
+          'conflict',
+          `项目代码 ${cmd.definition.code} 已存在`,
+          `program ${cmd.definition.code} already exists`,
+        );
       const violations = checkBudget(cmd.definition);
       if (violations.length) throw ruleViolations(violations);
       return [{ type: 'ProgramCreated', data: { definition: cmd.definition, at: ctx.now } }];
@@ -116,17 +195,46 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
       const phase = currentPhase(s)!;
       const gates = gatesOf(phase);
       if (!gates.includes(cmd.gate)) {
-        throw new DomainError('R-PH-2', 'conflict', `当前阶段「${phase.name}」没有关口「${GATES[cmd.gate].name}」（本阶段关口：${gates.map((g) => GATES[g].name).join('、')}）`,
-          `gate ${cmd.gate} does not belong to the current phase ${phase.key} (its gates: ${gates.join(', ')})`, { field: 'gate' });
+        throw new DomainError(
+          'R-PH-2',
+          'conflict',
+          `当前阶段「${phase.name}」没有关口「${GATES[cmd.gate].name}」（本阶段关口：${gates.map((g) => GATES[g].name).join('、')}）`,
+          `gate ${cmd.gate} does not belong to the current phase ${phase.key} (its gates: ${gates.join(', ')})`,
+          { field: 'gate' },
+        );
       }
       if (GATES[cmd.gate].kind !== 'act') {
-        throw new DomainError('R-PH-2', 'conflict', `关口「${GATES[cmd.gate].name}」由系统根据数据自动判定，不能人工登记`, `gate ${cmd.gate} is computed from state and cannot be recorded`, { field: 'gate' });
+        throw new DomainError(
+          'R-PH-2',
+          'conflict',
+          `关口「${GATES[cmd.gate].name}」由系统根据数据自动判定，不能人工登记`,
+          `gate ${cmd.gate} is computed from state and cannot be recorded`,
+          { field: 'gate' },
+        );
       }
       const prior = s.acts.find((a) => a.phase === phase.key && a.gate === cmd.gate);
       if (prior) {
-        throw new DomainError('R-PH-2', 'conflict', `关口「${GATES[cmd.gate].name}」已于 ${beijingText(prior.at)} 由 ${prior.by} 登记`, `gate ${cmd.gate} was already recorded by ${prior.by} at ${prior.at}`, { field: 'gate' });
+        throw new DomainError(
+          'R-PH-2',
+          'conflict',
+          `关口「${GATES[cmd.gate].name}」已于 ${beijingText(prior.at)} 由 ${prior.by} 登记`,
+          `gate ${cmd.gate} was already recorded by ${prior.by} at ${prior.at}`,
+          { field: 'gate' },
+        );
       }
-      return [{ type: 'GateActRecorded', data: { phase: phase.key, gate: cmd.gate, document: cmd.document, by, at: ctx.now, reason: ctx.reason ?? null } }];
+      return [
+        {
+          type: 'GateActRecorded',
+          data: {
+            phase: phase.key,
+            gate: cmd.gate,
+            document: cmd.document,
+            by,
+            at: ctx.now,
+            reason: ctx.reason ?? null,
+          },
+        },
+      ];
     }
     case 'AdvancePhase': {
       const s = active(state);
@@ -135,21 +243,46 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
       const next = phases[s.phaseIndex + 1]?.key ?? CLOSED;
       if (cmd.to !== next) {
         const target = phases.findIndex((p) => p.key === cmd.to);
-        const how = target === -1 && cmd.to !== CLOSED ? `没有阶段「${cmd.to}」` : target === s.phaseIndex ? `项目已处于「${from.name}」阶段` : target !== -1 && target < s.phaseIndex ? '阶段不能回退' : '阶段不能跳过';
-        const howEn = target === -1 && cmd.to !== CLOSED ? `no phase ${cmd.to}` : target === s.phaseIndex ? `already in ${from.key}` : target !== -1 && target < s.phaseIndex ? 'phases cannot go back' : 'phases cannot be skipped';
-        throw new DomainError('R-PH-1', 'conflict', `${how}：当前阶段「${from.name}」之后只能进入「${next === CLOSED ? '项目结束' : phases[s.phaseIndex + 1].name}」`,
-          `${howEn}: after ${from.key} comes ${next}`, { field: 'to', figures: { current: from.key, next, requested: cmd.to } });
+        const how =
+          target === -1 && cmd.to !== CLOSED
+            ? `没有阶段「${cmd.to}」`
+            : target === s.phaseIndex
+              ? `项目已处于「${from.name}」阶段`
+              : target !== -1 && target < s.phaseIndex
+                ? '阶段不能回退'
+                : '阶段不能跳过';
+        const howEn =
+          target === -1 && cmd.to !== CLOSED
+            ? `no phase ${cmd.to}`
+            : target === s.phaseIndex
+              ? `already in ${from.key}`
+              : target !== -1 && target < s.phaseIndex
+                ? 'phases cannot go back'
+                : 'phases cannot be skipped';
+        throw new DomainError(
+          'R-PH-1',
+          'conflict',
+          `${how}：当前阶段「${from.name}」之后只能进入「${next === CLOSED ? '项目结束' : phases[s.phaseIndex + 1].name}」`,
+          `${howEn}: after ${from.key} comes ${next}`,
+          { field: 'to', figures: { current: from.key, next, requested: cmd.to } },
+        );
       }
       const open = gateStatuses(s, cmd.subprojectStatuses).filter((g) => g.open);
       if (open.length) {
         const violations: Violation[] = open.map((g) => ({
-          rule: 'R-PH-2', field: `gates.${g.key}`,
+          rule: 'R-PH-2',
+          field: `gates.${g.key}`,
           message: `关口未完成：${g.name}${g.detail ? `（${g.detail}）` : ''}`,
           message_en: `gate open: ${g.key}${g.violations.length ? ` (${g.violations.map((v) => v.message_en).join('; ')})` : ''}`,
           figures: { gate: g.key },
         }));
-        throw new DomainError('R-PH-2', 'conflict', `阶段「${from.name}」尚有 ${open.length} 个关口未完成：${open.map((g) => (g.detail ? `${g.name}（${g.detail}）` : g.name)).join('；')}`,
-          `phase ${from.key} has open gates: ${open.map((g) => g.key).join(', ')}`, { violations });
+        throw new DomainError(
+          'R-PH-2',
+          'conflict',
+          `阶段「${from.name}」尚有 ${open.length} 个关口未完成：${open.map((g) => (g.detail ? `${g.name}（${g.detail}）` : g.name)).join('；')}`,
+          `phase ${from.key} has open gates: ${open.map((g) => g.key).join(', ')}`,
+          { violations },
+        );
       }
       return next === CLOSED
         ? [{ type: 'ProgramClosed', data: { from: from.key, at: ctx.now } }]
@@ -158,14 +291,40 @@ export function decideProgram(state: ProgramState, cmd: ProgramCommand, ctx: Com
     case 'RecordFinding': {
       const s = active(state);
       const id = `F${s.findings.length + 1}`;
-      return [{ type: 'FindingRecorded', data: { id, origin: cmd.origin, title: cmd.title, due: cmd.due ?? null, phase: currentPhase(s)!.key } }];
+      return [
+        {
+          type: 'FindingRecorded',
+          data: {
+            id,
+            origin: cmd.origin,
+            title: cmd.title,
+            due: cmd.due ?? null,
+            phase: currentPhase(s)!.key,
+          },
+        },
+      ];
     }
     case 'CloseFinding': {
       const s = active(state);
       const f = s.findings.find((x) => x.id === cmd.findingId);
-      if (!f) throw new DomainError('NOT-FOUND', 'not_found', `整改事项 ${cmd.findingId} 不存在`, `finding ${cmd.findingId} not found`, { field: 'findingId' });
-      if (f.closed) throw new DomainError('CONFLICT', 'conflict', `整改事项 ${f.id} 已于 ${beijingText(f.closed.at)} 关闭`, `finding ${f.id} is already closed`);
-      return [{ type: 'FindingClosed', data: { id: f.id, at: ctx.now, by, document: cmd.document } }];
+      if (!f)
+        throw new DomainError(
+          'NOT-FOUND',
+          'not_found',
+          `整改事项 ${cmd.findingId} 不存在`,
+          `finding ${cmd.findingId} not found`,
+          { field: 'findingId' },
+        );
+      if (f.closed)
+        throw new DomainError(
+          'CONFLICT',
+          'conflict',
+          `整改事项 ${f.id} 已于 ${beijingText(f.closed.at)} 关闭`,
+          `finding ${f.id} is already closed`,
+        );
+      return [
+        { type: 'FindingClosed', data: { id: f.id, at: ctx.now, by, document: cmd.document } },
+      ];
     }
     default: {
       const never: never = cmd;
@@ -178,21 +337,46 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
   if (event.type === 'ProgramCreated') {
     const def = event.data.definition;
     return {
-      status: 'active', def, phaseIndex: 0, phaseEnteredAt: event.data.at, acts: [], findings: [],
-      subprojects: Object.fromEntries(def.subprojects.map((sp) => [sp.seq, 'planned' as SubprojectStatus])),
-      createdAt: event.data.at, closedAt: null,
+      status: 'active',
+      def,
+      phaseIndex: 0,
+      phaseEnteredAt: event.data.at,
+      acts: [],
+      findings: [],
+      subprojects: Object.fromEntries(
+        def.subprojects.map((sp) => [sp.seq, 'planned' as SubprojectStatus]),
+      ),
+      createdAt: event.data.at,
+      closedAt: null,
     };
   }
   if (state.status === 'empty') return state;
   switch (event.type) {
-    case 'GateActRecorded': return { ...state, acts: [...state.acts, event.data] };
-    case 'PhaseAdvanced': return { ...state, phaseIndex: state.phaseIndex + 1, phaseEnteredAt: event.data.at };
-    case 'ProgramClosed': return { ...state, status: 'closed', phaseIndex: state.def.phases.length, closedAt: event.data.at };
-    case 'FindingRecorded': return { ...state, findings: [...state.findings, { ...event.data, closed: null }] };
-    case 'FindingClosed': return {
-      ...state,
-      findings: state.findings.map((f) => (f.id === event.data.id ? { ...f, closed: { at: event.data.at, by: event.data.by, document: event.data.document } } : f)),
-    };
+    case 'GateActRecorded':
+      return { ...state, acts: [...state.acts, event.data] };
+    case 'PhaseAdvanced':
+      return { ...state, phaseIndex: state.phaseIndex + 1, phaseEnteredAt: event.data.at };
+    case 'ProgramClosed':
+      return {
+        ...state,
+        status: 'closed',
+        phaseIndex: state.def.phases.length,
+        closedAt: event.data.at,
+      };
+    case 'FindingRecorded':
+      return { ...state, findings: [...state.findings, { ...event.data, closed: null }] };
+    case 'FindingClosed':
+      return {
+        ...state,
+        findings: state.findings.map((f) =>
+          f.id === event.data.id
+            ? {
+                ...f,
+                closed: { at: event.data.at, by: event.data.by, document: event.data.document },
+              }
+            : f,
+        ),
+      };
     default: {
       const never: never = event;
       throw new Error(`unknown event ${(never as { type: string }).type}`);

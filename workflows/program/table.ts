@@ -4,87 +4,177 @@ import { z } from 'zod';
 import { DomainError, type Violation } from '../errors';
 import { parseMoney, type Fen, type MoneyUnit } from '../money';
 import {
-  DEFAULT_PHASES, DEFAULT_POLICY, DIRECTIONS, GATE_KEYS, PROCUREMENTS, SOURCES,
-  type Funding, type GateKey, type Policy, type ProgramDefinition, type Source,
+  DEFAULT_PHASES,
+  DEFAULT_POLICY,
+  DIRECTIONS,
+  GATE_KEYS,
+  PROCUREMENTS,
+  SOURCES,
+  type Funding,
+  type GateKey,
+  type Policy,
+  type ProgramDefinition,
+  type Source,
 } from './types';
 
 const date = z.iso.date().meta({ description: '日期 YYYY-MM-DD（北京时间）' });
-const amount = z.union([z.string().regex(/^\s*\d[\d,]*(\.\d+)?\s*$/, '金额应为非负十进制数字，如 "141" 或 "0.5"'), z.number().nonnegative()])
+const amount = z
+  .union([
+    z.string().regex(/^\s*\d[\d,]*(\.\d+)?\s*$/, '金额应为非负十进制数字，如 "141" 或 "0.5"'),
+    z.number().nonnegative(),
+  ])
   .meta({ description: '金额，单位见 unit（默认万元），十进制字符串，精确到分', example: '141' });
 const percent = z.string().regex(/^\d{1,3}(\.\d{1,2})?$/, '百分比如 "15" 或 "49.9"');
 
-const funding = z.object({
-  central: amount, local: amount, enterprise: amount,
-  total: amount.optional().meta({ description: '本行合计（可选；给出时校验 R-FUND-1）' }),
-}).strict();
+const funding = z
+  .object({
+    central: amount,
+    local: amount,
+    enterprise: amount,
+    total: amount.optional().meta({ description: '本行合计（可选；给出时校验 R-FUND-1）' }),
+  })
+  .strict();
 
-export const ProgramTable = z.object({
-  code: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, '项目代码：小写字母、数字和连字符，如 tengzhou-2019')
-    .meta({ description: '项目代码（唯一）', example: 'tengzhou-2019' }),
-  name: z.string().min(1).max(200),
-  province: z.string().min(1),
-  county: z.string().min(1),
-  year: z.number().int().min(2000).max(2100),
-  unit: z.enum(['万元', '元']).default('万元'),
-  phases: z.array(z.object({
-    key: z.string().regex(/^[a-z][a-z0-9_]*$/, '阶段键：小写字母、数字、下划线'),
-    name: z.string().min(1),
-    start: date.nullable().optional(),
-    end: date.nullable().optional(),
-    gates: z.array(z.enum(GATE_KEYS as [GateKey, ...GateKey[]])).optional(),
-  }).strict()).min(1).optional().meta({ description: '阶段计划（缺省为滕州的四阶段：启动筹备→组织实施→绩效评价→总结提升）' }),
-  unitCaps: z.array(z.object({
-    item: z.string().min(1), name: z.string().min(1),
-    maxPerUnit: amount.optional(), maxAveragePerUnit: amount.optional(),
-    source: z.enum(SOURCES).default('central'),
-  }).strict().refine((c) => (c.maxPerUnit === undefined) !== (c.maxAveragePerUnit === undefined),
-    { message: 'maxPerUnit 与 maxAveragePerUnit 必须且只能给出一个' })).default([]),
-  parcelSubsidy: z.object({
-    perParcelYuan: amount, perBusinessPerYear: amount, total: amount,
-    reviewEvery: z.enum(['quarter', 'month', 'year']).default('quarter'),
-    eligible: z.string().default('outbound_rural_products'),
-  }).strict().optional(),
-  subprojects: z.array(z.object({
-    seq: z.number().int().positive(),
-    name: z.string().min(1),
-    direction: z.enum(Object.keys(DIRECTIONS) as [keyof typeof DIRECTIONS]),
-    procurement: z.enum(Object.keys(PROCUREMENTS) as [keyof typeof PROCUREMENTS]),
-    start: date.optional(),
-    deadline: date.optional(),
-    goal: z.string().default(''),
-    targets: z.array(z.object({ item: z.string().min(1), count: z.number().int().nonnegative() }).strict()).default([]),
-    uses: z.array(z.string().min(1)).default([]).meta({ description: '中央资金的申报用途（R-FUND-4 据此检查禁止用途）' }),
-    funding,
-  }).strict()).min(1),
-  totals: z.object({ central: amount, local: amount, enterprise: amount, total: amount }).strict(),
-  policy: z.object({
-    upwardGroupDirections: z.array(z.enum(Object.keys(DIRECTIONS) as [keyof typeof DIRECTIONS])).min(1).optional(),
-    upwardGroupMinPercent: percent.optional(),
-    centreDirections: z.array(z.enum(Object.keys(DIRECTIONS) as [keyof typeof DIRECTIONS])).min(1).optional(),
-    centreMaxPercent: percent.optional(),
-    prohibitedCentralUses: z.array(z.string()).optional(),
-    minBiddingDays: z.number().int().min(1).optional(),
-    minValidBids: z.number().int().min(1).optional(),
-    candidatePublicityDays: z.number().int().min(1).optional(),
-    acceptancePublicityDays: z.number().int().min(1).optional(),
-    maxRectificationRounds: z.number().int().min(0).optional(),
-    rectificationDays: z.number().int().min(1).optional(),
-    clawbackDays: z.number().int().min(1).optional(),
-    trainingArchive: z.array(z.string().min(1)).min(1).optional(),
-  }).strict().optional().meta({ description: '政策参数（缺省为2019年全国规则）' }),
-}).superRefine((t, ctx) => {
-  const seqs = new Set<number>();
-  t.subprojects.forEach((s, i) => {
-    if (seqs.has(s.seq)) ctx.addIssue({ code: 'custom', path: ['subprojects', i, 'seq'], message: `分项目序号 ${s.seq} 重复` });
-    seqs.add(s.seq);
+export const ProgramTable = z
+  .object({
+    code: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, '项目代码：小写字母、数字和连字符，如 tengzhou-2019')
+      .meta({ description: '项目代码（唯一）', example: 'tengzhou-2019' }),
+    name: z.string().min(1).max(200),
+    province: z.string().min(1),
+    county: z.string().min(1),
+    year: z.number().int().min(2000).max(2100),
+    unit: z.enum(['万元', '元']).default('万元'),
+    phases: z
+      .array(
+        z
+          .object({
+            key: z.string().regex(/^[a-z][a-z0-9_]*$/, '阶段键：小写字母、数字、下划线'),
+            name: z.string().min(1),
+            start: date.nullable().optional(),
+            end: date.nullable().optional(),
+            gates: z.array(z.enum(GATE_KEYS as [GateKey, ...GateKey[]])).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .optional()
+      .meta({ description: '阶段计划（缺省为滕州的四阶段：启动筹备→组织实施→绩效评价→总结提升）' }),
+    unitCaps: z
+      .array(
+        z
+          .object({
+            item: z.string().min(1),
+            name: z.string().min(1),
+            maxPerUnit: amount.optional(),
+            maxAveragePerUnit: amount.optional(),
+            source: z.enum(SOURCES).default('central'),
+          })
+          .strict()
+          .refine((c) => (c.maxPerUnit === undefined) !== (c.maxAveragePerUnit === undefined), {
+            message: 'maxPerUnit 与 maxAveragePerUnit 必须且只能给出一个',
+          }),
+      )
+      .default([]),
+    parcelSubsidy: z
+      .object({
+        perParcelYuan: amount,
+        perBusinessPerYear: amount,
+        total: amount,
+        reviewEvery: z.enum(['quarter', 'month', 'year']).default('quarter'),
+        eligible: z.string().default('outbound_rural_products'),
+      })
+      .strict()
+      .optional(),
+    subprojects: z
+      .array(
+        z
+          .object({
+            seq: z.number().int().positive(),
+            name: z.string().min(1),
+            direction: z.enum(Object.keys(DIRECTIONS) as [keyof typeof DIRECTIONS]),
+            procurement: z.enum(Object.keys(PROCUREMENTS) as [keyof typeof PROCUREMENTS]),
+            start: date.optional(),
+            deadline: date.optional(),
+            goal: z.string().default(''),
+            targets: z
+              .array(
+                z
+                  .object({ item: z.string().min(1), count: z.number().int().nonnegative() })
+                  .strict(),
+              )
+              .default([]),
+            uses: z
+              .array(z.string().min(1))
+              .default([])
+              .meta({ description: '中央资金的申报用途（R-FUND-4 据此检查禁止用途）' }),
+            funding,
+          })
+          .strict(),
+      )
+      .min(1),
+    totals: z
+      .object({ central: amount, local: amount, enterprise: amount, total: amount })
+      .strict(),
+    policy: z
+      .object({
+        upwardGroupDirections: z
+          .array(z.enum(Object.keys(DIRECTIONS) as [keyof typeof DIRECTIONS]))
+          .min(1)
+          .optional(),
+        upwardGroupMinPercent: percent.optional(),
+        centreDirections: z
+          .array(z.enum(Object.keys(DIRECTIONS) as [keyof typeof DIRECTIONS]))
+          .min(1)
+          .optional(),
+        centreMaxPercent: percent.optional(),
+        prohibitedCentralUses: z.array(z.string()).optional(),
+        minBiddingDays: z.number().int().min(1).optional(),
+        minValidBids: z.number().int().min(1).optional(),
+        candidatePublicityDays: z.number().int().min(1).optional(),
+        acceptancePublicityDays: z.number().int().min(1).optional(),
+        maxRectificationRounds: z.number().int().min(0).optional(),
+        rectificationDays: z.number().int().min(1).optional(),
+        clawbackDays: z.number().int().min(1).optional(),
+        trainingArchive: z.array(z.string().min(1)).min(1).optional(),
+      })
+      .strict()
+      .optional()
+      .meta({ description: '政策参数（缺省为2019年全国规则）' }),
+  })
+  .superRefine((t, ctx) => {
+    const seqs = new Set<number>();
+    t.subprojects.forEach((s, i) => {
+      if (seqs.has(s.seq))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subprojects', i, 'seq'],
+          message: `分项目序号 ${s.seq} 重复`,
+        });
+      seqs.add(s.seq);
+    });
+    const keys = new Set<string>();
+    t.phases?.forEach((p, i) => {
+      if (keys.has(p.key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['phases', i, 'key'],
+          message: `阶段键 ${p.key} 重复`,
+        });
+      keys.add(p.key);
+      if (p.start && p.end && p.end < p.start)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['phases', i, 'end'],
+          message: '阶段结束日期早于开始日期',
+        });
+    });
+  })
+  .meta({
+    id: 'ProgramTable',
+    description: '综合示范项目资金安排表（与 examples/*.json 相同的格式）',
   });
-  const keys = new Set<string>();
-  t.phases?.forEach((p, i) => {
-    if (keys.has(p.key)) ctx.addIssue({ code: 'custom', path: ['phases', i, 'key'], message: `阶段键 ${p.key} 重复` });
-    keys.add(p.key);
-    if (p.start && p.end && p.end < p.start) ctx.addIssue({ code: 'custom', path: ['phases', i, 'end'], message: '阶段结束日期早于开始日期' });
-  });
-}).meta({ id: 'ProgramTable', description: '综合示范项目资金安排表（与 examples/*.json 相同的格式）' });
 export type ProgramTableInput = z.input<typeof ProgramTable>;
 export type ProgramTableParsed = z.output<typeof ProgramTable>;
 
@@ -95,48 +185,100 @@ export function definitionFromTable(t: ProgramTableParsed): ProgramDefinition {
   const unit: MoneyUnit = t.unit;
   const problems: Violation[] = [];
   const money = (v: string | number, field: string, u: MoneyUnit = unit): Fen => {
-    try { return parseMoney(v, u, { field }); } catch (e) {
-      if (e instanceof DomainError) { problems.push(...e.violations); return 0; }
+    try {
+      return parseMoney(v, u, { field });
+    } catch (e) {
+      if (e instanceof DomainError) {
+        problems.push(...e.violations);
+        return 0;
+      }
       throw e;
     }
   };
-  const fund = (f: Record<Source, string | number>, path: string): Funding =>
-    ({ central: money(f.central, `${path}.central`), local: money(f.local, `${path}.local`), enterprise: money(f.enterprise, `${path}.enterprise`) });
+  const fund = (f: Record<Source, string | number>, path: string): Funding => ({
+    central: money(f.central, `${path}.central`),
+    local: money(f.local, `${path}.local`),
+    enterprise: money(f.enterprise, `${path}.enterprise`),
+  });
   const p = t.policy ?? {};
   const policy: Policy = {
     ...DEFAULT_POLICY,
-    ...Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== undefined && !k.endsWith('Percent'))),
+    ...Object.fromEntries(
+      Object.entries(p).filter(([k, v]) => v !== undefined && !k.endsWith('Percent')),
+    ),
     ...(p.upwardGroupMinPercent ? { upwardGroupMinBp: bp(p.upwardGroupMinPercent) } : {}),
     ...(p.centreMaxPercent ? { centreMaxBp: bp(p.centreMaxPercent) } : {}),
   };
   const def: ProgramDefinition = {
-    code: t.code, name: t.name, province: t.province, county: t.county, year: t.year,
-    phases: t.phases ? t.phases.map((ph) => ({ key: ph.key, name: ph.name, start: ph.start ?? null, end: ph.end ?? null, ...(ph.gates ? { gates: ph.gates } : {}) })) : DEFAULT_PHASES,
+    code: t.code,
+    name: t.name,
+    province: t.province,
+    county: t.county,
+    year: t.year,
+    phases: t.phases
+      ? t.phases.map((ph) => ({
+          key: ph.key,
+          name: ph.name,
+          start: ph.start ?? null,
+          end: ph.end ?? null,
+          ...(ph.gates ? { gates: ph.gates } : {}),
+        }))
+      : DEFAULT_PHASES,
     unitCaps: t.unitCaps.map((c, i) => ({
-      item: c.item, name: c.name, source: c.source,
-      ...(c.maxPerUnit !== undefined ? { maxPerUnit: money(c.maxPerUnit, `unitCaps[${i}].maxPerUnit`) } : {}),
-      ...(c.maxAveragePerUnit !== undefined ? { maxAveragePerUnit: money(c.maxAveragePerUnit, `unitCaps[${i}].maxAveragePerUnit`) } : {}),
+      item: c.item,
+      name: c.name,
+      source: c.source,
+      ...(c.maxPerUnit !== undefined
+        ? { maxPerUnit: money(c.maxPerUnit, `unitCaps[${i}].maxPerUnit`) }
+        : {}),
+      ...(c.maxAveragePerUnit !== undefined
+        ? { maxAveragePerUnit: money(c.maxAveragePerUnit, `unitCaps[${i}].maxAveragePerUnit`) }
+        : {}),
     })),
-    parcelSubsidy: t.parcelSubsidy ? {
-      perParcel: money(t.parcelSubsidy.perParcelYuan, 'parcelSubsidy.perParcelYuan', '元'),
-      perBusinessPerYear: money(t.parcelSubsidy.perBusinessPerYear, 'parcelSubsidy.perBusinessPerYear'),
-      total: money(t.parcelSubsidy.total, 'parcelSubsidy.total'),
-      reviewEvery: t.parcelSubsidy.reviewEvery, eligible: t.parcelSubsidy.eligible,
-    } : null,
-    subprojects: [...t.subprojects].sort((a, b) => a.seq - b.seq).map((s) => {
-      const i = t.subprojects.indexOf(s);
-      return {
-        seq: s.seq, name: s.name, direction: s.direction, procurement: s.procurement,
-        start: s.start ?? null, deadline: s.deadline ?? null, goal: s.goal, targets: s.targets, uses: s.uses,
-        funding: fund(s.funding, `subprojects[${i}].funding`),
-        declaredTotal: s.funding.total !== undefined ? money(s.funding.total, `subprojects[${i}].funding.total`) : null,
-      };
-    }),
+    parcelSubsidy: t.parcelSubsidy
+      ? {
+          perParcel: money(t.parcelSubsidy.perParcelYuan, 'parcelSubsidy.perParcelYuan', '元'),
+          perBusinessPerYear: money(
+            t.parcelSubsidy.perBusinessPerYear,
+            'parcelSubsidy.perBusinessPerYear',
+          ),
+          total: money(t.parcelSubsidy.total, 'parcelSubsidy.total'),
+          reviewEvery: t.parcelSubsidy.reviewEvery,
+          eligible: t.parcelSubsidy.eligible,
+        }
+      : null,
+    subprojects: [...t.subprojects]
+      .sort((a, b) => a.seq - b.seq)
+      .map((s) => {
+        const i = t.subprojects.indexOf(s);
+        return {
+          seq: s.seq,
+          name: s.name,
+          direction: s.direction,
+          procurement: s.procurement,
+          start: s.start ?? null,
+          deadline: s.deadline ?? null,
+          goal: s.goal,
+          targets: s.targets,
+          uses: s.uses,
+          funding: fund(s.funding, `subprojects[${i}].funding`),
+          declaredTotal:
+            s.funding.total !== undefined
+              ? money(s.funding.total, `subprojects[${i}].funding.total`)
+              : null,
+        };
+      }),
     totals: { ...fund(t.totals, 'totals'), total: money(t.totals.total, 'totals.total') },
     policy,
   };
   if (problems.length) {
-    throw new DomainError('MONEY-FORMAT', 'invalid', problems.map((v) => v.message).join('；'), problems.map((v) => v.message_en).join('; '), { violations: problems });
+    throw new DomainError(
+      'MONEY-FORMAT',
+      'invalid',
+      problems.map((v) => v.message).join('；'),
+      problems.map((v) => v.message_en).join('; '),
+      { violations: problems },
+    );
   }
   return def;
 }

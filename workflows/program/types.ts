@@ -98,19 +98,22 @@ export interface PhasePlan {
   key: string;
   name: string;
   start: string | null; // YYYY-MM-DD (Asia/Shanghai calendar day)
-  end: string | null;   // planned end; the phase is overdue after the end of this day (R-PH-3)
-  gates?: GateKey[];    // overrides the gates known for `key`
+  end: string | null; // planned end; the phase is overdue after the end of this day (R-PH-3)
+  gates?: GateKey[]; // overrides the gates known for `key`
 }
 
 export interface UnitCap {
   item: string;
   name: string;
   source: Source;
-  maxPerUnit?: Fen;         // each unit at most
-  maxAveragePerUnit?: Fen;  // on average at most
+  maxPerUnit?: Fen; // each unit at most
+  maxAveragePerUnit?: Fen; // on average at most
 }
 
-export interface Target { item: string; count: number }
+export interface Target {
+  item: string;
+  count: number;
+}
 
 export interface SubprojectPlan {
   seq: number;
@@ -134,7 +137,13 @@ export interface ProgramDefinition {
   year: number;
   phases: PhasePlan[];
   unitCaps: UnitCap[];
-  parcelSubsidy: { perParcel: Fen; perBusinessPerYear: Fen; total: Fen; reviewEvery: string; eligible: string } | null;
+  parcelSubsidy: {
+    perParcel: Fen;
+    perBusinessPerYear: Fen;
+    total: Fen;
+    reviewEvery: string;
+    eligible: string;
+  } | null;
   subprojects: SubprojectPlan[];
   totals: Funding & { total: Fen };
   policy: Policy;
@@ -161,7 +170,12 @@ export const GATES_BY_PHASE: Record<string, GateKey[]> = {
   prepare: ['plan_filed', 'leading_group_established', 'budget_valid'],
   implement: ['subprojects_settled'],
   build: ['subprojects_settled'], // Shicheng's 项目建设与验收
-  evaluate: ['self_check_done', 'self_check_findings_closed', 'self_evaluation_submitted', 'provincial_result_recorded'],
+  evaluate: [
+    'self_check_done',
+    'self_check_findings_closed',
+    'self_evaluation_submitted',
+    'provincial_result_recorded',
+  ],
   improve: ['evaluation_findings_closed', 'summary_filed'],
 };
 
@@ -180,12 +194,16 @@ export function gatesOf(phase: PhasePlan): GateKey[] {
 export interface DocumentRef {
   title: string;
   number?: string; // 文号
-  date?: string;   // YYYY-MM-DD
+  date?: string; // YYYY-MM-DD
   url?: string;
 }
 
 /** `system` acts for the engine itself (timers firing); it is never a login. */
-export interface Actor { username: string; role: Role | 'system'; org?: string | null }
+export interface Actor {
+  username: string;
+  role: Role | 'system';
+  org?: string | null;
+}
 export const SYSTEM_ACTOR: Actor = { username: 'system', role: 'system', org: null };
 export const ROLES = ['office', 'contractor', 'evaluator', 'finance', 'supervisor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -199,4 +217,8 @@ export const ROLE_NAMES: Record<Role | 'system', string> = {
 };
 
 /** What every decider gets from its caller: time (never read from a clock inside), actor, reason. */
-export interface CommandContext { now: string; actor: Actor; reason?: string }
+export interface CommandContext {
+  now: string;
+  actor: Actor;
+  reason?: string;
+}

@@ -5,8 +5,16 @@
 // events go to PostgreSQL through the idempotent `persistEvents` activity. Deterministic code only:
 // it imports @temporalio/workflow and workflows/ alone.
 import {
-  ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate,
-  proxyActivities, setHandler, workflowInfo,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, PersistInput } from '../../activities';
 import { DECIDERS, type StreamType } from '../aggregates';
@@ -15,7 +23,12 @@ import type { Actor } from '../program/types';
 
 const { persistEvents } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['StreamDiverged', 'StreamVersionMismatch', 'UnknownStreamType'] },
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: ['StreamDiverged', 'StreamVersionMismatch', 'UnknownStreamType'],
+  },
 });
 
 export interface EntityInput {
@@ -26,8 +39,16 @@ export interface EntityInput {
   /** continue-as-new after this many events in one run (history stays short) */
   maxEventsPerRun?: number;
 }
-export interface CommandEnvelope { command: { type: string }; actor: Actor; reason?: string | null; extraViews?: PersistInput['extraViews'] }
-export interface CommandOutcome { version: number; events: { type: string; data: unknown }[] }
+export interface CommandEnvelope {
+  command: { type: string };
+  actor: Actor;
+  reason?: string | null;
+  extraViews?: PersistInput['extraViews'];
+}
+export interface CommandOutcome {
+  version: number;
+  events: { type: string; data: unknown }[];
+}
 
 export const execute = defineUpdate<CommandOutcome, [CommandEnvelope]>('execute');
 export const notify = defineSignal<[CommandEnvelope]>('notify');
@@ -43,7 +64,12 @@ export const SYSTEM: Actor = { username: 'system', role: 'system', org: null };
  *  of failing the workflow task (which would leave the workflow stuck). */
 export function toFailure(e: unknown): unknown {
   if (e instanceof DomainError) {
-    return ApplicationFailure.create({ type: e.code, message: e.message, nonRetryable: true, details: [{ kind: e.kind, messageEn: e.messageEn, violations: e.violations }] });
+    return ApplicationFailure.create({
+      type: e.code,
+      message: e.message,
+      nonRetryable: true,
+      details: [{ kind: e.kind, messageEn: e.messageEn, violations: e.violations }],
+    });
   }
   return e;
 }
@@ -51,7 +77,10 @@ export function toFailure(e: unknown): unknown {
 /** `order` exists only so tests can build "changed code" variants; production uses the default. */
 export type Order = 'persist-then-reply' | 'reply-then-persist';
 
-export async function runEntity(input: EntityInput, order: Order = 'persist-then-reply'): Promise<unknown> {
+export async function runEntity(
+  input: EntityInput,
+  order: Order = 'persist-then-reply',
+): Promise<unknown> {
   const decider = DECIDERS[input.streamType];
   let state: unknown = input.state ?? decider.initialState;
   let version = input.version ?? 0;
@@ -62,7 +91,15 @@ export async function runEntity(input: EntityInput, order: Order = 'persist-then
 
   const now = () => new Date(workflowNow()).toISOString();
   const decide = (env: CommandEnvelope) => {
-    try { return decider.decide(state, env.command, { now: now(), actor: env.actor, reason: env.reason ?? undefined }); } catch (e) { throw toFailure(e); }
+    try {
+      return decider.decide(state, env.command, {
+        now: now(),
+        actor: env.actor,
+        reason: env.reason ?? undefined,
+      });
+    } catch (e) {
+      throw toFailure(e);
+    }
   };
 
   async function apply(env: CommandEnvelope): Promise<CommandOutcome> {
@@ -76,26 +113,49 @@ export async function runEntity(input: EntityInput, order: Order = 'persist-then
       state = events.reduce(decider.evolve, state);
       version += events.length;
       eventsThisRun += events.length;
-      const persist = () => persistEvents({
-        streamType: input.streamType, streamId: input.streamId, fromVersion, events, actor: env.actor.username, role: env.actor.role,
-        command: env.command.type, reason: env.reason ?? null, at, ...(env.extraViews ? { extraViews: env.extraViews } : {}),
-      });
-      if (order === 'persist-then-reply') await persist(); else later.push(persist);
+      const persist = () =>
+        persistEvents({
+          streamType: input.streamType,
+          streamId: input.streamId,
+          fromVersion,
+          events,
+          actor: env.actor.username,
+          role: env.actor.role,
+          command: env.command.type,
+          reason: env.reason ?? null,
+          at,
+          ...(env.extraViews ? { extraViews: env.extraViews } : {}),
+        });
+      if (order === 'persist-then-reply') await persist();
+      else later.push(persist);
       return { version, events };
-    } finally { busy = false; }
+    } finally {
+      busy = false;
+    }
   }
 
   setHandler(getState, () => ({ state, version }));
-  setHandler(execute, apply, { validator: (env) => { decide(env); } });
-  setHandler(notify, (env) => { later.push(() => apply(env).catch(() => undefined)); }); // refused signals change nothing
+  setHandler(execute, apply, {
+    validator: (env) => {
+      decide(env);
+    },
+  });
+  setHandler(notify, (env) => {
+    later.push(() => apply(env).catch(() => undefined));
+  }); // refused signals change nothing
 
   const runFull = () => eventsThisRun >= maxEvents || workflowInfo().continueAsNewSuggested;
   for (;;) {
     const wake = decider.wakeAt?.(state) ?? null;
     const timeout = wake === null ? undefined : Math.max(1, Date.parse(wake) - workflowNow());
-    const woke = await condition(() => later.length > 0 || (decider.wakeAt?.(state) ?? null) !== wake || runFull(), timeout as number);
+    const woke = await condition(
+      () => later.length > 0 || (decider.wakeAt?.(state) ?? null) !== wake || runFull(),
+      timeout as number,
+    );
     if (woke === false && wake !== null && workflowNow() >= Date.parse(wake) && decider.tick) {
-      later.push(() => apply({ command: decider.tick!, actor: SYSTEM, reason: '期限届满（定时）' }));
+      later.push(() =>
+        apply({ command: decider.tick!, actor: SYSTEM, reason: '期限届满（定时）' }),
+      );
     }
     while (later.length > 0) await later.shift()!();
     if (runFull()) break;
