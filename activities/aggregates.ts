@@ -5,16 +5,22 @@ import { earliest, programDeadlines, subprojectDeadlines } from './projections/d
 import { programEffects, subprojectEffects } from './notify/effects';
 import type { OutboxItem, ReadModelViews, StoredEvent } from './store/event-store';
 import {
+  mailDef,
+  noticeDef,
   parcelsDef,
   programDef,
   subprojectDef,
   subprojectKey,
+  userDef,
   type Decider,
 } from '../workflows/aggregates';
 import type { ProgramCommand, ProgramEvent, ProgramState } from '../workflows/program/decider';
 import type { SubprojectCommand, SubprojectEvent } from '../workflows/subproject/decider';
 import type { SubprojectState } from '../workflows/subproject/types';
 import type { ParcelCommand, ParcelEvent, ParcelState } from '../workflows/parcels/decider';
+import type { UserCommand, UserEvent, UserState } from '../workflows/office/user';
+import type { NoticeActState, NoticeCommand, NoticeEvent } from '../workflows/office/notice';
+import type { MailActState, MailCommand, MailEvent } from '../workflows/office/mail';
 
 export interface Aggregate<
   S,
@@ -80,9 +86,31 @@ export const parcelsAggregate: Aggregate<ParcelState, ParcelCommand, ParcelEvent
   },
 };
 
+// The office's own acts (workflows/office/). What each changes (app_user, official_notice, mail_message)
+// is written by its use case (app/admin.ts) in the transaction of the append, so they project no read
+// models here; they have no deadlines either.
+export const userAggregate: Aggregate<UserState, UserCommand, UserEvent> = {
+  ...userDef,
+  project: () => ({}),
+  nextDue: () => 'infinity',
+};
+export const noticeAggregate: Aggregate<NoticeActState, NoticeCommand, NoticeEvent> = {
+  ...noticeDef,
+  project: () => ({}),
+  nextDue: () => 'infinity',
+};
+export const mailAggregate: Aggregate<MailActState, MailCommand, MailEvent> = {
+  ...mailDef,
+  project: () => ({}),
+  nextDue: () => 'infinity',
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const AGGREGATES: Record<string, Aggregate<any, any, any>> = {
   program: programAggregate,
   subproject: subprojectAggregate,
   parcels: parcelsAggregate,
+  user: userAggregate,
+  notice: noticeAggregate,
+  mail: mailAggregate,
 };

@@ -8,9 +8,15 @@ import {
   timingSafeEqual,
   type ScryptOptions,
 } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import type { PrismaClient } from './store/prisma';
-import { DomainError } from '../workflows/errors';
-import { ROLES, type Actor, type Role } from '../workflows/program/types';
+import {
+  refuseInvalidUser,
+  userExists,
+  type AddUser,
+  type UserProfile,
+} from '../workflows/office/user';
+import type { Actor, Role } from '../workflows/program/types';
 
 const scrypt = (pw: string, salt: Buffer, len: number, o: ScryptOptions) =>
   new Promise<Buffer>((res, rej) => scryptCb(pw, salt, len, o, (e, k) => (e ? rej(e) : res(k))));
@@ -47,56 +53,37 @@ export interface NewUser {
   email?: string | null;
 }
 
-export async function addUser(prisma: PrismaClient, u: NewUser) {
-  if (!/^[A-Za-z0-9_.@-]{2,64}$/.test(u.username))
-    throw new DomainError(
-      'USER-INVALID',
-      'invalid',
-      '用户名须为2～64位字母、数字或 _.@-',
-      'username must be 2-64 characters of letters, digits or _.@-',
-      { field: 'username' },
-    );
-  if (u.password.length < 8)
-    throw new DomainError(
-      'USER-INVALID',
-      'invalid',
-      '密码至少8位',
-      'password must have at least 8 characters',
-      { field: 'password' },
-    );
-  if (!ROLES.includes(u.role))
-    throw new DomainError(
-      'USER-INVALID',
-      'invalid',
-      `角色须为 ${ROLES.join('、')} 之一`,
-      `role must be one of ${ROLES.join(', ')}`,
-      { field: 'role' },
-    );
-  if (u.role === 'contractor' && !u.org)
-    throw new DomainError(
-      'USER-INVALID',
-      'invalid',
-      '承办企业用户必须属于一个组织（--org）',
-      'a contractor must belong to an organisation (--org)',
-      { field: 'org' },
-    );
-  if (u.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(u.email))
-    throw new DomainError(
-      'USER-INVALID',
-      'invalid',
-      '邮箱地址格式不正确',
-      'invalid e-mail address',
-      { field: 'email' },
-    );
-  if (await prisma.user.findUnique({ where: { username: u.username } })) {
-    throw new DomainError(
-      'CONFLICT',
-      'conflict',
-      `用户名 ${u.username} 已存在`,
-      `user ${u.username} already exists`,
-      { field: 'username' },
-    );
-  }
+/** The decider's AddUser for this input (workflows/office/user.ts holds the rules): the password stays here. */
+export function addUserCommand(u: NewUser, registered: boolean): AddUser {
+  return {
+    type: 'AddUser',
+    username: u.username,
+    role: u.role,
+    org: u.org || null,
+    displayName: u.displayName ?? null,
+    email: u.email ?? null,
+    passwordLength: u.password.length,
+    registered,
+  };
+}
+
+/** What adding a user answers (the CLI prints it). */
+export interface AddedUser {
+  id: number;
+  username: string;
+  role: Role;
+  org: { name: string } | null;
+}
+
+/**
+ * Adds a user WITHOUT an audit record: for test fixtures only. People (the CLI, the API) add users
+ * through app/admin.ts `addUser`, which writes the UserAdded event in the same transaction. Same rules,
+ * same refusals.
+ */
+export async function addUser(prisma: PrismaClient, u: NewUser): Promise<AddedUser> {
+  refuseInvalidUser(addUserCommand(u, false));
+  if (await prisma.user.findUnique({ where: { username: u.username } }))
+    throw userExists(u.username);
   const org = u.org
     ? await prisma.organisation.upsert({
         where: { name: u.org },
@@ -115,6 +102,48 @@ export async function addUser(prisma: PrismaClient, u: NewUser) {
     },
     select: { id: true, username: true, role: true, org: { select: { name: true } } },
   });
+}
+
+/** Whether the user table holds this username (a fact for the AddUser decision). */
+export async function isRegistered(c: PoolClient, username: string): Promise<boolean> {
+  const { rowCount } = await c.query('SELECT 1 FROM app_user WHERE username = $1', [username]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Writes the user (and its organisation, if new) inside the caller's transaction (`c` after BEGIN),
+ * created at `now` (the engine's clock, the time of its audit event). A username taken meanwhile by a
+ * concurrent transaction is the same refusal as one taken before.
+ */
+export async function insertUser(
+  c: PoolClient,
+  u: UserProfile & { passwordHash: string },
+  now: string,
+): Promise<AddedUser> {
+  try {
+    const orgId = u.org
+      ? (
+          await c.query<{ id: number }>(
+            `INSERT INTO organisation (name, created_at) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+            [u.org, now],
+          )
+        ).rows[0].id
+      : null;
+    const {
+      rows: [{ id }],
+    } = await c.query<{ id: number }>(
+      `INSERT INTO app_user (username, password_hash, role, org_id, display_name, email, created_at)
+       VALUES ($1, $2, $3::"Role", $4, $5, $6, $7) RETURNING id`,
+      [u.username, u.passwordHash, u.role, orgId, u.displayName, u.email, now],
+    );
+    return { id, username: u.username, role: u.role, org: u.org ? { name: u.org } : null };
+  } catch (e) {
+    const err = e as { code?: string; constraint?: string };
+    if (err.code === '23505' && err.constraint === 'app_user_username_key')
+      throw userExists(u.username);
+    throw e;
+  }
 }
 
 /** Checks the password and opens a session; null when the user or password is wrong (same answer for both). */

@@ -1,7 +1,8 @@
 // `shifan audit verify` (R-PUB-3): walks every stream's events in order and checks that versions are
 // contiguous, each event's hash matches its content and chains to the previous one, the stream row's
 // head and version match its last event, and folding the events gives the stored state (a snapshot at
-// version − state_lag).
+// version − state_lag). The office's own acts (user-, notice-, mail- streams, app/admin.ts) are streams
+// like any other; a correction's event must also still match the notice it issued.
 import canonicalize from 'canonicalize';
 import type { Pool } from 'pg';
 import { eventHash, GENESIS_HASH } from '../activities/store/hash';
@@ -109,6 +110,37 @@ export async function verifyAudit(
         eventId: null,
         problem: `正式通知 ${n.doc_number}（#${n.id}）的内容已被改动：哈希不符`,
         problem_en: `official notice ${n.doc_number} (#${n.id}) was altered: its SHA-256 does not match`,
+      },
+    };
+  }
+  // A correction's event (notice-<id>, NoticeCorrected) and the notice it issued were written in one
+  // transaction: the notice row must still be the one the chained event names (id, 文号, SHA-256), which
+  // also catches a row whose HTML and recorded SHA-256 were both replaced.
+  const { rows: unmatched } = await pool.query<{
+    id: string;
+    stream_id: string;
+    version: number;
+    doc_number: string;
+  }>(
+    `SELECT e.id, e.stream_id, e.version, e.data->>'docNumber' AS doc_number FROM event e
+       LEFT JOIN official_notice n ON n.stream_id = e.stream_id AND n.version = e.version AND n.kind = 'correction'
+      WHERE e.type = 'NoticeCorrected'
+        AND (n.id IS NULL OR n.id::text IS DISTINCT FROM e.data->>'correctionId'
+             OR n.doc_number IS DISTINCT FROM e.data->>'docNumber' OR n.sha256 IS DISTINCT FROM e.data->>'sha256')
+      ORDER BY e.id LIMIT 1`,
+  );
+  if (unmatched.length) {
+    const u = unmatched[0];
+    return {
+      ok: false,
+      streams,
+      events,
+      broken: {
+        streamId: u.stream_id,
+        version: u.version,
+        eventId: Number(u.id),
+        problem: `更正事件 #${u.id} 所记录的更正通知 ${u.doc_number} 已缺失或被替换`,
+        problem_en: `the correction notice ${u.doc_number} recorded by event #${u.id} is missing or was replaced`,
       },
     };
   }

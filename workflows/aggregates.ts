@@ -19,6 +19,14 @@ import {
   type ParcelEvent,
   type ParcelState,
 } from './parcels/decider';
+import { userDecider, type UserCommand, type UserEvent, type UserState } from './office/user';
+import {
+  noticeDecider,
+  type NoticeActState,
+  type NoticeCommand,
+  type NoticeEvent,
+} from './office/notice';
+import { mailDecider, type MailActState, type MailCommand, type MailEvent } from './office/mail';
 
 export interface Decider<S, C extends { type: string }, E extends { type: string; data: unknown }> {
   streamType: StreamType;
@@ -31,7 +39,9 @@ export interface Decider<S, C extends { type: string }, E extends { type: string
   /** The command a due timer sends (the decider emits whatever is due at `now`). */
   tick?: C;
 }
-export type StreamType = 'program' | 'subproject' | 'parcels';
+/** program, subproject and parcels are the processes; user, notice and mail record the office's own acts
+ * (workflows/office/), written by app/admin.ts outside either engine. */
+export type StreamType = 'program' | 'subproject' | 'parcels' | 'user' | 'notice' | 'mail';
 
 export const programDef: Decider<ProgramState, ProgramCommand, ProgramEvent> = {
   ...programDecider,
@@ -49,11 +59,32 @@ export const parcelsDef: Decider<ParcelState, ParcelCommand, ParcelEvent> = {
   streamType: 'parcels',
   streamId: (code) => `parcels-${code}`,
 };
+/** key: username → stream `user-<username>` */
+export const userDef: Decider<UserState, UserCommand, UserEvent> = {
+  ...userDecider,
+  streamType: 'user',
+  streamId: (username) => `user-${username}`,
+};
+/** key: the official notice's id → stream `notice-<id>` (the acts on that notice: its corrections) */
+export const noticeDef: Decider<NoticeActState, NoticeCommand, NoticeEvent> = {
+  ...noticeDecider,
+  streamType: 'notice',
+  streamId: (id) => `notice-${id}`,
+};
+/** key: the mail_message id → stream `mail-<id>` */
+export const mailDef: Decider<MailActState, MailCommand, MailEvent> = {
+  ...mailDecider,
+  streamType: 'mail',
+  streamId: (id) => `mail-${id}`,
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const DECIDERS: Record<StreamType, Decider<any, any, any>> = {
   program: programDef,
   subproject: subprojectDef,
   parcels: parcelsDef,
+  user: userDef,
+  notice: noticeDef,
+  mail: mailDef,
 };
 export const subprojectKey = (code: string, seq: number) => `${code}-${seq}`;

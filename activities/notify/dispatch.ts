@@ -4,7 +4,7 @@
 // leased (next_attempt_at moves forward) so a crashed dispatcher's work comes back, and every write is
 // keyed so that doing it twice changes nothing.
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { renderMail, renderNotice, htmlToText } from '../render';
 import { shanghaiDay } from '../../workflows/time';
 import type { Mailer } from './mailer';
@@ -51,7 +51,22 @@ export interface IssuedNotice {
   docNumber: string;
   title: string;
   bodyText: string;
+  /** SHA-256 of the stored HTML */
+  sha256: string;
 }
+
+export interface NoticeToIssue {
+  programCode: string;
+  county: string;
+  at: string;
+  kind: string;
+  streamId: string;
+  version?: number;
+  correctsId?: string | null;
+}
+export type BuildNotice = (
+  docNumber: string,
+) => Promise<{ title: string; html: string; bodyText: string; pdf: Buffer | null }>;
 
 /**
  * Allocates the next 文号 of the program for the Beijing year of `at` and stores the notice, in one
@@ -60,81 +75,90 @@ export interface IssuedNotice {
  */
 export async function issueNumberedNotice(
   pool: Pool,
-  n: {
-    programCode: string;
-    county: string;
-    at: string;
-    kind: string;
-    streamId: string;
-    version?: number;
-    correctsId?: string | null;
-  },
-  build: (
-    docNumber: string,
-  ) => Promise<{ title: string; html: string; bodyText: string; pdf: Buffer | null }>,
+  n: NoticeToIssue,
+  build: BuildNotice,
 ): Promise<IssuedNotice> {
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
-    const year = Number(shanghaiDay(n.at).slice(0, 4));
-    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-      `notice:${n.programCode}:${year}`,
-    ]);
-    if (n.version !== undefined) {
-      const existing = await c.query<{
-        id: string;
-        doc_number: string;
-        title: string;
-        body_text: string;
-      }>(
-        'SELECT id, doc_number, title, body_text FROM official_notice WHERE stream_id = $1 AND version = $2 AND kind = $3',
-        [n.streamId, n.version, n.kind],
-      );
-      if (existing.rows.length) {
-        await c.query('COMMIT');
-        const e = existing.rows[0];
-        return { id: e.id, docNumber: e.doc_number, title: e.title, bodyText: e.body_text };
-      }
-    }
-    const {
-      rows: [{ next }],
-    } = await c.query<{ next: number }>(
-      'SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2',
-      [n.programCode, year],
-    );
-    const docNumber = docNumberOf(n.county, year, next);
-    const d = await build(docNumber);
-    const {
-      rows: [{ id }],
-    } = await c.query<{ id: string }>(
-      `INSERT INTO official_notice (program_code, year, serial, doc_number, kind, title, html, body_text, pdf, sha256, pdf_sha256, stream_id, version, corrects_id, issued_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-      [
-        n.programCode,
-        year,
-        next,
-        docNumber,
-        n.kind,
-        d.title,
-        d.html,
-        d.bodyText,
-        d.pdf,
-        sha256(d.html),
-        d.pdf ? sha256(d.pdf) : null,
-        n.streamId,
-        n.version ?? next,
-        n.correctsId ?? null,
-        n.at,
-      ],
-    );
+    const issued = await issueNumberedNoticeIn(c, n, build);
     await c.query('COMMIT');
-    return { id, docNumber, title: d.title, bodyText: d.bodyText };
+    return issued;
   } catch (e) {
     await c.query('ROLLBACK').catch(() => {});
     throw e;
   } finally {
     c.release();
   }
+}
+
+/**
+ * The same inside the caller's open transaction (`c` after BEGIN), which commits or rolls back the
+ * notice together with whatever else it writes (app/admin.ts: a correction and its audit event). The
+ * advisory lock is held until that transaction ends.
+ */
+export async function issueNumberedNoticeIn(
+  c: PoolClient,
+  n: NoticeToIssue,
+  build: BuildNotice,
+): Promise<IssuedNotice> {
+  const year = Number(shanghaiDay(n.at).slice(0, 4));
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${n.programCode}:${year}`]);
+  if (n.version !== undefined) {
+    const existing = await c.query<{
+      id: string;
+      doc_number: string;
+      title: string;
+      body_text: string;
+      sha256: string;
+    }>(
+      'SELECT id, doc_number, title, body_text, sha256 FROM official_notice WHERE stream_id = $1 AND version = $2 AND kind = $3',
+      [n.streamId, n.version, n.kind],
+    );
+    if (existing.rows.length) {
+      const e = existing.rows[0];
+      return {
+        id: e.id,
+        docNumber: e.doc_number,
+        title: e.title,
+        bodyText: e.body_text,
+        sha256: e.sha256,
+      };
+    }
+  }
+  const {
+    rows: [{ next }],
+  } = await c.query<{ next: number }>(
+    'SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2',
+    [n.programCode, year],
+  );
+  const docNumber = docNumberOf(n.county, year, next);
+  const d = await build(docNumber);
+  const htmlSha = sha256(d.html);
+  const {
+    rows: [{ id }],
+  } = await c.query<{ id: string }>(
+    `INSERT INTO official_notice (program_code, year, serial, doc_number, kind, title, html, body_text, pdf, sha256, pdf_sha256, stream_id, version, corrects_id, issued_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+    [
+      n.programCode,
+      year,
+      next,
+      docNumber,
+      n.kind,
+      d.title,
+      d.html,
+      d.bodyText,
+      d.pdf,
+      htmlSha,
+      d.pdf ? sha256(d.pdf) : null,
+      n.streamId,
+      n.version ?? next,
+      n.correctsId ?? null,
+      n.at,
+    ],
+  );
+  return { id, docNumber, title: d.title, bodyText: d.bodyText, sha256: htmlSha };
 }
 
 export class Notifier {
