@@ -1,6 +1,8 @@
 // The architecture's dependency rules (design.md), held by a tool rather than by memory:
-// api → engine → workflows; engine → activities → prisma; workflows/ is deterministic and imports
-// nothing with I/O. `npm test` runs this (test/unit/architecture.test.ts).
+// api/, cli/ → app/ (use cases and queries) → engine/ → activities/ → prisma; everything may use
+// workflows/, which is deterministic and imports nothing with I/O. The routes, the CLI and the pages
+// reach the database, the read models and the engine only through a use case.
+// `npm test` runs this (test/unit/architecture.test.ts).
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -10,7 +12,7 @@ module.exports = {
       comment: 'workflows/ is deterministic code (bundled for Temporal): no project I/O layers',
       from: { path: '^workflows/' },
       to: {
-        path: '^(activities|engine|api|cli|templates|prisma|generated)/',
+        path: '^(app|activities|engine|api|cli|templates|prisma|generated)/',
         dependencyTypesNot: ['type-only'],
       },
     },
@@ -30,6 +32,33 @@ module.exports = {
       to: { dependencyTypes: ['npm'], pathNot: '^node_modules/(zod|@temporalio/workflow)/' },
     },
     {
+      name: 'edges-only-through-use-cases',
+      severity: 'error',
+      comment:
+        'api/ and cli/ translate input to a use case (app/) and back: no activities/, no Prisma, no pg, not even their types',
+      from: { path: '^(api|cli)/' },
+      to: {
+        path: [
+          '^activities/',
+          '^node_modules/(@prisma/client|pg|@types/pg|@prisma/adapter-pg)/',
+          '^generated/',
+        ],
+      },
+    },
+    {
+      name: 'app-below-edges',
+      severity: 'error',
+      comment: 'the use cases know nothing of HTTP, the CLI or the pages',
+      from: { path: '^app/' },
+      to: { path: '^(api|cli)/' },
+    },
+    {
+      name: 'engine-below-app',
+      severity: 'error',
+      from: { path: '^(engine|activities)/' },
+      to: { path: '^app/' },
+    },
+    {
       name: 'activities-below-engine',
       severity: 'error',
       from: { path: '^activities/' },
@@ -44,8 +73,7 @@ module.exports = {
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(generated|node_modules)/' },
+    doNotFollow: { path: '^(node_modules|generated)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

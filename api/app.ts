@@ -1,30 +1,32 @@
 // Express 5 app factory (no listen: tests mount it on port 0).
 import express, { type Express } from 'express';
 import { z } from 'zod';
-import { actorForToken } from '../activities/users';
+import { authenticate } from '../app/auth';
+import type { AppContext } from '../app/context';
+import { MAX_FILE_BYTES } from '../app/files';
+import { databaseHealth } from '../app/queries';
 import { Api } from './http';
 import { requestLog } from './request-log';
 import { refuseNul } from './text-guard';
 import { problemHandler, sendProblem } from './problem';
 import { authRoutes, bearer } from './routes/auth';
-import { fileRoutes, MAX_FILE_BYTES } from './routes/files';
+import { fileRoutes } from './routes/files';
 import { deliveryRoutes } from './routes/delivery';
 import { parcelRoutes } from './routes/parcels';
 import { noticeRoutes } from './routes/notices';
 import { supervisionRoutes } from './routes/supervision';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
-import type { Services } from './services';
 
 export const API_VERSION = '0.1.0';
 
 // Validation messages in Chinese (users read them); field paths and codes stay as they are.
 z.config(z.locales.zhCN());
 
-export function createApp(svc: Services): Express {
+export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(requestLog(svc.log, (url) => url === '/healthz'));
+  app.use(requestLog(ctx.log, (url) => url === '/healthz'));
   // evidence uploads are the raw body (before the JSON parser, which then leaves them alone)
   app.use('/api/files', express.raw({ type: () => true, limit: MAX_FILE_BYTES }));
   app.use(express.json({ limit: '2mb' }));
@@ -32,16 +34,16 @@ export function createApp(svc: Services): Express {
 
   const api = new Api(async (req) => {
     const token = bearer(req.headers.authorization);
-    return token ? actorForToken(svc.prisma, token, svc.engine.clock.now()) : null;
+    return token ? authenticate(ctx, token) : null;
   });
-  authRoutes(api, svc);
-  programRoutes(api, svc);
-  subprojectRoutes(api, svc);
-  fileRoutes(api, svc);
-  deliveryRoutes(api, svc);
-  parcelRoutes(api, svc);
-  noticeRoutes(api, svc);
-  supervisionRoutes(api, svc);
+  authRoutes(api, ctx);
+  programRoutes(api, ctx);
+  subprojectRoutes(api, ctx);
+  fileRoutes(api, ctx);
+  deliveryRoutes(api, ctx);
+  parcelRoutes(api, ctx);
+  noticeRoutes(api, ctx);
+  supervisionRoutes(api, ctx);
 
   const doc = api.openapi({
     title: 'shifan 示范 API',
@@ -53,14 +55,7 @@ export function createApp(svc: Services): Express {
     res.json(doc);
   });
   app.get('/healthz', async (_req, res) => {
-    const t0 = performance.now();
-    await svc.pool.query('SELECT 1');
-    res.json({
-      status: 'ok',
-      db: 'up',
-      dbMs: Math.round((performance.now() - t0) * 10) / 10,
-      version: API_VERSION,
-    });
+    res.json({ status: 'ok', ...(await databaseHealth(ctx)), version: API_VERSION });
   });
   app.use(api.router);
   app.use((req, res) =>
@@ -72,6 +67,6 @@ export function createApp(svc: Services): Express {
       instance: String(req.id ?? ''),
     }),
   );
-  app.use(problemHandler(svc.log));
+  app.use(problemHandler(ctx.log));
   return app;
 }

@@ -6,17 +6,23 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { z } from 'zod';
 import type { Actor, Role } from '../workflows/program/types';
 import { ROLE_NAMES } from '../workflows/program/types';
+import { CommandOutcome } from '../app/result';
 import { HttpError } from './problem';
 
 export type Access = 'public' | 'authenticated' | readonly Role[];
 
-export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+export interface RouteSpec<
+  A extends Access,
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+> {
   method: 'get' | 'post' | 'put' | 'delete';
   path: string; // Express style: /api/programs/:code
   summary: string;
   description?: string;
   tags: string[];
-  access: Access;
+  access: A;
   params?: P;
   query?: Q;
   body?: B;
@@ -30,26 +36,15 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   alsoSuccess?: { status: number; description: string }[];
 }
 
-/**
- * What a command answers: the version and the events it appended, and the updated view, built only when
- * the client wants it (not for `Prefer: return=minimal`, RFC 7240).
- */
-export class CommandAnswer {
-  constructor(
-    readonly version: number,
-    readonly appended: { version: number; type: string; hash?: string }[],
-    private readonly view: () => object | Promise<object>,
-  ) {}
-  async full(): Promise<object> {
-    return { ...(await this.view()), appended: this.appended };
-  }
-}
+/** The actor a route's handler gets: none on a public route, always one on any other (the route
+ * answers 401 before the handler runs). */
+export type ActorFor<A extends Access> = A extends 'public' ? null : Actor;
 
-export interface Handled<P, Q, B> {
+export interface Handled<A extends Access, P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  actor: Actor | null;
+  actor: ActorFor<A>;
   req: Request;
   res: Response;
 }
@@ -139,12 +134,13 @@ export class Api {
   }
 
   route<
+    A extends Access,
     P extends z.ZodType = z.ZodObject<{}>,
     Q extends z.ZodType = z.ZodObject<{}>,
     B extends z.ZodType = z.ZodUndefined,
   >(
-    spec: RouteSpec<P, Q, B>,
-    handler: (h: Handled<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
+    spec: RouteSpec<A, P, Q, B>,
+    handler: (h: Handled<A, z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
   ): void {
     const status = spec.status ?? 200;
     const errorStatuses = [
@@ -272,6 +268,7 @@ export class Api {
         const query = spec.query ? spec.query.parse(req.query) : {};
         const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
         const out = await handler({ params, query, body, actor, req, res } as Handled<
+          A,
           z.output<P>,
           z.output<Q>,
           z.output<B>
@@ -279,7 +276,7 @@ export class Api {
         if (res.headersSent) return;
         res.status((res.locals.status as number | undefined) ?? status); // a handler may answer otherwise (e.g. 200 for an idempotent replay)
         // RFC 7240 `Prefer: return=minimal`: a command answers with what changed, not the whole view
-        if (out instanceof CommandAnswer) {
+        if (out instanceof CommandOutcome) {
           if (/return=minimal/i.test(String(req.headers.prefer ?? ''))) {
             res.setHeader('Preference-Applied', 'return=minimal');
             res.json({ version: out.version, appended: out.appended });

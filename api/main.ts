@@ -10,8 +10,9 @@ import {
 } from '../engine/runtime';
 import { createApp } from './app';
 import { createLogger } from './logger';
-import { createMailer } from '../activities/notify/mailer';
-import { findCjkFont } from '../activities/notify/pdf';
+import { countUsers } from '../app/queries';
+import { installFailpoint } from '../engine/failpoints';
+import { notifyOptionsFrom } from '../engine/notify-config';
 
 async function main() {
   const t0 = performance.now();
@@ -48,19 +49,7 @@ async function main() {
 
   try {
     db = await openDatabase(cfg, say);
-    const font = findCjkFont(cfg.PDF_FONT);
-    if (!font)
-      log.warn(
-        'no CJK font for PDF notices: they are stored as HTML only (apt-get install fonts-noto-cjk, or set PDF_FONT)',
-      );
-    const notify = {
-      mailer: createMailer({ smtpUrl: cfg.SMTP_URL, dataDir: cfg.dataDir }),
-      font,
-      from: cfg.MAIL_FROM,
-      log,
-      reminderDays: cfg.REMINDER_DAYS,
-      publicUrl: cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}`,
-    };
+    const notify = notifyOptionsFrom(cfg, log);
     say(`mail: ${notify.mailer.describe}`);
     if (cfg.TEMPORAL_ADDRESS) {
       rt = await createTemporalRuntime(
@@ -89,12 +78,13 @@ async function main() {
       embedded.scheduler.start(cfg.TIMER_POLL_MS);
     }
     rt.notifier.start(cfg.NOTIFY_POLL_MS);
-    const app = createApp({ ...rt, log, failpoint: cfg.SHIFAN_FAILPOINT });
+    installFailpoint(rt.engine, cfg.SHIFAN_FAILPOINT);
+    const app = createApp({ ...rt, log });
     await new Promise<void>((resolve, reject) => {
       server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));
     });
     const addr = server!.address();
-    const users = await rt.prisma.user.count();
+    const users = await countUsers({ ...rt, log });
     say(
       `listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : cfg.PORT} (ready in ${Math.round(performance.now() - t0)} ms; API docs at /openapi.json)`,
     );

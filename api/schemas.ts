@@ -1,4 +1,5 @@
-// Request/response schemas shared by routes (the program table schema lives with its decider).
+// Path parameters, headers and response shapes of the HTTP API (the inputs a use case takes are in
+// app/inputs.ts; the program table schema lives with its decider).
 import { z } from 'zod';
 import { GATE_KEYS, ROLES, type GateKey } from '../workflows/program/types';
 
@@ -9,64 +10,6 @@ export const ProgramCode = z.object({
     .meta({ description: '项目代码', example: 'tengzhou-2019' }),
 });
 
-export const DocumentRef = z
-  .object({
-    title: z
-      .string()
-      .min(1)
-      .max(300)
-      .meta({ description: '文件名称', example: '滕州市电子商务进农村综合示范实施方案' }),
-    number: z
-      .string()
-      .max(100)
-      .optional()
-      .meta({ description: '文号', example: '滕商字〔2019〕12号' }),
-    date: z.iso.date().optional().meta({ description: '成文日期' }),
-    url: z.url().optional(),
-  })
-  .strict()
-  .meta({ id: 'DocumentRef', description: '依据文件' });
-
-const reason = z.string().max(2000).optional().meta({ description: '理由或说明（记入审计记录）' });
-
-export const GateActBody = z
-  .object({ document: DocumentRef, reason })
-  .strict()
-  .meta({ id: 'GateActBody' });
-export const GateParam = ProgramCode.extend({
-  gate: z.enum(GATE_KEYS as [GateKey, ...GateKey[]]).meta({ description: '关口' }),
-});
-export const AdvanceBody = z
-  .object({
-    to: z
-      .string()
-      .min(1)
-      .meta({ description: '下一阶段的键；最后阶段之后为 closed', example: 'implement' }),
-    reason,
-  })
-  .strict()
-  .meta({ id: 'AdvanceBody' });
-export const FindingBody = z
-  .object({
-    origin: z
-      .enum(['self_check', 'provincial'])
-      .meta({ description: 'self_check 自查发现；provincial 省级绩效评价发现' }),
-    title: z.string().min(1).max(500),
-    due: z.iso.date().optional(),
-    reason,
-  })
-  .strict()
-  .meta({ id: 'FindingBody' });
-export const FindingParam = ProgramCode.extend({ id: z.string().regex(/^F\d+$/) });
-export const CloseFindingBody = z
-  .object({ document: DocumentRef, reason })
-  .strict()
-  .meta({ id: 'CloseFindingBody' });
-
-export const LoginBody = z
-  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) })
-  .strict()
-  .meta({ id: 'LoginBody' });
 export const LoginResponse = z
   .object({
     token: z.string(),
@@ -126,3 +69,32 @@ export const ProgramViewSchema = z
   })
   .loose()
   .meta({ id: 'ProgramView' });
+
+export const SubprojectParam = ProgramCode.extend({
+  seq: z.coerce.number().int().positive().meta({ description: '分项目序号' }),
+});
+export const TenderObjectionParam = SubprojectParam.extend({ id: z.string().regex(/^O\d+$/) });
+export const MilestoneParam = SubprojectParam.extend({
+  key: z.string().min(1).max(20).meta({ description: '里程碑编号（承办协议中的 key）' }),
+});
+export const AcceptanceObjectionParam = MilestoneParam.extend({ id: z.string().regex(/^O\d+$/) });
+export const TrancheParam = SubprojectParam.extend({
+  tranche: z.string().min(1).max(20).meta({ description: '拨付批次编号' }),
+});
+export const ClaimParam = ProgramCode.extend({ id: z.string().regex(/^C\d+$/) });
+export const FindingParam = ProgramCode.extend({ id: z.string().regex(/^F\d+$/) });
+export const GateParam = ProgramCode.extend({
+  gate: z.enum(GATE_KEYS as [GateKey, ...GateKey[]]).meta({ description: '关口' }),
+});
+
+/** Required on every money-moving command: the same key answers the first result and moves no money twice. */
+export const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string({ error: '缺少请求头 Idempotency-Key（幂等键，例如一个 UUID）' })
+    .min(1)
+    .max(200)
+    .meta({
+      description:
+        '幂等键：同一键重复请求返回首次结果（200，带 Idempotent-Replayed: true），不重复拨付',
+    }),
+});

@@ -1,18 +1,15 @@
 // The `shifan` command line. Works on the embedded default (same DATA_DIR) whether or not the server
 // is running: it connects to a running embedded cluster, or starts and stops one itself.
 import { readFileSync, writeFileSync } from 'node:fs';
-import {
-  MAIL_TEMPLATES,
-  NOTICE_TEMPLATES,
-  renderMail,
-  renderNotice,
-  samples,
-} from '../activities/render';
-import { findCjkFont, renderPdf } from '../activities/notify/pdf';
 import { Command, Option } from 'commander';
-import { addUser } from '../activities/users';
-import { programAggregate } from '../engine/aggregates';
-import { verifyAudit } from '../engine/audit';
+import pino from 'pino';
+import { ZodError } from 'zod';
+import * as admin from '../app/admin';
+import { verifyAuditRecord } from '../app/audit';
+import type { AppContext } from '../app/context';
+import { previewNoticePdf, previewTemplate } from '../app/notices';
+import { importProgram } from '../app/programs';
+import { listPrograms, listUsers } from '../app/queries';
 import { loadConfig } from '../engine/config';
 import { openDatabase } from '../engine/database';
 import {
@@ -23,9 +20,8 @@ import {
 } from '../engine/runtime';
 import { DomainError } from '../workflows/errors';
 import { formatWan } from '../workflows/money';
-import { definitionFromTable, ProgramTable } from '../workflows/program/table';
+import { ProgramTable } from '../workflows/program/table';
 import { ROLES, type Actor, type Role } from '../workflows/program/types';
-import { ZodError } from 'zod';
 
 const CLI_ACTOR: Actor = { username: 'cli', role: 'office', org: null };
 
@@ -39,7 +35,7 @@ class CliFailure extends Error {
 }
 
 /** The same engine as the server: Temporal when TEMPORAL_ADDRESS is set, else the embedded one. */
-async function withRuntime<T>(fn: (rt: Runtime | TemporalRuntime) => Promise<T>): Promise<T> {
+async function withRuntime<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const cfg = loadConfig();
   const db = await openDatabase(
     cfg,
@@ -66,7 +62,10 @@ async function withRuntime<T>(fn: (rt: Runtime | TemporalRuntime) => Promise<T>)
     throw e;
   }
   try {
-    return await fn(rt);
+    return await fn({
+      ...rt,
+      log: pino({ level: process.env.SHIFAN_VERBOSE ? 'debug' : 'silent' }),
+    });
   } finally {
     await rt.close();
     await db.close();
@@ -105,14 +104,15 @@ export function buildCli(): Command {
         name?: string;
         email?: string;
       }) => {
-        const u = await withRuntime((rt) =>
-          addUser(rt.prisma, {
+        const u = await withRuntime((ctx) =>
+          admin.addUser(ctx, CLI_ACTOR, {
             username: o.username,
             password: o.password,
             role: o.role,
             org: o.org ?? null,
             displayName: o.name ?? null,
             email: o.email ?? null,
+            reason: 'shifan user add',
           }),
         );
         console.log(
@@ -124,12 +124,10 @@ export function buildCli(): Command {
     .command('list')
     .description('列出用户')
     .action(async () => {
-      const users = await withRuntime((rt) =>
-        rt.prisma.user.findMany({ include: { org: true }, orderBy: { username: 'asc' } }),
-      );
+      const users = await withRuntime(listUsers);
       for (const u of users)
         console.log(
-          `${u.username}\t${u.role}\t${u.org?.name ?? ''}\t${u.email ?? ''}${u.disabled ? '\t(停用)' : ''}`,
+          `${u.username}\t${u.role}\t${u.org ?? ''}\t${u.email ?? ''}${u.disabled ? '\t(停用)' : ''}`,
         );
     });
 
@@ -144,28 +142,21 @@ export function buildCli(): Command {
       } catch (e) {
         throw new CliFailure(`无法读取 ${file}：${(e as Error).message}`);
       }
-      const def = definitionFromTable(ProgramTable.parse(raw));
-      const r = await withRuntime((rt) =>
-        rt.engine.execute(
-          programAggregate,
-          def.code,
-          { type: 'CreateProgram', definition: def },
-          { actor: CLI_ACTOR, reason: `shifan program import ${file}` },
-        ),
+      const table = ProgramTable.parse(raw);
+      const { definition: def, outcome } = await withRuntime((ctx) =>
+        importProgram(ctx, CLI_ACTOR, table, `shifan program import ${file}`),
       );
       console.log(
-        `已导入 ${def.code}「${def.name}」：${def.subprojects.length} 个分项目，总投资 ${formatWan(def.totals.total)} 万元（版本 ${r.version}） / imported`,
+        `已导入 ${def.code}「${def.name}」：${def.subprojects.length} 个分项目，总投资 ${formatWan(def.totals.total)} 万元（版本 ${outcome.version}） / imported`,
       );
     });
   prog
     .command('list')
     .description('列出项目')
     .action(async () => {
-      const rows = await withRuntime((rt) =>
-        rt.prisma.program.findMany({ orderBy: { code: 'asc' } }),
-      );
-      for (const p of rows)
-        console.log(`${p.code}\t${p.name}\t${p.phaseName}\t${formatWan(Number(p.totalFen))}万元`);
+      const { items } = await withRuntime(listPrograms);
+      for (const p of items)
+        console.log(`${p.code}\t${p.name}\t${p.phaseName}\t${p.total.wan}万元`);
     });
 
   program
@@ -178,37 +169,15 @@ export function buildCli(): Command {
     .option('--data <file>', '模板数据 JSON（与示例数据合并）')
     .option('--out <file>', '写入文件而不是标准输出（.pdf 结尾则生成 PDF）')
     .action(async (name: string, o: { data?: string; out?: string }) => {
-      const all = samples();
-      const given = o.data ? JSON.parse(readFileSync(o.data, 'utf8')) : {};
-      const data = { ...(all[name] ?? {}), program: all._program, ...given };
+      const given = o.data
+        ? (JSON.parse(readFileSync(o.data, 'utf8')) as Record<string, unknown>)
+        : undefined;
       let output: string | Buffer;
-      if (NOTICE_TEMPLATES.includes(name)) {
-        const r = renderNotice(name, data);
-        if (o.out?.endsWith('.pdf')) {
-          const font = findCjkFont(loadConfig().PDF_FONT);
-          if (!font)
-            throw new CliFailure(
-              '没有可用的中文字体：apt-get install fonts-noto-cjk，或设置 PDF_FONT',
-            );
-          output = await renderPdf(
-            {
-              issuer: `${data.program.county}电子商务进农村综合示范工作领导小组办公室文件`,
-              docNumber: data.docNumber,
-              title: data.title,
-              paragraphs: r.bodyText.split('\n'),
-              signature: [`${data.program.county}电子商务进农村综合示范工作领导小组办公室`],
-              marker: `全国电子商务进农村综合示范项目 · 监督举报电话：${data.program.reportPhone}`,
-              issuedAt: data.issuedAt,
-            },
-            font,
-          );
-        } else output = r.html;
-      } else if (MAIL_TEMPLATES.includes(name)) {
-        output = renderMail(name, data);
-      } else {
-        throw new CliFailure(
-          `没有模板「${name}」。通知：${NOTICE_TEMPLATES.join('、')}；邮件：${MAIL_TEMPLATES.join('、')}`,
-        );
+      if (o.out?.endsWith('.pdf'))
+        output = await previewNoticePdf(name, given, loadConfig().PDF_FONT);
+      else {
+        const preview = previewTemplate(name, given);
+        output = preview.kind === 'notice' ? preview.html : preview.text;
       }
       if (o.out) {
         writeFileSync(o.out, output);
@@ -222,9 +191,9 @@ export function buildCli(): Command {
     .command('verify')
     .description('校验全部事件的哈希链，指出第一个断点')
     .action(async () => {
-      const report = await withRuntime((rt) =>
-        verifyAudit(rt.pool, (s, e) => {
-          if (process.stderr.isTTY) process.stderr.write(`\r已校验 ${s} 个流、${e} 个事件…`);
+      const report = await withRuntime((ctx) =>
+        verifyAuditRecord(ctx, (st, e) => {
+          if (process.stderr.isTTY) process.stderr.write(`\r已校验 ${st} 个流、${e} 个事件…`);
         }),
       );
       if (process.stderr.isTTY) process.stderr.write('\n');

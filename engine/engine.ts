@@ -5,13 +5,13 @@ import type { Clock } from './clock';
 import type { ReadModelViews, StoredEvent } from '../activities/store/event-store';
 import type { Actor } from '../workflows/program/types';
 
-export interface CommandMeta {
+export interface CommandMeta<S = unknown> {
   actor: Actor;
   reason?: string | null;
   /** rows the caller adds to the same transaction (e.g. the waybill numbers of a parcel claim's file) */
   extraViews?: ReadModelViews;
   /** checked against the freshly loaded state before deciding (e.g. R-TD-3 access): saves a separate read */
-  precheck?: (state: unknown) => void;
+  precheck?: (state: S) => void;
 }
 export interface CommandResult<S> {
   streamId: string;
@@ -26,9 +26,12 @@ export interface Engine {
   execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
     agg: Aggregate<S, C, E>,
     key: string,
-    command: C,
-    meta: CommandMeta,
+    command: NoInfer<C>,
+    meta: CommandMeta<S>,
   ): Promise<CommandResult<S>>;
+  /** Called after a command's events are committed, before its caller is answered (crash tests hook
+   * a failpoint here: engine/failpoints.ts). */
+  onCommitted?: (command: { type: string }, events: StoredEvent[]) => void;
   read<S>(
     agg: Aggregate<S, { type: string }, { type: string; data: unknown }>,
     key: string,

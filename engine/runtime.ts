@@ -1,6 +1,7 @@
 // Builds the runtime pieces shared by the server, the CLI and tests: pg pool (append path), Prisma
 // (read models, users), the embedded engine.
 import { Pool } from 'pg';
+import { ProgramFundsLock } from './funds-lock';
 import { systemClock, type Clock } from './clock';
 import { EmbeddedEngine } from './embedded/engine';
 import { TimerScheduler } from './embedded/scheduler';
@@ -17,6 +18,7 @@ export interface Runtime {
   engine: EmbeddedEngine;
   scheduler: TimerScheduler;
   notifier: Notifier;
+  fundsLock: ProgramFundsLock;
   close(): Promise<void>;
 }
 export interface TemporalRuntime {
@@ -25,6 +27,7 @@ export interface TemporalRuntime {
   engine: TemporalEngine;
   scheduler: null;
   notifier: Notifier;
+  fundsLock: ProgramFundsLock;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,13 @@ function notifierFor(
   return { notifier, mailer };
 }
 
+/** The R-FUND-7 program lock's own small pool (see engine/funds-lock.ts). */
+function fundsLockFor(url: string): ProgramFundsLock {
+  const pool = new Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => {});
+  return new ProgramFundsLock(pool);
+}
+
 export function createRuntime(
   url: string,
   opts: {
@@ -65,6 +75,7 @@ export function createRuntime(
     notify?: NotifyOptions;
   } = {},
 ): Runtime {
+  const fundsLock = fundsLockFor(url);
   const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on('error', () => {
     /* idle client lost (e.g. database restart): the next query reconnects */
@@ -79,7 +90,9 @@ export function createRuntime(
     engine,
     scheduler,
     notifier,
+    fundsLock,
     close: async () => {
+      await fundsLock.close();
       await scheduler.stop();
       await notifier.stop();
       mailer.close();
@@ -95,6 +108,7 @@ export async function createTemporalRuntime(
   t: TemporalOptions,
   opts: { clock?: Clock; poolSize?: number; notify?: NotifyOptions } = {},
 ): Promise<TemporalRuntime> {
+  const fundsLock = fundsLockFor(url);
   const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 10 });
   pool.on('error', () => {});
   const prisma = createPrisma(url);
@@ -104,6 +118,7 @@ export async function createTemporalRuntime(
   } catch (e) {
     await prisma.$disconnect();
     await pool.end();
+    await fundsLock.close();
     throw new Error(
       `无法连接 Temporal 集群 ${t.address}（${(e as Error).message}）；请确认集群已启动，或不设置 TEMPORAL_ADDRESS 以使用内置引擎 / cannot reach the Temporal cluster at ${t.address}`,
     );
@@ -117,7 +132,9 @@ export async function createTemporalRuntime(
     engine,
     scheduler: null,
     notifier,
+    fundsLock,
     close: async () => {
+      await fundsLock.close();
       await notifier.stop();
       mailer.close();
       await connection.close();

@@ -34,3 +34,10 @@ export function beijingText(iso: string): string {
   const s = new Date(t + SHANGHAI_OFFSET_MS).toISOString();
   return `${s.slice(0, 10)} ${s.slice(11, 16)}（北京时间）`;
 }
+
+/** Whole days (started days count) by which `nowMs` is past `deadlineMs`; null when it is not (R-PH-3).
+ * The one overdue count everywhere: the program's phase, the program list, the overdue list. */
+export function daysOverdue(deadlineMs: number, nowMs: number): number | null {
+  const late = nowMs - deadlineMs;
+  return late > 0 ? Math.ceil(late / 86_400_000) : null;
+}

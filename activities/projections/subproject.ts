@@ -1,26 +1,9 @@
 // Read-model rows of a subproject's own state (status, stage, contractor), its ledger entries and
 // its public notices. Pure mapping from state and the events just appended.
-import { fullyDelivered } from '../../workflows/subproject/delivery';
-import type { SubprojectStatus } from '../../workflows/program/decider';
+import { subprojectStatus } from '../../workflows/subproject/status';
 import { SOURCES } from '../../workflows/program/types';
 import type { SubprojectCore } from '../../workflows/subproject/types';
 import type { ReadModelViews, StoredEvent } from '../store/event-store';
-
-export function subprojectStatus(s: SubprojectCore): SubprojectStatus {
-  const d = s.delivery;
-  if (d.terminated) return d.clawback?.settledAt ? 'settled' : 'terminated';
-  switch (s.stage) {
-    case 'unprocured':
-      return 'planned';
-    case 'awarded':
-      return 'awarded';
-    case 'contracted':
-      if (fullyDelivered(s)) return 'accepted';
-      return Object.values(d.milestones).some((m) => m.round > 0) ? 'in_progress' : 'contracted';
-    default:
-      return 'tendering';
-  }
-}
 
 export function projectSubproject(s: SubprojectCore, events: StoredEvent[]): ReadModelViews {
   const base = { program_code: s.programCode, seq: s.seq };

@@ -1,11 +1,13 @@
+// Log-in and log-out (app/auth.ts); who am I.
 import { z } from 'zod';
-import { login, logout } from '../../activities/users';
+import * as auth from '../../app/auth';
+import type { AppContext } from '../../app/context';
+import { LoginBody } from '../../app/inputs';
 import type { Api } from '../http';
 import { HttpError } from '../problem';
-import { LoginBody, LoginResponse } from '../schemas';
-import type { Services } from '../services';
+import { LoginResponse } from '../schemas';
 
-export function authRoutes(api: Api, svc: Services): void {
+export function authRoutes(api: Api, ctx: AppContext): void {
   api.route(
     {
       method: 'post',
@@ -18,20 +20,15 @@ export function authRoutes(api: Api, svc: Services): void {
       response: { description: '令牌', schema: LoginResponse },
     },
     async ({ body }) => {
-      const s = await login(svc.prisma, body.username, body.password, svc.engine.clock.now());
-      if (!s)
+      const session = await auth.login(ctx, body);
+      if (!session)
         throw new HttpError(
           401,
           '用户名或密码不正确',
           'wrong username or password',
           'LOGIN-FAILED',
         );
-      return {
-        token: s.token,
-        tokenType: 'Bearer',
-        expiresAt: s.expiresAt.toISOString(),
-        user: s.actor,
-      };
+      return session;
     },
   );
 
@@ -46,7 +43,7 @@ export function authRoutes(api: Api, svc: Services): void {
       response: { description: '已注销' },
     },
     async ({ req }) => {
-      await logout(svc.prisma, bearer(req.headers.authorization) ?? '');
+      await auth.logout(ctx, bearer(req.headers.authorization) ?? '');
     },
   );
 

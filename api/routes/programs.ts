@@ -1,66 +1,15 @@
 // Programs: create from a budget table, read, record gate acts, advance phases, findings, audit trail.
+// Each route translates HTTP to a use case (app/programs.ts, app/queries.ts) and back.
 import { z } from 'zod';
-import { programAggregate } from '../../engine/aggregates';
-import { DomainError } from '../../workflows/errors';
-import { endOfDayShanghai } from '../../workflows/time';
-import type { ProgramCommand, SubprojectStatus } from '../../workflows/program/decider';
-import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
-import type { Actor } from '../../workflows/program/types';
-import { CommandAnswer, type Api } from '../http';
-import {
-  AdvanceBody,
-  CloseFindingBody,
-  FindingBody,
-  FindingParam,
-  GateActBody,
-  GateParam,
-  ProgramCode,
-  ProgramViewSchema,
-} from '../schemas';
-import { money, programView } from '../views';
-import type { Services } from '../services';
+import type { AppContext } from '../../app/context';
+import { AdvanceBody, CloseFindingBody, FindingBody, GateActBody } from '../../app/inputs';
+import * as programs from '../../app/programs';
+import * as queries from '../../app/queries';
+import { ProgramTable } from '../../workflows/program/table';
+import type { Api } from '../http';
+import { FindingParam, GateParam, ProgramCode, ProgramViewSchema } from '../schemas';
 
-export function programRoutes(api: Api, svc: Services): void {
-  const { engine, prisma } = svc;
-  const now = () => engine.clock.now().toISOString();
-
-  /** Status of each subproject from its own stream's read model (tendering, awarded, accepted, …). */
-  async function live(code: string) {
-    const rows = await prisma.subproject.findMany({
-      where: { programCode: code },
-      select: { seq: true, status: true, stage: true, contractorOrg: true },
-    });
-    return Object.fromEntries(
-      rows.map((r) => [
-        r.seq,
-        { status: r.status as SubprojectStatus, stage: r.stage, contractorOrg: r.contractorOrg },
-      ]),
-    );
-  }
-
-  async function view(code: string) {
-    const { state, version } = await engine.read(programAggregate, code);
-    if (state.status === 'empty')
-      throw new DomainError(
-        'NOT-FOUND',
-        'not_found',
-        `综合示范项目 ${code} 不存在`,
-        `program ${code} not found`,
-      );
-    return programView(state, version, now(), await live(code));
-  }
-
-  async function command(code: string, cmd: ProgramCommand, actor: Actor, reason?: string) {
-    const r = await engine.execute(programAggregate, code, cmd, { actor, reason });
-    if (r.state.status === 'empty') throw new Error('unreachable: command left no program');
-    const state = r.state;
-    return new CommandAnswer(
-      r.version,
-      r.events.map((e) => ({ version: e.version, type: e.type, hash: e.hash })),
-      async () => programView(state, r.version, now(), await live(code)),
-    );
-  }
-
+export function programRoutes(api: Api, ctx: AppContext): void {
   api.route(
     {
       method: 'post',
@@ -76,15 +25,9 @@ export function programRoutes(api: Api, svc: Services): void {
       response: { description: '已创建', schema: ProgramViewSchema },
     },
     async ({ body, actor, res }) => {
-      const definition = definitionFromTable(body);
-      const out = await command(
-        definition.code,
-        { type: 'CreateProgram', definition },
-        actor!,
-        '导入资金安排表',
-      );
-      res.setHeader('Location', `/api/programs/${definition.code}`);
-      return out;
+      const { code, outcome } = await programs.importProgram(ctx, actor, body);
+      res.setHeader('Location', `/api/programs/${code}`);
+      return outcome;
     },
   );
 
@@ -112,29 +55,7 @@ export function programRoutes(api: Api, svc: Services): void {
         }),
       },
     },
-    async () => {
-      const rows = await prisma.program.findMany({ orderBy: { code: 'asc' } });
-      const t = Date.parse(now());
-      return {
-        items: rows.map((p) => {
-          const late = p.status === 'active' && p.phaseEnd ? t - endOfDayShanghai(p.phaseEnd) : 0;
-          return {
-            code: p.code,
-            name: p.name,
-            province: p.province,
-            county: p.county,
-            year: p.year,
-            status: p.status,
-            phaseKey: p.phaseKey,
-            phaseName: p.phaseName,
-            phaseEnd: p.phaseEnd,
-            overdueDays: late > 0 ? Math.ceil(late / 86_400_000) : null,
-            total: money(Number(p.totalFen)),
-            version: p.version,
-          };
-        }),
-      };
-    },
+    async () => queries.listPrograms(ctx),
   );
 
   api.route(
@@ -148,7 +69,7 @@ export function programRoutes(api: Api, svc: Services): void {
       summary: '项目详情：阶段、关口、分项目、分来源预算',
       response: { description: '项目', schema: ProgramViewSchema },
     },
-    async ({ params }) => view(params.code),
+    async ({ params }) => queries.programDetail(ctx, params.code),
   );
 
   api.route(
@@ -165,13 +86,7 @@ export function programRoutes(api: Api, svc: Services): void {
         '只能登记当前阶段的、需人工登记的关口；计算型关口（如资金安排表合规）由系统判定。',
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
-    async ({ params, body, actor }) =>
-      command(
-        params.code,
-        { type: 'RecordGateAct', gate: params.gate, document: body.document },
-        actor!,
-        body.reason,
-      ),
+    async ({ params, body, actor }) => programs.recordGateAct(ctx, actor, params, body),
   );
 
   api.route(
@@ -188,17 +103,7 @@ export function programRoutes(api: Api, svc: Services): void {
         'R-PH-1 只能按顺序进入下一阶段；R-PH-2 当前阶段的关口全部完成才可推进，否则 409 并列出未完成的关口。',
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
-    async ({ params, body, actor }) => {
-      const statuses = Object.fromEntries(
-        Object.entries(await live(params.code)).map(([k, v]) => [k, v.status]),
-      );
-      return command(
-        params.code,
-        { type: 'AdvancePhase', to: body.to, subprojectStatuses: statuses },
-        actor!,
-        body.reason,
-      );
-    },
+    async ({ params, body, actor }) => programs.advancePhase(ctx, actor, params, body),
   );
 
   api.route(
@@ -214,13 +119,7 @@ export function programRoutes(api: Api, svc: Services): void {
       summary: '登记自查或绩效评价发现的整改事项',
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
-    async ({ params, body, actor }) =>
-      command(
-        params.code,
-        { type: 'RecordFinding', origin: body.origin, title: body.title, due: body.due ?? null },
-        actor!,
-        body.reason,
-      ),
+    async ({ params, body, actor }) => programs.recordFinding(ctx, actor, params, body),
   );
 
   api.route(
@@ -235,13 +134,7 @@ export function programRoutes(api: Api, svc: Services): void {
       summary: '整改事项销号',
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
-    async ({ params, body, actor }) =>
-      command(
-        params.code,
-        { type: 'CloseFinding', findingId: params.id, document: body.document },
-        actor!,
-        body.reason,
-      ),
+    async ({ params, body, actor }) => programs.closeFinding(ctx, actor, params, body),
   );
 
   api.route(
@@ -270,34 +163,6 @@ export function programRoutes(api: Api, svc: Services): void {
         }),
       },
     },
-    async ({ params }) => {
-      const streamId = programAggregate.streamId(params.code);
-      const rows = await prisma.event.findMany({
-        where: { streamId },
-        orderBy: { version: 'asc' },
-      });
-      if (!rows.length)
-        throw new DomainError(
-          'NOT-FOUND',
-          'not_found',
-          `综合示范项目 ${params.code} 不存在`,
-          `program ${params.code} not found`,
-        );
-      return {
-        items: rows.map((e) => ({
-          id: Number(e.id),
-          version: e.version,
-          type: e.type,
-          data: e.data,
-          actor: e.actor,
-          role: e.role,
-          command: e.command,
-          reason: e.reason,
-          at: e.at.toISOString(),
-          prevHash: e.prevHash,
-          hash: e.hash,
-        })),
-      };
-    },
+    async ({ params }) => queries.programEvents(ctx, params.code),
   );
 }

@@ -71,6 +71,7 @@ export class EmbeddedEngine implements Engine {
   readonly cache: StreamCache;
   /** group commit of the appends (see AppendBatcher) */
   readonly appender: AppendBatcher;
+  onCommitted?: Engine['onCommitted'];
   /** `cacheSize`: streams whose current state is kept in memory (a subproject's is ≈ 15–20 KB of heap at most); 0 = none */
   constructor(
     readonly pool: Pool,
@@ -84,8 +85,8 @@ export class EmbeddedEngine implements Engine {
   execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
     agg: Aggregate<S, C, E>,
     key: string,
-    command: C,
-    meta: CommandMeta,
+    command: NoInfer<C>,
+    meta: CommandMeta<S>,
   ): Promise<CommandResult<S>> {
     return this.executeOnStream(agg, agg.streamId(key), command, meta);
   }
@@ -93,8 +94,8 @@ export class EmbeddedEngine implements Engine {
   executeOnStream<S, C extends { type: string }, E extends { type: string; data: unknown }>(
     agg: Aggregate<S, C, E>,
     streamId: string,
-    command: C,
-    meta: CommandMeta,
+    command: NoInfer<C>,
+    meta: CommandMeta<S>,
   ): Promise<CommandResult<S>> {
     return this.locks.run(streamId, async () => {
       for (let attempt = 1; ; attempt++) {
@@ -145,6 +146,7 @@ export class EmbeddedEngine implements Engine {
             exists: true,
             lag: r.lag,
           });
+          this.onCommitted?.(command, r.events);
           return { streamId, version: r.version, state: r.state, events: r.events };
         } catch (e) {
           this.cache.delete(streamId);

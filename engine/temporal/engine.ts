@@ -27,12 +27,13 @@ export class TemporalEngine implements Engine {
     readonly clock: Clock,
     private readonly taskQueue: string,
   ) {}
+  onCommitted?: Engine['onCommitted'];
 
   async execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
     agg: Aggregate<S, C, E>,
     key: string,
-    command: C,
-    meta: CommandMeta,
+    command: NoInfer<C>,
+    meta: CommandMeta<S>,
   ): Promise<CommandResult<S>> {
     const streamId = agg.streamId(key);
     if (meta.precheck) meta.precheck((await loadStream(this.pool, streamId, agg)).state);
@@ -90,6 +91,7 @@ export class TemporalEngine implements Engine {
       reason: r.reason,
       at: r.at.toISOString(),
     }));
+    if (events.length) this.onCommitted?.(command, events);
     return { streamId, version: outcome.version, state: loaded.state, events };
   }
 

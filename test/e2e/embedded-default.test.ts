@@ -103,7 +103,8 @@ test('CLI without a server, server start, CLI beside the server, restart keeps t
   expect(r.code).toBe(0);
   expect((await fetch(`${s.base}/api/programs/shicheng-2020`, { headers: auth })).status).toBe(200);
   r = await runCli(['audit', 'verify'], env);
-  expect(r.stdout).toContain('审计链完好：2 个流、2 个事件');
+  // two programs and the user `shifan user add` created: adding a user is an audited office act too
+  expect(r.stdout).toContain('审计链完好：3 个流、3 个事件');
 
   // 4) a second server on the same DATA_DIR is refused with a clear message
   await expect(startServer()).rejects.toThrow(/已由另一进程使用/);

@@ -25,7 +25,7 @@ const depcruise = (...dirs: string[]) =>
   );
 
 test('the layers depend on each other only as design.md allows', async () => {
-  const r = await depcruise('workflows', 'activities', 'engine', 'api', 'cli');
+  const r = await depcruise('workflows', 'activities', 'engine', 'app', 'api', 'cli');
   expect(r.out).toContain('no dependency violations found');
   expect(r.code).toBe(0);
 });
@@ -41,6 +41,23 @@ test('the check really bites: a clock or fs read inside workflows/ is reported',
     expect(r.code).not.toBe(0);
     expect(r.out).toContain('workflows-no-node-io');
     expect(r.out).toContain('workflows-are-pure');
+  } finally {
+    rmSync(probe, { force: true });
+  }
+});
+
+test('api/ and cli/ reach the database only through a use case: activities/, pg and Prisma are refused, types included', async () => {
+  const probe = path.join(ROOT, 'api', '__arch_probe__.ts');
+  writeFileSync(
+    probe,
+    "import type { Pool } from 'pg';\nimport type { PrismaClient } from '../activities/store/prisma';\nimport { programRemaining } from '../activities/funds';\nexport const x = programRemaining;\nexport type Y = [Pool, PrismaClient];\n",
+  );
+  try {
+    const r = await depcruise('api');
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain('edges-only-through-use-cases');
+    expect(r.out).toContain('api/__arch_probe__.ts → activities/funds.ts');
+    expect(r.out).toMatch(/api\/__arch_probe__\.ts → node_modules\/(@types\/)?pg\//);
   } finally {
     rmSync(probe, { force: true });
   }

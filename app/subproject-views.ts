@@ -1,10 +1,9 @@
-// What each viewer may see of a subproject's procurement. Bids are sealed until opening (R-TD-1):
-// before it nobody, the office included, sees another organisation's bid, not even how many there are;
-// a bidder sees its own. After award, contractors of other organisations see nothing (R-TD-3).
+// A subproject as a viewer may see it: the rules of what each viewer may read (sealed bids R-TD-1,
+// R-TD-3) are in workflows/subproject/access.ts; these build the JSON views (money as {fen, wan}).
 import { formatYuan, sumFen } from '../workflows/money';
 import { SOURCES, SOURCE_NAMES, type Actor } from '../workflows/program/types';
-import { STAGE_NAMES } from '../workflows/subproject/decider';
-import { subprojectStatus } from '../activities/projections/subproject';
+import { liveBids } from '../workflows/subproject/access';
+import { stageName, subprojectStatus } from '../workflows/subproject/status';
 import {
   ledgerOf,
   MILESTONE_STATUS_NAMES,
@@ -26,7 +25,9 @@ export const bidView = (b: Bid) => ({
 function tenderView(t: Tender, viewer: Actor) {
   const opened = t.opening !== null;
   const mine = viewer.org
-    ? t.bids.filter((b) => !b.withdrawn && b.org === viewer.org).map(bidView)
+    ? liveBids(t)
+        .filter((b) => b.org === viewer.org)
+        .map(bidView)
     : [];
   const base = {
     round: t.round,
@@ -46,16 +47,17 @@ function tenderView(t: Tender, viewer: Actor) {
       myBid: mine[0] ?? null,
       // the opening record (开标记录) is read out to all bidders: who bid and at what price
       openingRecord: opened
-        ? t.bids
-            .filter((b) => !b.withdrawn)
-            .map((b) => ({ org: b.org, price: { fen: b.price, yuan: formatYuan(b.price) } }))
+        ? liveBids(t).map((b) => ({
+            org: b.org,
+            price: { fen: b.price, yuan: formatYuan(b.price) },
+          }))
         : null,
       scores: t.candidate ? t.scores : null,
     };
   }
   return {
     ...base,
-    bids: opened ? t.bids.filter((b) => !b.withdrawn).map(bidView) : null,
+    bids: opened ? liveBids(t).map(bidView) : null,
     scores: t.scores,
   };
 }
@@ -68,11 +70,7 @@ export function subprojectView(s: SubprojectCore, viewer: Actor, version: number
     procurement: s.procurement,
     version,
     stage: s.stage,
-    stageName: s.delivery.terminated
-      ? s.delivery.clawback?.settledAt
-        ? '已终止，追回已结清'
-        : '已终止，追回中'
-      : STAGE_NAMES[s.stage],
+    stageName: stageName(s),
     status: subprojectStatus(s),
     budget: {
       bySource: SOURCES.map((src) => ({
@@ -124,20 +122,4 @@ export function ledgerView(L: SubprojectLedger) {
       rows.map(([k, f]) => [k, money(sumFen(SOURCES.map((src) => f[src])))]),
     ),
   };
-}
-
-/** Event data as a viewer may see it: bid contents stay sealed until that round's opening. */
-export function redactEvent(
-  type: string,
-  data: Record<string, unknown>,
-  openedRounds: Set<number>,
-): Record<string, unknown> {
-  if (type === 'BidSubmitted' && !openedRounds.has(Number(data.round))) {
-    return { round: data.round, sealed: true, at: data.at };
-  }
-  if (type === 'BidWithdrawn' && !openedRounds.has(Number(data.round)))
-    return { round: data.round, sealed: true, at: data.at };
-  if (type === 'BiddingClosed' && !openedRounds.has(Number(data.round)))
-    return { round: data.round, at: data.at };
-  return data;
 }

@@ -1,4 +1,5 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
+import type { ParcelClaim } from '../workflows/parcels/decider';
 import { formatWan, sumFen, type Fen } from '../workflows/money';
 import {
   gateStatuses,
@@ -112,3 +113,13 @@ export function programView(
     closedAt: s.closedAt,
   };
 }
+
+/** A parcel subsidy claim (R-FUND-6), its review's money as {fen, wan}. */
+export const claimView = (c: ParcelClaim) => ({
+  ...c,
+  review: c.review && {
+    ...c.review,
+    gross: money(c.review.gross),
+    payable: money(c.review.payable),
+  },
+});

@@ -1,0 +1,199 @@
+// Delivery and money use cases (R-AC-1..5, R-FUND-5, R-FUND-7, R-FUND-8): milestones with evidence,
+// pre-evaluation, the office's decision, acceptance objections, tranche releases and recoveries.
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { z } from 'zod';
+import { programRemaining } from '../activities/funds';
+import { subprojectAggregate, subprojectKey } from '../engine/aggregates';
+import { parseMoney, type Fen } from '../workflows/money';
+import { SOURCE_NAMES, type Actor } from '../workflows/program/types';
+import { assertMayAccess } from '../workflows/subproject/access';
+import { ledgerOf } from '../workflows/subproject/delivery';
+import type { AppContext } from './context';
+import { resolveFileFields } from './files';
+import type {
+  AcceptanceObjectionBody,
+  AcceptanceResolveBody,
+  DecisionBody,
+  PreEvaluationBody,
+  RecoveryBody,
+  ReleaseBody,
+  SubmissionBody,
+} from './inputs';
+import { loadSubproject } from './queries';
+import { ledgerView } from './subproject-views';
+import { runSubprojectCommand, type SubprojectRef } from './subprojects';
+import { money } from './views';
+
+export type MilestoneRef = SubprojectRef & { key: string };
+
+/** The contractor submits a milestone (or resubmits it after rectification) citing its uploaded files. */
+export async function submitMilestone(
+  ctx: AppContext,
+  actor: Actor,
+  t: MilestoneRef,
+  input: z.output<typeof SubmissionBody>,
+) {
+  let cited: Awaited<ReturnType<typeof resolveFileFields>>;
+  try {
+    cited = await resolveFileFields(
+      ctx,
+      {
+        files: input.files,
+        ...Object.fromEntries(
+          Object.entries(input.archive ?? {}).map(([k, v]) => [`archive.${k}`, v]),
+        ),
+      },
+      actor,
+    );
+  } catch (e) {
+    // R-TD-3 comes first: another organisation's contractor learns nothing about files
+    assertMayAccess((await loadSubproject(ctx, t.code, t.seq)).state, actor);
+    throw e;
+  }
+  const { files, ...archiveFields } = cited; // the command's precheck applies R-TD-3 on the state it decides on
+  const archive = input.archive
+    ? Object.fromEntries(Object.keys(input.archive).map((k) => [k, archiveFields[`archive.${k}`]]))
+    : null;
+  return runSubprojectCommand(ctx, actor, t, {
+    type: 'SubmitMilestone',
+    milestone: t.key,
+    deliverable: input.deliverable,
+    counts: input.counts,
+    files,
+    archive,
+  });
+}
+
+export const preEvaluate = (
+  ctx: AppContext,
+  actor: Actor,
+  t: MilestoneRef,
+  input: z.output<typeof PreEvaluationBody>,
+) =>
+  runSubprojectCommand(ctx, actor, t, {
+    type: 'PreEvaluate',
+    milestone: t.key,
+    opinion: input.opinion,
+    findings: input.findings,
+    recommendation: input.recommendation,
+  });
+
+export const decideMilestone = (
+  ctx: AppContext,
+  actor: Actor,
+  t: MilestoneRef,
+  input: z.output<typeof DecisionBody>,
+) =>
+  runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    {
+      type: 'DecideMilestone',
+      milestone: t.key,
+      decision: input.decision,
+      defects: input.defects,
+      rectificationDeadline: input.rectificationDeadline ?? null,
+    },
+    input.reason,
+  );
+
+export const raiseAcceptanceObjection = (
+  ctx: AppContext,
+  actor: Actor,
+  t: MilestoneRef,
+  input: z.output<typeof AcceptanceObjectionBody>,
+) =>
+  runSubprojectCommand(ctx, actor, t, {
+    type: 'RaiseAcceptanceObjection',
+    milestone: t.key,
+    text: input.text,
+  });
+
+export const resolveAcceptanceObjection = (
+  ctx: AppContext,
+  actor: Actor,
+  t: MilestoneRef & { id: string },
+  input: z.output<typeof AcceptanceResolveBody>,
+) =>
+  runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    {
+      type: 'ResolveAcceptanceObjection',
+      milestone: t.key,
+      objectionId: t.id,
+      decision: input.decision,
+    },
+    input.reason,
+  );
+
+const requestHash = (x: unknown) =>
+  createHash('sha256')
+    .update(canonicalize(x) ?? '')
+    .digest('hex');
+
+/**
+ * Finance releases a tranche (R-FUND-7), once per idempotency key: the same key answers the first
+ * release again and pays nothing more (`replayed`). The program's remaining budget per source is read
+ * and spent under the program's funds lock, so releases on different subprojects and parcel payments
+ * of one program never together exceed it.
+ */
+export async function releaseTranche(
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef & { tranche: string },
+  input: z.output<typeof ReleaseBody>,
+  idempotencyKey: string,
+) {
+  const amount: Fen | null = input.amount
+    ? parseMoney(input.amount, '万元', { field: 'amount' })
+    : null;
+  const r = await ctx.fundsLock.run(t.code, async () =>
+    ctx.engine.execute(
+      subprojectAggregate,
+      subprojectKey(t.code, t.seq),
+      {
+        type: 'ReleaseTranche',
+        tranche: t.tranche,
+        amount,
+        idempotencyKey,
+        requestHash: requestHash({ tranche: t.tranche, amount }),
+        programRemaining: await programRemaining(ctx.pool, t.code),
+      },
+      { actor, reason: input.reason, precheck: (s) => assertMayAccess(s, actor) },
+    ),
+  );
+  if (r.state.status !== 'active') throw new Error('unreachable: a release left no subproject');
+  const d = r.state.delivery.disbursements.find((x) => x.idempotencyKey === idempotencyKey);
+  if (!d) throw new Error('unreachable: a release recorded no disbursement');
+  return {
+    disbursement: { ...d, amount: money(d.amount), sourceName: SOURCE_NAMES[d.source] },
+    replayed: r.events.length === 0,
+    ledger: ledgerView(ledgerOf(r.state)),
+  };
+}
+
+/** Finance records money paid back after a clawback (partial or full), once per idempotency key. */
+export const recordRecovery = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof RecoveryBody>,
+  idempotencyKey: string,
+) =>
+  runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    {
+      type: 'RecordRecovery',
+      source: input.source,
+      amount: parseMoney(input.amount, '万元', { field: 'amount' }),
+      reference: input.reference ?? null,
+      idempotencyKey,
+    },
+    input.reason,
+  );

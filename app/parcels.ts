@@ -1,0 +1,158 @@
+// Parcel subsidy use cases (R-FUND-6): a quarterly claim with its e-waybill CSV, the office's review
+// within the yearly and total caps, and finance's payment (R-FUND-7, once per idempotency key).
+import { parse } from 'csv-parse/sync';
+import type { z } from 'zod';
+import { programRemaining } from '../activities/funds';
+import { parcelsAggregate } from '../engine/aggregates';
+import { DomainError } from '../workflows/errors';
+import type { ParcelRule, ParcelState } from '../workflows/parcels/decider';
+import { waybillsOfRows, type Waybills } from '../workflows/parcels/waybills';
+import type { Actor } from '../workflows/program/types';
+import type { AppContext } from './context';
+import type { ClaimBody, ReviewBody } from './inputs';
+import { loadProgram } from './queries';
+import { claimView } from './views';
+
+function waybillsOfFile(csv: Buffer): Waybills {
+  let rows: string[][];
+  try {
+    rows = parse(csv, { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true });
+  } catch (e) {
+    throw new DomainError(
+      'INVALID-INPUT',
+      'invalid',
+      `运单文件不是有效的 CSV：${(e as Error).message}`,
+      'the waybill file is not valid CSV',
+      { field: 'file' },
+    );
+  }
+  const w = waybillsOfRows(rows);
+  if (w.bad)
+    throw new DomainError(
+      'INVALID-INPUT',
+      'invalid',
+      `运单文件有 ${w.bad} 行不是有效的运单号（6～40位字母、数字或-）`,
+      `${w.bad} rows are not waybill numbers`,
+      { field: 'file' },
+    );
+  return w;
+}
+
+/** A logistics business claims a quarter's parcels; a waybill number is claimed once per program. */
+export async function claimParcels(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string },
+  input: z.output<typeof ClaimBody>,
+) {
+  const { state: program } = await loadProgram(ctx, t.code);
+  const f = await ctx.prisma.evidenceFile.findUnique({ where: { sha256: input.file } });
+  if (!f || f.org !== actor.org)
+    throw new DomainError(
+      'INVALID-INPUT',
+      'invalid',
+      '运单文件不存在或不是本单位上传的',
+      'file not found or not yours',
+      {
+        field: 'file',
+      },
+    );
+  const waybills = waybillsOfFile(Buffer.from(f.content));
+  // one array parameter (an `in` list of 150,000 numbers would exceed PostgreSQL's bind-parameter limit)
+  const { rows: already } = await ctx.pool.query<{ waybill: string }>(
+    'SELECT waybill FROM parcel_waybill WHERE program_code = $1 AND waybill = ANY($2::text[]) LIMIT 100',
+    [t.code, waybills.numbers],
+  );
+  const ps = program.def.parcelSubsidy;
+  const rule: ParcelRule | null = ps && {
+    perParcel: ps.perParcel,
+    perBusinessPerYear: ps.perBusinessPerYear,
+    total: ps.total,
+    reviewEvery: ps.reviewEvery,
+    eligible: ps.eligible,
+  };
+  try {
+    const r = await ctx.engine.execute(
+      parcelsAggregate,
+      t.code,
+      {
+        type: 'SubmitParcelClaim',
+        programCode: t.code,
+        rule,
+        quarter: input.quarter,
+        parcels: waybills.numbers.length,
+        file: input.file,
+        duplicates: [...waybills.repeated, ...already.map((w) => w.waybill)],
+      },
+      {
+        actor,
+        // the numbers go in with the claim, in its transaction: the primary key refuses a number twice
+        extraViews: {
+          waybills: { program_code: t.code, claim_id: input.file, numbers: waybills.numbers },
+        },
+      },
+    );
+    if (r.state.status !== 'active') throw new Error('unreachable: a claim left no claims');
+    return claimView(r.state.claims[r.state.claims.length - 1]);
+  } catch (e) {
+    if ((e as { constraint?: string }).constraint === 'parcel_waybill_pkey') {
+      throw new DomainError(
+        'R-FUND-6',
+        'rule',
+        '运单号已被其他申报使用（并发申报），不予受理',
+        'waybill numbers were claimed concurrently by another claim',
+      );
+    }
+    throw e;
+  }
+}
+
+function claimOf(state: ParcelState, id: string) {
+  const c = state.status === 'active' ? state.claims.find((x) => x.id === id) : undefined;
+  if (!c) throw new Error('unreachable: the claim a command decided on is gone');
+  return claimView(c);
+}
+
+export async function reviewClaim(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string; id: string },
+  input: z.output<typeof ReviewBody>,
+) {
+  const r = await ctx.engine.execute(
+    parcelsAggregate,
+    t.code,
+    {
+      type: 'ReviewParcelClaim',
+      claimId: t.id,
+      decision: input.decision,
+      eligibleParcels: input.eligibleParcels ?? null,
+    },
+    { actor, reason: input.reason },
+  );
+  return claimOf(r.state, t.id);
+}
+
+/** Finance pays an approved claim from central funds, within the program's remaining budget (R-FUND-7),
+ * under the program's funds lock; the same idempotency key pays once (`replayed`). */
+export async function payClaim(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string; id: string },
+  idempotencyKey: string,
+) {
+  const r = await ctx.fundsLock.run(t.code, async () =>
+    ctx.engine.execute(
+      parcelsAggregate,
+      t.code,
+      {
+        type: 'PayParcelClaim',
+        claimId: t.id,
+        idempotencyKey,
+        programRemaining: await programRemaining(ctx.pool, t.code),
+      },
+      { actor },
+    ),
+  );
+  return { claim: claimOf(r.state, t.id), replayed: r.events.length === 0 };
+}

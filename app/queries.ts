@@ -1,0 +1,408 @@
+// The read side: every view, list and ledger the API, the CLI and the pages show, in one place. Each
+// query takes the viewer where what it may see depends on who asks (sealed bids, R-TD-3).
+import { openDeadlines } from '../activities/notify/reminders';
+import {
+  programAggregate,
+  parcelsAggregate,
+  subprojectAggregate,
+  subprojectKey,
+} from '../engine/aggregates';
+import { DomainError } from '../workflows/errors';
+import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
+import type { SubprojectStatus } from '../workflows/program/decider';
+import { programFacts } from '../workflows/program/facts';
+import { SOURCES, type Actor } from '../workflows/program/types';
+import {
+  assertMayAccess,
+  openedRounds,
+  readableBids,
+  redactEvent,
+} from '../workflows/subproject/access';
+import { ledgerOf } from '../workflows/subproject/delivery';
+import { ledgerOrPlanned, sumLedgers } from '../workflows/subproject/ledger';
+import { subprojectStatus } from '../workflows/subproject/status';
+import type { SubprojectState } from '../workflows/subproject/types';
+import { daysOverdue, endOfDayShanghai } from '../workflows/time';
+import type { AppContext } from './context';
+import { bidView, ledgerView, subprojectView } from './subproject-views';
+import { claimView, money, programView } from './views';
+
+const nowIso = (ctx: AppContext) => ctx.engine.clock.now().toISOString();
+
+export const programNotFound = (code: string) =>
+  new DomainError(
+    'NOT-FOUND',
+    'not_found',
+    `综合示范项目 ${code} 不存在`,
+    `program ${code} not found`,
+  );
+
+export type LiveSubprojects = Record<
+  number,
+  { status: SubprojectStatus; stage: string; contractorOrg: string | null }
+>;
+
+/** Status of each subproject from its own stream's read model (tendering, awarded, accepted, …). */
+export async function liveSubprojects(ctx: AppContext, code: string): Promise<LiveSubprojects> {
+  const rows = await ctx.prisma.subproject.findMany({
+    where: { programCode: code },
+    select: { seq: true, status: true, stage: true, contractorOrg: true },
+  });
+  return Object.fromEntries(
+    rows.map((r) => [
+      r.seq,
+      { status: r.status as SubprojectStatus, stage: r.stage, contractorOrg: r.contractorOrg },
+    ]),
+  );
+}
+
+export async function loadProgram(ctx: AppContext, code: string) {
+  const { state, version } = await ctx.engine.read(programAggregate, code);
+  if (state.status === 'empty') throw programNotFound(code);
+  return { state, version };
+}
+
+// ---- programs ----
+
+export async function programDetail(ctx: AppContext, code: string) {
+  const { state, version } = await loadProgram(ctx, code);
+  return programView(state, version, nowIso(ctx), await liveSubprojects(ctx, code));
+}
+
+export async function listPrograms(ctx: AppContext) {
+  const rows = await ctx.prisma.program.findMany({ orderBy: { code: 'asc' } });
+  const t = ctx.engine.clock.now().getTime();
+  return {
+    items: rows.map((p) => ({
+      code: p.code,
+      name: p.name,
+      province: p.province,
+      county: p.county,
+      year: p.year,
+      status: p.status,
+      phaseKey: p.phaseKey,
+      phaseName: p.phaseName,
+      phaseEnd: p.phaseEnd,
+      overdueDays:
+        p.status === 'active' && p.phaseEnd ? daysOverdue(endOfDayShanghai(p.phaseEnd), t) : null,
+      total: money(Number(p.totalFen)),
+      version: p.version,
+    })),
+  };
+}
+
+async function streamEvents(ctx: AppContext, streamId: string) {
+  return ctx.prisma.event.findMany({ where: { streamId }, orderBy: { version: 'asc' } });
+}
+type EventRow = Awaited<ReturnType<typeof streamEvents>>[number];
+const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
+  id: Number(e.id),
+  version: e.version,
+  type: e.type,
+  data: shown.data,
+  actor: shown.actor,
+  role: e.role,
+  command: e.command,
+  reason: e.reason,
+  at: e.at.toISOString(),
+  prevHash: e.prevHash,
+  hash: e.hash,
+});
+
+/** The program's audit record (R-PUB-3). */
+export async function programEvents(ctx: AppContext, code: string) {
+  const rows = await streamEvents(ctx, programAggregate.streamId(code));
+  if (!rows.length) throw programNotFound(code);
+  return { items: rows.map((e) => eventView(e, { data: e.data, actor: e.actor })) };
+}
+
+// ---- subprojects ----
+
+export async function loadSubproject(ctx: AppContext, code: string, seq: number) {
+  return ctx.engine.read(subprojectAggregate, subprojectKey(code, seq));
+}
+
+/** The subproject as this viewer may see it (sealed bids R-TD-1, R-TD-3). */
+export async function subprojectDetail(ctx: AppContext, viewer: Actor, code: string, seq: number) {
+  const { state, version } = await loadSubproject(ctx, code, seq);
+  if (state.status === 'empty') {
+    const f = programFacts((await ctx.engine.read(programAggregate, code)).state, seq);
+    return {
+      programCode: f.code,
+      seq,
+      name: f.plan.name,
+      procurement: f.plan.procurement,
+      version: 0,
+      stage: 'unprocured',
+      stageName: '未采购',
+      tenders: [],
+      award: null,
+      contract: null,
+    };
+  }
+  assertMayAccess(state, viewer);
+  return subprojectView(state, viewer, version);
+}
+
+/** The latest round's bids this viewer may read (R-TD-1). */
+export async function subprojectBids(ctx: AppContext, viewer: Actor, code: string, seq: number) {
+  const { state } = await loadSubproject(ctx, code, seq);
+  if (state.status === 'empty')
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      '该分项目没有招标',
+      'no tender for this subproject',
+    );
+  const { round, bids } = readableBids(state, viewer);
+  return { round, bids: bids.map(bidView) };
+}
+
+/** The subproject's audit record; before a round's opening its bids show neither content nor bidder. */
+export async function subprojectEvents(ctx: AppContext, code: string, seq: number) {
+  const { state } = await loadSubproject(ctx, code, seq);
+  const opened = openedRounds(state);
+  const rows = await streamEvents(ctx, subprojectAggregate.streamId(subprojectKey(code, seq)));
+  return {
+    items: rows.map((e) =>
+      eventView(
+        e,
+        redactEvent(
+          { type: e.type, data: e.data as Record<string, unknown>, actor: e.actor },
+          opened,
+        ),
+      ),
+    ),
+  };
+}
+
+/** R-FUND-8 for one subproject. */
+export async function subprojectLedger(ctx: AppContext, viewer: Actor, code: string, seq: number) {
+  const { state } = await loadSubproject(ctx, code, seq);
+  if (state.status === 'empty')
+    throw new DomainError('NOT-FOUND', 'not_found', '该分项目尚未采购', 'nothing procured yet');
+  assertMayAccess(state, viewer);
+  return { programCode: code, seq, ...ledgerView(ledgerOf(state)) };
+}
+
+/** R-FUND-8 for a program: per subproject and in total, per source. */
+export async function programLedger(ctx: AppContext, code: string) {
+  const { state: p } = await loadProgram(ctx, code);
+  const rows = await Promise.all(
+    p.def.subprojects.map(async (sp) => {
+      const s: SubprojectState = (await loadSubproject(ctx, code, sp.seq)).state;
+      return { sp, s, L: ledgerOrPlanned(s, sp.funding) };
+    }),
+  );
+  const entries = await ctx.prisma.ledgerEntry.count({ where: { programCode: code } });
+  return {
+    programCode: code,
+    subprojects: rows.map(({ sp, s, L }) => ({
+      seq: sp.seq,
+      name: sp.name,
+      status: s.status === 'active' ? subprojectStatus(s) : 'planned',
+      ...ledgerView(L),
+    })),
+    ...ledgerView(sumLedgers(rows.map((r) => r.L))),
+    entries,
+  };
+}
+
+// ---- parcel subsidies ----
+
+/** Claims of a program; a contractor sees its own organisation's only. */
+export async function parcelClaims(ctx: AppContext, viewer: Actor, code: string) {
+  const { state } = await ctx.engine.read(parcelsAggregate, code);
+  const claims = state.status === 'active' ? state.claims : [];
+  return {
+    items: claims
+      .filter((c) => viewer.role !== 'contractor' || c.business === viewer.org)
+      .map(claimView),
+  };
+}
+
+// ---- supervision ----
+
+/** National (this database) summary: programs by phase, money by source, subprojects by status. */
+export async function nationalSummary(ctx: AppContext) {
+  const { pool } = ctx;
+  const [phases, budget, ledger, statuses] = await Promise.all([
+    pool.query<{ phase_name: string; n: number }>(
+      'SELECT phase_name, count(*)::int AS n FROM program GROUP BY phase_name ORDER BY n DESC',
+    ),
+    pool.query<{ central: string; local: string; enterprise: string; n: number }>(
+      'SELECT sum(central_fen) AS central, sum(local_fen) AS local, sum(enterprise_fen) AS enterprise, count(*)::int AS n FROM program',
+    ),
+    pool.query<{ kind: string; source: string; fen: string }>(
+      'SELECT kind, source, sum(amount_fen) AS fen FROM ledger_entry GROUP BY kind, source',
+    ),
+    pool.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM subproject GROUP BY status ORDER BY status',
+    ),
+  ]);
+  const b = budget.rows[0];
+  const flow = (kind: string) =>
+    Object.fromEntries(
+      SOURCES.map((s) => [
+        s,
+        money(Number(ledger.rows.find((r) => r.kind === kind && r.source === s)?.fen ?? 0)),
+      ]),
+    );
+  return {
+    programs: b.n,
+    byPhase: phases.rows.map((r) => ({ phase: r.phase_name, programs: r.n })),
+    budget: Object.fromEntries(SOURCES.map((s) => [s, money(Number(b[s] ?? 0))])),
+    disbursed: flow('disbursement'),
+    clawbackDemanded: flow('clawback_demand'),
+    recovered: flow('recovery'),
+    parcelSubsidies: flow('parcel_subsidy'),
+    subprojectsByStatus: Object.fromEntries(statuses.rows.map((r) => [r.status, r.n])),
+  };
+}
+
+/** Everything overdue (R-PH-3), oldest first, with the party responsible. */
+export async function overdueItems(ctx: AppContext) {
+  const now = ctx.engine.clock.now().getTime();
+  const items = (await openDeadlines(ctx.pool, new Date(now)))
+    .flatMap((x) => {
+      const days = daysOverdue(Date.parse(x.deadline), now);
+      return days === null
+        ? []
+        : [
+            {
+              programCode: x.programCode,
+              what: x.what,
+              deadline: x.deadline,
+              party: x.party,
+              daysOverdue: days,
+            },
+          ];
+    })
+    .sort((a, b) => a.deadline.localeCompare(b.deadline));
+  return { items, total: items.length };
+}
+
+// ---- notices and mail ----
+
+const NOTICE_SUMMARY = {
+  id: true,
+  programCode: true,
+  docNumber: true,
+  kind: true,
+  title: true,
+  issuedAt: true,
+  sha256: true,
+  pdfSha256: true,
+  correctsId: true,
+} as const;
+
+/** Official notices (R-PUB-1), newest first. */
+export async function listNotices(ctx: AppContext, q: { program?: string; kind?: NoticeKind }) {
+  const rows = await ctx.prisma.officialNotice.findMany({
+    where: {
+      isPublic: true,
+      ...(q.program ? { programCode: q.program } : {}),
+      ...(q.kind ? { kind: q.kind } : {}),
+    },
+    orderBy: { id: 'desc' },
+    take: 500,
+    select: NOTICE_SUMMARY,
+  });
+  return {
+    items: rows.map((n) => ({
+      id: Number(n.id),
+      programCode: n.programCode,
+      docNumber: n.docNumber,
+      kind: n.kind,
+      kindName: NOTICE_KIND_NAMES[n.kind as NoticeKind] ?? n.kind,
+      title: n.title,
+      issuedAt: n.issuedAt.toISOString(),
+      sha256: n.sha256,
+      pdfSha256: n.pdfSha256,
+      pdf: n.pdfSha256 ? `/api/notices/${n.id}/pdf` : null,
+      html: `/api/notices/${n.id}`,
+      corrects: n.correctsId ? Number(n.correctsId) : null,
+    })),
+  };
+}
+
+/** A notice id as stored (BIGINT): larger ids name no notice. */
+const noticeId = (id: number): bigint | null =>
+  Number.isSafeInteger(id) && id > 0 ? BigInt(id) : null;
+
+/** A notice as issued: its HTML and SHA-256. */
+export async function noticeHtml(ctx: AppContext, id: number) {
+  const key = noticeId(id);
+  const n =
+    key === null ? null : await ctx.prisma.officialNotice.findUnique({ where: { id: key } });
+  if (!n) throw new DomainError('NOT-FOUND', 'not_found', '通知不存在', 'notice not found');
+  return { html: n.html, sha256: n.sha256 };
+}
+
+/** A notice's PDF as issued. */
+export async function noticePdf(ctx: AppContext, id: number) {
+  const key = noticeId(id);
+  const n =
+    key === null ? null : await ctx.prisma.officialNotice.findUnique({ where: { id: key } });
+  if (!n?.pdf)
+    throw new DomainError('NOT-FOUND', 'not_found', '该通知没有 PDF', 'no PDF for this notice');
+  return { pdf: Buffer.from(n.pdf), sha256: n.pdfSha256 ?? '', fileName: `${n.docNumber}.pdf` };
+}
+
+/** Mails whose retries ran out. */
+export async function deadLetters(ctx: AppContext) {
+  const rows = await ctx.prisma.mailMessage.findMany({
+    where: { status: 'dead' },
+    orderBy: { id: 'asc' },
+  });
+  return {
+    items: rows.map((m) => ({
+      id: Number(m.id),
+      recipient: m.recipient,
+      subject: m.subject,
+      attempts: m.attempts,
+      lastError: m.lastError,
+      createdAt: m.createdAt.toISOString(),
+    })),
+  };
+}
+
+// ---- users and files ----
+
+export const countUsers = (ctx: AppContext) => ctx.prisma.user.count();
+
+export async function listUsers(ctx: AppContext) {
+  const users = await ctx.prisma.user.findMany({
+    include: { org: true },
+    orderBy: { username: 'asc' },
+  });
+  return users.map((u) => ({
+    username: u.username,
+    role: u.role,
+    org: u.org?.name ?? null,
+    displayName: u.displayName,
+    email: u.email,
+    disabled: u.disabled,
+  }));
+}
+
+/** An evidence file, for whoever may read it (a contractor: its own organisation's uploads). */
+export async function evidenceFile(ctx: AppContext, viewer: Actor, sha256: string) {
+  const f = await ctx.prisma.evidenceFile.findUnique({ where: { sha256 } });
+  if (!f) throw new DomainError('NOT-FOUND', 'not_found', '文件不存在', 'file not found');
+  if (viewer.role === 'contractor' && f.org !== viewer.org)
+    throw new DomainError(
+      'R-TD-3',
+      'forbidden',
+      '无权下载其他单位的材料',
+      "not your organisation's file",
+    );
+  return f;
+}
+
+/** The database answers, and how fast (GET /healthz). */
+export async function databaseHealth(ctx: AppContext) {
+  const t0 = performance.now();
+  await ctx.pool.query('SELECT 1');
+  return { db: 'up' as const, dbMs: Math.round((performance.now() - t0) * 10) / 10 };
+}

@@ -1,0 +1,243 @@
+// Procurement use cases of a subproject (R-TD-1..3): tender, sealed bids, opening, scores, candidate
+// publicity with objections, award or designation, and the contract with milestones and tranches.
+import type { z } from 'zod';
+import { programAggregate, subprojectAggregate, subprojectKey } from '../engine/aggregates';
+import type { CommandMeta } from '../engine/engine';
+import { DomainError } from '../workflows/errors';
+import { parseMoney, parseYuan } from '../workflows/money';
+import { programFacts } from '../workflows/program/facts';
+import type { Actor } from '../workflows/program/types';
+import { assertMayAccess } from '../workflows/subproject/access';
+import type { SubprojectCommand } from '../workflows/subproject/decider';
+import type { SubprojectState } from '../workflows/subproject/types';
+import { endOfDayShanghai } from '../workflows/time';
+import type { AppContext } from './context';
+import type {
+  AwardBody,
+  BidBody,
+  CandidateBody,
+  ContractBody,
+  DesignationBody,
+  OpeningBody,
+  ScoresBody,
+  TenderBody,
+  TenderObjectionBody,
+  TenderResolveBody,
+} from './inputs';
+import { CommandOutcome } from './result';
+import { subprojectView } from './subproject-views';
+
+/** Which subproject: the program's code and the subproject's number in its budget table. */
+export interface SubprojectRef {
+  code: string;
+  seq: number;
+}
+
+const programFactsOf = async (ctx: AppContext, t: SubprojectRef) =>
+  programFacts((await ctx.engine.read(programAggregate, t.code)).state, t.seq);
+
+/** Runs a subproject command with R-TD-3 checked on the very state it is decided on; answers with the
+ * actor's view of the result. */
+export async function runSubprojectCommand(
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  cmd: SubprojectCommand,
+  reason?: string,
+  extra: Omit<CommandMeta<SubprojectState>, 'actor' | 'reason' | 'precheck'> = {},
+) {
+  let empty = false;
+  let r;
+  try {
+    r = await ctx.engine.execute(subprojectAggregate, subprojectKey(t.code, t.seq), cmd, {
+      actor,
+      reason,
+      precheck: (s) => {
+        assertMayAccess(s, actor);
+        empty = s.status === 'empty';
+      },
+      ...extra,
+    });
+  } catch (e) {
+    // "no such program or subproject" rather than "nothing procured yet"
+    if (empty && cmd.type !== 'OpenTender' && cmd.type !== 'DesignateContractor')
+      await programFactsOf(ctx, t);
+    throw e;
+  }
+  const { state, version } = r;
+  if (state.status === 'empty')
+    throw new Error('unreachable: a subproject command left no subproject');
+  return new CommandOutcome(version, r.events, () => subprojectView(state, actor, version));
+}
+
+/** A date alone means the end of that Beijing day. */
+const toInstant = (v: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(endOfDayShanghai(v)).toISOString() : v;
+
+export const openTender = async (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof TenderBody>,
+) =>
+  runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    {
+      type: 'OpenTender',
+      program: await programFactsOf(ctx, t),
+      bidDeadline: toInstant(input.bidDeadline),
+      announcement: {
+        title: input.announcement.title,
+        number: input.announcement.number ?? null,
+        qualifications: input.announcement.qualifications,
+        documents: input.announcement.documents,
+      },
+    },
+    input.reason,
+  );
+
+export const submitBid = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof BidBody>,
+) =>
+  runSubprojectCommand(ctx, actor, t, {
+    type: 'SubmitBid',
+    price: parseYuan(input.price, 'price'),
+    proposal: input.proposal,
+    documents: input.documents,
+  });
+
+export const withdrawBid = (ctx: AppContext, actor: Actor, t: SubprojectRef) =>
+  runSubprojectCommand(ctx, actor, t, { type: 'WithdrawBid' });
+
+export const openBids = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof OpeningBody>,
+) =>
+  runSubprojectCommand(ctx, actor, t, { type: 'OpenBids', invalid: input.invalid }, input.reason);
+
+/** Scores 0–100 with two decimals, kept as integer hundredths. */
+export const scoreBids = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof ScoresBody>,
+) =>
+  runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    {
+      type: 'ScoreBids',
+      scores: input.scores.map((x) => ({
+        org: x.org,
+        score: Math.round(x.score * 100),
+        comment: x.comment ?? null,
+      })),
+    },
+    input.reason,
+  );
+
+export const proposeCandidate = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof CandidateBody>,
+) =>
+  runSubprojectCommand(ctx, actor, t, { type: 'ProposeCandidate', org: input.org }, input.reason);
+
+export const raiseTenderObjection = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof TenderObjectionBody>,
+) => runSubprojectCommand(ctx, actor, t, { type: 'RaiseObjection', text: input.text });
+
+export const resolveTenderObjection = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef & { id: string },
+  input: z.output<typeof TenderResolveBody>,
+) =>
+  runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    { type: 'ResolveObjection', objectionId: t.id, decision: input.decision },
+    input.reason,
+  );
+
+export const award = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof AwardBody>,
+) => runSubprojectCommand(ctx, actor, t, { type: 'Award' }, input.reason);
+
+/** Direct, designated and government-purchase subprojects: the organisation must be registered. */
+export async function designateContractor(
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof DesignationBody>,
+) {
+  if (!(await ctx.prisma.organisation.findUnique({ where: { name: input.org } }))) {
+    throw new DomainError(
+      'INVALID-INPUT',
+      'invalid',
+      `组织「${input.org}」尚未登记（用 shifan user add --org 登记其用户）`,
+      `organisation ${input.org} is not registered`,
+      { field: 'org' },
+    );
+  }
+  return runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    {
+      type: 'DesignateContractor',
+      program: await programFactsOf(ctx, t),
+      org: input.org,
+      document: input.document ?? null,
+    },
+    input.reason,
+  );
+}
+
+/** Tranche amounts are 万元 strings, exact to the fen. */
+export const signContract = (
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef,
+  input: z.output<typeof ContractBody>,
+) =>
+  runSubprojectCommand(
+    ctx,
+    actor,
+    t,
+    {
+      type: 'SignContract',
+      number: input.number ?? null,
+      document: input.document,
+      milestones: input.milestones.map((m) => ({
+        key: m.key,
+        title: m.title,
+        deliverables: m.deliverables,
+        due: m.due,
+        evidenceRequired: m.evidenceRequired,
+      })),
+      tranches: input.tranches.map((tr, i) => ({
+        key: tr.key,
+        milestone: tr.milestone,
+        source: tr.source,
+        amount: parseMoney(tr.amount, '万元', { field: `tranches[${i}].amount` }),
+      })),
+    },
+    input.reason,
+  );

@@ -1,0 +1,15 @@
+// The kinds of official notice (R-PUB-1) and their Chinese names.
+export const NOTICE_KIND_NAMES = {
+  tender_announcement: '招标公告',
+  candidate_publicity: '中标候选人公示',
+  award_notice: '中标（承办）通知书',
+  contract_summary: '承办协议摘要',
+  acceptance_publicity: '验收结果公示',
+  rectification_notice: '整改通知书',
+  disbursement_notice: '资金拨付通知',
+  public_naming: '通报',
+  clawback_notice: '追回通知书',
+  correction: '更正通知',
+} as const;
+export type NoticeKind = keyof typeof NOTICE_KIND_NAMES;
+export const NOTICE_KINDS = Object.keys(NOTICE_KIND_NAMES) as [NoticeKind, ...NoticeKind[]];

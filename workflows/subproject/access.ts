@@ -1,0 +1,73 @@
+// Who may read or act on what of a subproject's procurement (pure rules, shared by every reader).
+// R-TD-1: bids are sealed until the opening: before it nobody, the office included, reads another
+// organisation's bid, not even who bid or how many did; a bidder reads its own.
+// R-TD-3: once awarded, a contractor of another organisation neither sees nor acts on the subproject.
+import { DomainError } from '../errors';
+import type { Actor } from '../program/types';
+import type { Bid, SubprojectCore, SubprojectState, Tender } from './types';
+
+/** R-TD-3, on the state a command is decided on or a view is built from. */
+export function assertMayAccess(s: SubprojectState | null, actor: Actor): void {
+  if (
+    actor.role === 'contractor' &&
+    s?.status === 'active' &&
+    s.award &&
+    s.award.org !== actor.org
+  ) {
+    throw new DomainError(
+      'R-TD-3',
+      'forbidden',
+      '该分项目已由其他单位承办，本单位无权查看或操作',
+      'this subproject is awarded to another organisation',
+    );
+  }
+}
+
+/** The bids of a round that were not withdrawn. */
+export const liveBids = (t: Tender): Bid[] => t.bids.filter((b) => !b.withdrawn);
+
+/** The latest round's bids this viewer may read (R-TD-1): a contractor its own; anyone else all of
+ * them, but only after the opening. */
+export function readableBids(s: SubprojectCore, actor: Actor): { round: number; bids: Bid[] } {
+  assertMayAccess(s, actor);
+  const t = s.tenders[s.tenders.length - 1];
+  if (!t)
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      '该分项目没有招标',
+      'no tender for this subproject',
+    );
+  if (actor.role === 'contractor')
+    return { round: t.round, bids: liveBids(t).filter((b) => b.org === actor.org) };
+  if (!t.opening) {
+    throw new DomainError(
+      'R-TD-1',
+      'forbidden',
+      '投标文件密封，开标前任何人不得查阅',
+      'bids are sealed until the opening',
+    );
+  }
+  return { round: t.round, bids: liveBids(t) };
+}
+
+/** Rounds whose bids have been opened. */
+export const openedRounds = (s: SubprojectState): Set<number> =>
+  new Set(s.status === 'active' ? s.tenders.filter((t) => t.opening).map((t) => t.round) : []);
+
+const SEALED_TYPES = new Set(['BidSubmitted', 'BidWithdrawn', 'BiddingClosed']);
+
+/** An event as the audit view may show it: before its round's opening a bid event shows neither the
+ * bid nor who made it (that would reveal the bidders and their number). */
+export function redactEvent(
+  e: { type: string; data: Record<string, unknown>; actor: string },
+  opened: Set<number>,
+): { data: Record<string, unknown>; actor: string } {
+  const d = e.data;
+  if (!SEALED_TYPES.has(e.type) || opened.has(Number(d.round))) return { data: d, actor: e.actor };
+  const data =
+    e.type === 'BiddingClosed'
+      ? { round: d.round, at: d.at }
+      : { round: d.round, sealed: true, at: d.at };
+  return { data, actor: e.type === 'BiddingClosed' ? e.actor : '（密封）' };
+}
