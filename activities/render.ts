@@ -6,8 +6,9 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { formatWan, formatYuan } from '../workflows/money';
 import { daysBetween, endOfDayShanghai, shanghaiDay } from '../workflows/time';
+import { ROOT } from './paths';
 
-export const TEMPLATES_DIR = path.resolve(__dirname, '..', 'templates');
+export const TEMPLATES_DIR = path.join(ROOT, 'templates');
 const SHANGHAI = 8 * 3600_000;
 
 const cnDate = (v: string) => {

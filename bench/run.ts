@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick]`: B1 lifecycle throughput through HTTP vs raw `pg` transactions, B2 vs a
-// BPMN peer engine, B3 reads at national scale, B4 timers. Everything is measured in this one run and
+// BPMN peer engine, B3 reads at national scale, B4 timers, B5 start-up of the CLI and the server
+// (compiled vs tsx, bench/startup.ts). Everything is measured in this one run and
 // reported as ratios where a baseline exists. Writes bench/results/<date>-<mode>.json.
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { runPeerInstance, STEPS } from './bpmn-peer';
 import { treeCpuMicros } from './cpu';
 import { pool } from './pool';
 import { shifanInProcess } from './in-process';
+import { startup } from './startup';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -709,8 +711,19 @@ async function b4(url: string) {
   };
 }
 
+// ---------------------------------------------------------------------------------------------- B5
+const b5 = () =>
+  startup(
+    quick ? { cliRuns: 3, serverRuns: 2, tscRuns: 1 } : { cliRuns: 10, serverRuns: 5, tscRuns: 3 },
+  );
+
 // ---------------------------------------------------------------------------------------------- main
 async function main() {
+  if (only?.every((b) => b === 'B5')) {
+    // start-up alone: no bench database needed
+    console.log(JSON.stringify({ B5: await b5() }, null, 2));
+    return;
+  }
   let embedded: RunningPg | null = null;
   let url = process.env.DATABASE_URL;
   if (!url) {
@@ -814,6 +827,11 @@ async function main() {
     await rt.close();
     await embedded?.stop();
   }
+  if (wanted('B5')) {
+    // after the bench's PostgreSQL has stopped: these processes start their own
+    log('B5: start-up of the CLI and the server, compiled (dist/) vs tsx');
+    result.B5 = await b5();
+  }
   const b1r = result.B1 as Awaited<ReturnType<typeof b1>> & {
     baseline: { commandsPerSecond: number; p50ms: number; p99ms: number };
     engineOverBaseline: number;
@@ -830,6 +848,7 @@ async function main() {
     events: number;
   };
   const b4r = result.B4 as Awaited<ReturnType<typeof b4>>;
+  const b5r = result.B5 as Awaited<ReturnType<typeof b5>>;
   if (only) {
     console.log(JSON.stringify(result, null, 2));
     return;
@@ -864,6 +883,14 @@ async function main() {
       `${b4r.pollCost.map((c) => `${c.label}: ${c.msPerPoll} ms, ${c.buffers} pages read of ${c.tablePages}`).join('; ')} (time ratio ${b4r.pollCostRatio})`,
     ],
     ['B4 idle', `${b4r.idle.queriesPerSecond} queries/s, ${b4r.idle.cpuPercent}% CPU`],
+    ...(['cli', 'server'] as const).map((k) => [
+      k === 'cli' ? 'B5 CLI program list' : 'B5 server start',
+      `compiled p50 ${b5r[k].compiled.p50ms} ms, max ${b5r[k].compiled.maxms} ms; tsx p50 ${b5r[k].tsx.p50ms} ms, max ${b5r[k].tsx.maxms} ms; tsx/compiled ${b5r[k].tsxOverCompiled}`,
+    ]),
+    [
+      'B5 prestart',
+      `${b5r.prestart.ifStaleMs} ms when nothing changed (a no-change incremental tsc: ${b5r.prestart.tscIncrementalMs} ms)`,
+    ],
   ];
   console.log(
     `\nshifan bench (${result.mode}) ${result.date}\n${(result.machine as { cpus: number }).cpus} cores, ${(result.machine as { memoryGiB: number }).memoryGiB} GiB, ${process.version}, ${(result.versions as { postgres: string }).postgres}\n`,

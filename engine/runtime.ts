@@ -5,8 +5,8 @@ import { ProgramFundsLock } from './funds-lock';
 import { systemClock, type Clock } from './clock';
 import { EmbeddedEngine } from './embedded/engine';
 import { TimerScheduler } from './embedded/scheduler';
-import { TemporalEngine, type TemporalOptions } from './temporal/engine';
-import { Client, Connection } from '@temporalio/client';
+import type { TemporalOptions } from './temporal/engine';
+import { Client, Connection, TemporalEngine } from './temporal/lazy'; // required when first used
 import { Notifier, type NotifierDeps } from '../activities/notify/dispatch';
 import { createMailer, type Mailer } from '../activities/notify/mailer';
 import { findCjkFont, type CjkFont } from '../activities/notify/pdf';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Client } from 'pg';
 import { createServer, type AddressInfo } from 'node:net';
 import { acceptMilestone, contract, tengzhouInImplementation } from '../support/flows';
-import { ROOT } from '../support/cli';
+import { ROOT, SERVER_MAIN } from '../support/cli';
 import { PASSWORD, startTestServer, type TestServer } from '../support/server';
 
 jest.setTimeout(90_000);
@@ -27,7 +27,7 @@ const freePort = () =>
 
 function serve(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+    const proc = spawn(process.execPath, [SERVER_MAIN], {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,11 +1,11 @@
-// The embedded default as a user meets it: `npm start`'s entry point (api/main.ts) with nothing but
+// The embedded default as a user meets it: `npm start`'s entry point (dist/api/main.js) with nothing but
 // DATA_DIR set, the CLI before and while the server runs, data surviving a restart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli, ROOT } from '../support/cli';
+import { runCli, ROOT, SERVER_MAIN } from '../support/cli';
 
 jest.setTimeout(90_000);
 
@@ -49,7 +49,7 @@ afterAll(async () => {
 
 function startServer(): Promise<{ proc: ChildProcess; base: string; log: () => string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+    const proc = spawn(process.execPath, [SERVER_MAIN], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

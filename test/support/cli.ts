@@ -1,8 +1,10 @@
-// Runs the real `shifan` CLI (bin/shifan) as a child process.
+// Runs the real `shifan` CLI (bin/shifan, the compiled dist/cli/main.js) as a child process; SERVER_MAIN
+// is `npm start`'s entry point, compiled (jest's globalSetup builds dist/ when the sources changed).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
+export const SERVER_MAIN = path.join(ROOT, 'dist', 'api', 'main.js');
 
 export function runCli(
   args: string[],
