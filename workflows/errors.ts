@@ -47,3 +47,10 @@ export function ruleViolations(violations: Violation[]): DomainError {
     { violations },
   );
 }
+
+/** The end of an exhaustive switch: `x: never` has the compiler prove every case is handled; at run time
+ *  a value from outside the types (an unknown command or event type) throws. */
+export function assertNever(x: never, what: string): never {
+  const type = typeof x === 'object' && x !== null ? (x as { type?: unknown }).type : x;
+  throw new Error(`unknown ${what} ${String(type)}`);
+}

@@ -1,18 +1,18 @@
 // Given/when/then over the program decider: events in, command, events out (or the refusal).
-import { DomainError } from '../../workflows/errors';
 import {
-  decideProgram,
-  evolveProgram,
   gateStatuses,
   initialProgramState,
   overdue,
+  programDecider,
   type ProgramCommand,
   type ProgramEvent,
   type ProgramState,
+  type SubprojectStatus,
 } from '../../workflows/program/decider';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
 import type { CommandContext, ProgramDefinition } from '../../workflows/program/types';
 import { loadTable, withFunding } from '../support/fixtures';
+import { deciderSpec } from '../support/given-when-then';
 
 const office: CommandContext = {
   now: '2019-08-01T02:00:00.000Z',
@@ -22,21 +22,7 @@ const office: CommandContext = {
 const doc = { title: '滕州市电子商务进农村综合示范实施方案', number: '滕商字〔2019〕12号' };
 const tengzhou = () => definitionFromTable(ProgramTable.parse(loadTable('tengzhou-2019')));
 
-function given(events: ProgramEvent[]): ProgramState {
-  return events.reduce(evolveProgram, initialProgramState);
-}
-function when(state: ProgramState, cmd: ProgramCommand, ctx = office) {
-  return decideProgram(state, cmd, ctx);
-}
-function refused(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
+const { given, when, run, refused } = deciderSpec(programDecider, office);
 const created = (def: ProgramDefinition = tengzhou()): ProgramEvent => ({
   type: 'ProgramCreated',
   data: { definition: def, at: office.now },
@@ -45,10 +31,24 @@ const act = (phase: string, gate: string): ProgramEvent => ({
   type: 'GateActRecorded',
   data: { phase, gate: gate as never, document: doc, by: 'office1', at: office.now, reason: null },
 });
-
-/** Runs commands through decide+evolve, as the engines do. */
-function run(state: ProgramState, cmds: ProgramCommand[], ctx = office): ProgramState {
-  return cmds.reduce((s, c) => decideProgram(s, c, ctx).reduce(evolveProgram, s), state);
+const prepareActs = [act('prepare', 'plan_filed'), act('prepare', 'leading_group_established')];
+const advance = (to: string): ProgramCommand => ({ type: 'AdvancePhase', to });
+/** The fields of the R-PH-2 violations that refuse advancing into `to`: the gates still open. */
+const openGates = (s: ProgramState, to: string) =>
+  refused(s, advance(to)).violations.map((v) => v.field);
+/** 启动筹备's two acts, then into the next phase `to`. */
+const prepared = (to = 'implement'): ProgramCommand[] => [
+  { type: 'RecordGateAct', gate: 'plan_filed', document: doc },
+  { type: 'RecordGateAct', gate: 'leading_group_established', document: doc },
+  advance(to),
+];
+/** The program as if every subproject's own stream said `status` (facts the engine passes in). */
+function everySubproject(s: ProgramState, status: SubprojectStatus): ProgramState {
+  if (s.status !== 'active') throw new Error();
+  return {
+    ...s,
+    subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, status])),
+  };
 }
 
 describe('CreateProgram', () => {
@@ -66,26 +66,23 @@ describe('CreateProgram', () => {
       'central',
       '154',
     );
-    const e = refused(() =>
-      when(initialProgramState, {
-        type: 'CreateProgram',
-        definition: definitionFromTable(ProgramTable.parse(t)),
-      }),
-    );
+    const e = refused(initialProgramState, {
+      type: 'CreateProgram',
+      definition: definitionFromTable(ProgramTable.parse(t)),
+    });
     expect(e.kind).toBe('rule');
     expect(e.violations.map((v) => v.rule)).toEqual(['R-FUND-3']);
   });
   test('a second program with the same code is refused (409)', () => {
     expect(
-      refused(() => when(given([created()]), { type: 'CreateProgram', definition: tengzhou() }))
-        .kind,
+      refused(given([created()]), { type: 'CreateProgram', definition: tengzhou() }).kind,
     ).toBe('conflict');
   });
 });
 
 describe('R-PH-1 / R-PH-2: advancing', () => {
   test('from 启动筹备 with gates open → 409 naming each open gate', () => {
-    const e = refused(() => when(given([created()]), { type: 'AdvancePhase', to: 'implement' }));
+    const e = refused(given([created()]), advance('implement'));
     expect(e.code).toBe('R-PH-2');
     expect(e.kind).toBe('conflict');
     expect(e.violations.map((v) => v.field)).toEqual([
@@ -96,64 +93,45 @@ describe('R-PH-1 / R-PH-2: advancing', () => {
     expect(e.message).toContain('成立领导小组');
   });
   test('after filing the plan and establishing the leading group it advances', () => {
-    const s = given([
-      created(),
-      act('prepare', 'plan_filed'),
-      act('prepare', 'leading_group_established'),
-    ]);
-    expect(when(s, { type: 'AdvancePhase', to: 'implement' })).toEqual([
+    const s = given([created(), ...prepareActs]);
+    expect(when(s, advance('implement'))).toEqual([
       { type: 'PhaseAdvanced', data: { from: 'prepare', to: 'implement', at: office.now } },
     ]);
   });
   test('one gate left open names only that gate', () => {
-    const e = refused(() =>
-      when(given([created(), act('prepare', 'plan_filed')]), {
-        type: 'AdvancePhase',
-        to: 'implement',
-      }),
-    );
-    expect(e.violations.map((v) => v.field)).toEqual(['gates.leading_group_established']);
+    expect(openGates(given([created(), act('prepare', 'plan_filed')]), 'implement')).toEqual([
+      'gates.leading_group_established',
+    ]);
   });
   test('skipping a phase or going back is refused (R-PH-1)', () => {
-    const s = given([
-      created(),
-      act('prepare', 'plan_filed'),
-      act('prepare', 'leading_group_established'),
-    ]);
-    const skip = refused(() => when(s, { type: 'AdvancePhase', to: 'evaluate' }));
+    const s = given([created(), ...prepareActs]);
+    const skip = refused(s, advance('evaluate'));
     expect(skip.code).toBe('R-PH-1');
     expect(skip.message).toContain('阶段不能跳过');
-    const s2 = run(s, [{ type: 'AdvancePhase', to: 'implement' }]);
-    const back = refused(() => when(s2, { type: 'AdvancePhase', to: 'prepare' }));
+    const s2 = run(s, [advance('implement')]);
+    const back = refused(s2, advance('prepare'));
     expect(back.code).toBe('R-PH-1');
     expect(back.message).toContain('阶段不能回退');
-    expect(refused(() => when(s2, { type: 'AdvancePhase', to: 'nowhere' })).message).toContain(
-      '没有阶段',
-    );
+    expect(refused(s2, advance('nowhere')).message).toContain('没有阶段');
   });
   test('组织实施 → 绩效评价 is computed: open while any subproject is not accepted or settled', () => {
-    const s = run(given([created()]), [
-      { type: 'RecordGateAct', gate: 'plan_filed', document: doc },
-      { type: 'RecordGateAct', gate: 'leading_group_established', document: doc },
-      { type: 'AdvancePhase', to: 'implement' },
-    ]);
-    const e = refused(() => when(s, { type: 'AdvancePhase', to: 'evaluate' }));
+    const s = run(given([created()]), prepared());
+    const e = refused(s, advance('evaluate'));
     expect(e.violations.map((v) => v.field)).toEqual(['gates.subprojects_settled']);
     expect(e.message).toContain('分项目 1、2、3、4、5、6、7 尚未验收合格或结清');
     // computed gates cannot be recorded by hand
     expect(
-      refused(() => when(s, { type: 'RecordGateAct', gate: 'subprojects_settled', document: doc }))
-        .message,
+      refused(s, { type: 'RecordGateAct', gate: 'subprojects_settled', document: doc }).message,
     ).toContain('自动判定');
   });
   test('acts belong to the current phase and are recorded once', () => {
     const s = given([created(), act('prepare', 'plan_filed')]);
     expect(
-      refused(() => when(s, { type: 'RecordGateAct', gate: 'plan_filed', document: doc })).message,
+      refused(s, { type: 'RecordGateAct', gate: 'plan_filed', document: doc }).message,
     ).toContain('已于');
-    expect(
-      refused(() => when(s, { type: 'RecordGateAct', gate: 'summary_filed', document: doc })).code,
-    ).toBe('R-PH-2');
+    expect(refused(s, { type: 'RecordGateAct', gate: 'summary_filed', document: doc }).code).toBe(
+      'R-PH-2',
+    );
   });
   test('the act records who, when, which document and why', () => {
     const [e] = when(given([created()]), {
@@ -178,19 +156,8 @@ describe('R-PH-1 / R-PH-2: advancing', () => {
 describe('evaluation and improvement phases, to the end', () => {
   // Jump the program into 绩效评价 as if every subproject had been accepted (later work computes this).
   function inEvaluate(): ProgramState {
-    const s = run(given([created()]), [
-      { type: 'RecordGateAct', gate: 'plan_filed', document: doc },
-      { type: 'RecordGateAct', gate: 'leading_group_established', document: doc },
-      { type: 'AdvancePhase', to: 'implement' },
-    ]);
-    if (s.status !== 'active') throw new Error();
-    return run(
-      {
-        ...s,
-        subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'accepted'])),
-      },
-      [{ type: 'AdvancePhase', to: 'evaluate' }],
-    );
+    const s = run(given([created()]), prepared());
+    return run(everySubproject(s, 'accepted'), [advance('evaluate')]);
   }
   test('self-check findings must be closed; then improve; then the program closes', () => {
     let s = inEvaluate();
@@ -204,26 +171,27 @@ describe('evaluation and improvement phases, to the end', () => {
         document: { title: '省级绩效评价结果' },
       },
     ]);
-    const e = refused(() => when(s, { type: 'AdvancePhase', to: 'improve' }));
+    const e = refused(s, advance('improve'));
     expect(e.violations.map((v) => v.field)).toEqual(['gates.self_check_findings_closed']);
     expect(e.message).toContain('F1 村级站点牌匾不统一');
     s = run(s, [
       { type: 'CloseFinding', findingId: 'F1', document: { title: '整改销号单' } },
-      { type: 'AdvancePhase', to: 'improve' },
+      advance('improve'),
     ]);
     s = run(s, [{ type: 'RecordFinding', origin: 'provincial', title: '培训档案不全' }]);
-    expect(
-      refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).violations.map((v) => v.field),
-    ).toEqual(['gates.evaluation_findings_closed', 'gates.summary_filed']);
+    expect(openGates(s, 'closed')).toEqual([
+      'gates.evaluation_findings_closed',
+      'gates.summary_filed',
+    ]);
     s = run(s, [
       { type: 'CloseFinding', findingId: 'F2', document: { title: '整改报告' } },
       { type: 'RecordGateAct', gate: 'summary_filed', document: { title: '工作总结' } },
-      { type: 'AdvancePhase', to: 'closed' },
+      advance('closed'),
     ]);
     expect(s.status).toBe('closed');
-    expect(
-      refused(() => when(s, { type: 'RecordFinding', origin: 'provincial', title: 'x' })).code,
-    ).toBe('R-PH-1');
+    expect(refused(s, { type: 'RecordFinding', origin: 'provincial', title: 'x' }).code).toBe(
+      'R-PH-1',
+    );
   });
 });
 
@@ -231,24 +199,9 @@ describe('phase plans are data', () => {
   test('Shicheng: 3 phases; 项目巩固与完善 (unknown key) needs a filed phase summary', () => {
     const def = definitionFromTable(ProgramTable.parse(loadTable('shicheng-2020')));
     let s = given([created(def)]);
-    s = run(s, [
-      { type: 'RecordGateAct', gate: 'plan_filed', document: doc },
-      { type: 'RecordGateAct', gate: 'leading_group_established', document: doc },
-      { type: 'AdvancePhase', to: 'build' },
-    ]);
-    expect(
-      refused(() => when(s, { type: 'AdvancePhase', to: 'consolidate' })).violations.map(
-        (v) => v.field,
-      ),
-    ).toEqual(['gates.subprojects_settled']);
-    if (s.status !== 'active') throw new Error();
-    s = run(
-      {
-        ...s,
-        subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'settled'])),
-      },
-      [{ type: 'AdvancePhase', to: 'consolidate' }],
-    );
+    s = run(s, prepared('build'));
+    expect(openGates(s, 'consolidate')).toEqual(['gates.subprojects_settled']);
+    s = run(everySubproject(s, 'settled'), [advance('consolidate')]);
     if (s.status !== 'active') throw new Error();
     expect(gateStatuses(s).map((g) => g.key)).toEqual(['phase_summary_filed']);
     s = run(s, [
@@ -257,7 +210,7 @@ describe('phase plans are data', () => {
         gate: 'phase_summary_filed',
         document: { title: '巩固提升阶段小结' },
       },
-      { type: 'AdvancePhase', to: 'closed' },
+      advance('closed'),
     ]);
     expect(s.status).toBe('closed');
   });
@@ -273,31 +226,18 @@ describe('phase plans are data', () => {
     ];
     const def = definitionFromTable(ProgramTable.parse(t));
     let s = given([created(def)]);
-    s = run(s, [
-      { type: 'RecordGateAct', gate: 'plan_filed', document: doc },
-      { type: 'RecordGateAct', gate: 'leading_group_established', document: doc },
-      { type: 'AdvancePhase', to: 'implement' },
+    s = run(s, prepared());
+    s = run(everySubproject(s, 'accepted'), [
+      advance('evaluate'),
+      { type: 'RecordGateAct', gate: 'self_check_done', document: doc },
+      { type: 'RecordGateAct', gate: 'self_evaluation_submitted', document: doc },
+      { type: 'RecordGateAct', gate: 'provincial_result_recorded', document: doc },
+      advance('improve'),
+      { type: 'RecordGateAct', gate: 'summary_filed', document: doc },
     ]);
-    if (s.status !== 'active') throw new Error();
-    s = run(
-      {
-        ...s,
-        subprojects: Object.fromEntries(Object.keys(s.subprojects).map((k) => [k, 'accepted'])),
-      },
-      [
-        { type: 'AdvancePhase', to: 'evaluate' },
-        { type: 'RecordGateAct', gate: 'self_check_done', document: doc },
-        { type: 'RecordGateAct', gate: 'self_evaluation_submitted', document: doc },
-        { type: 'RecordGateAct', gate: 'provincial_result_recorded', document: doc },
-        { type: 'AdvancePhase', to: 'improve' },
-        { type: 'RecordGateAct', gate: 'summary_filed', document: doc },
-      ],
-    );
-    expect(refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).code).toBe('R-PH-1'); // 全面验收 comes first
-    s = run(s, [{ type: 'AdvancePhase', to: 'final_acceptance' }]);
-    expect(
-      refused(() => when(s, { type: 'AdvancePhase', to: 'closed' })).violations.map((v) => v.field),
-    ).toEqual(['gates.phase_summary_filed']);
+    expect(refused(s, advance('closed')).code).toBe('R-PH-1'); // 全面验收 comes first
+    s = run(s, [advance('final_acceptance')]);
+    expect(openGates(s, 'closed')).toEqual(['gates.phase_summary_filed']);
   });
 
   test('a phase plan can name its own gates', () => {

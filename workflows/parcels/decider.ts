@@ -1,9 +1,9 @@
 // Parcel subsidy claims (R-FUND-6, Shicheng): a logistics business claims its outbound rural-product
 // parcels for a quarter with e-waybill evidence; after review it is paid per parcel within its yearly
 // cap and the program's total cap, in part when a cap binds (the reason is stated). Pure.
-import { DomainError } from '../errors';
+import { assertNever, DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
-import type { CommandContext } from '../program/types';
+import type { CommandContext, Decide } from '../program/types';
 import { beijingText } from '../time';
 
 export interface ParcelRule {
@@ -36,9 +36,13 @@ export interface ParcelClaim {
   payment: null | { by: string; at: string; idempotencyKey: string };
 }
 
-export type ParcelState =
-  | { status: 'empty' }
-  | { status: 'active'; programCode: string; rule: ParcelRule; claims: ParcelClaim[] };
+export interface ParcelScheme {
+  status: 'active';
+  programCode: string;
+  rule: ParcelRule;
+  claims: ParcelClaim[];
+}
+export type ParcelState = { status: 'empty' } | ParcelScheme;
 
 export type ParcelCommand =
   /** duplicates: waybill numbers of this file already claimed before, or repeated within it (facts the engine finds) */
@@ -102,6 +106,8 @@ export type ParcelEvent =
 
 const QUARTER = /^(\d{4})Q([1-4])$/;
 const conflict = (zh: string, en: string) => new DomainError('R-FUND-6', 'conflict', zh, en);
+const invalid = (zh: string, en: string, field: string) =>
+  new DomainError('INVALID-INPUT', 'invalid', zh, en, { field });
 
 /** What has been approved for a business in a year, and for the whole program. */
 export function approvedSoFar(claims: ParcelClaim[], business?: string, year?: number): Fen {
@@ -117,228 +123,191 @@ export function approvedSoFar(claims: ParcelClaim[], business?: string, year?: n
   );
 }
 
+/** The part of the decider for one command type, decided on parcels in state `S`. */
+type On<S, T extends ParcelCommand['type']> = Decide<S, ParcelCommand, ParcelEvent, T>;
+
+/** R-FUND-6: a registered business claims a quarter once, with e-waybills not claimed before; the
+ *  first claim opens the program's scheme. */
+const decideSubmitParcelClaim: On<ParcelState, 'SubmitParcelClaim'> = (state, cmd, ctx) => {
+  const { opened, claims } = schemeFor(state, cmd, ctx.now);
+  const business = ctx.actor.org;
+  if (!business)
+    throw new DomainError(
+      'R-FUND-6',
+      'forbidden',
+      '申报单位须为已登记的物流企业',
+      'a claimant must belong to an organisation',
+    );
+  const m = QUARTER.exec(cmd.quarter);
+  if (!m) throw invalid('季度格式应为 2020Q1', 'quarter must look like 2020Q1', 'quarter');
+  if (cmd.parcels <= 0)
+    throw invalid(
+      '电子运单文件中没有运单号',
+      'the e-waybill file lists no waybill numbers',
+      'file',
+    );
+  if (cmd.duplicates.length) throw duplicated(cmd.duplicates);
+  if (
+    claims.some(
+      (c) => c.business === business && c.quarter === cmd.quarter && c.status !== 'rejected',
+    )
+  )
+    throw conflict(
+      `${business} 已申报 ${cmd.quarter} 的补贴`,
+      `${business} already claimed for ${cmd.quarter}`,
+    );
+  const data = {
+    id: `C${claims.length + 1}`,
+    business,
+    quarter: cmd.quarter,
+    year: Number(m[1]),
+    parcels: cmd.parcels,
+    file: cmd.file,
+    by: ctx.actor.username,
+    at: ctx.now,
+  };
+  return [...opened, { type: 'ParcelClaimSubmitted', data }];
+};
+
+/** R-FUND-6: the claims so far, or the scheme its first claim opens (if the program has one). */
+function schemeFor(
+  state: ParcelState,
+  cmd: Extract<ParcelCommand, { type: 'SubmitParcelClaim' }>,
+  now: string,
+): { opened: ParcelEvent[]; claims: ParcelClaim[] } {
+  if (state.status !== 'empty') return { opened: [], claims: state.claims };
+  if (!cmd.rule)
+    throw conflict(
+      '本项目没有快递物流补贴政策（parcelSubsidy）',
+      'this program has no parcel subsidy',
+    );
+  const data = { programCode: cmd.programCode, rule: cmd.rule, at: now };
+  return { opened: [{ type: 'ParcelSchemeOpened', data }], claims: [] };
+}
+
+/** R-FUND-6: waybill numbers claimed before or repeated within the file. */
+function duplicated(duplicates: string[]): DomainError {
+  const shown = duplicates.slice(0, 10).join('、');
+  return new DomainError(
+    'R-FUND-6',
+    'rule',
+    `运单号重复申报，不予受理：${shown}${duplicates.length > 10 ? ` 等 ${duplicates.length} 个` : ''}`,
+    `${duplicates.length} waybill number(s) already claimed or repeated: ${duplicates.slice(0, 10).join(', ')}`,
+    { field: 'file', figures: { duplicates: duplicates.length, first: duplicates[0] } },
+  );
+}
+
+/** R-FUND-6: an approval, in part when a cap binds, or a rejection with its reason. */
+const decideReviewParcelClaim: On<ParcelScheme, 'ReviewParcelClaim'> = (s, cmd, ctx) => {
+  const c = claimOf(s, cmd.claimId);
+  if (c.status !== 'submitted')
+    throw conflict(`申报 ${c.id} 已审核`, `claim ${c.id} is already reviewed`);
+  if (cmd.decision === 'reject') {
+    if (!ctx.reason) throw invalid('不予补贴须说明理由', 'a rejection needs a reason', 'reason');
+    const nothing = { eligibleParcels: 0, gross: 0, payable: 0, partialReason: null };
+    return [reviewed(c, 'reject', nothing, ctx.reason, ctx)];
+  }
+  const eligible = cmd.eligibleParcels ?? c.parcels;
+  if (!Number.isSafeInteger(eligible) || eligible < 0 || eligible > c.parcels)
+    throw invalid(
+      `核定件数须在 0～${c.parcels} 之间`,
+      `eligible parcels must be 0..${c.parcels}`,
+      'eligibleParcels',
+    );
+  return [reviewed(c, 'approve', subsidy(s, c, eligible), ctx.reason ?? null, ctx)];
+};
+
+type Subsidy = Pick<
+  NonNullable<ParcelClaim['review']>,
+  'eligibleParcels' | 'gross' | 'payable' | 'partialReason'
+>;
+
+/** R-FUND-6: per parcel within the business's yearly cap and the program's total cap; when a cap
+ *  binds, the part paid and which cap. */
+function subsidy(s: ParcelScheme, c: ParcelClaim, eligible: number): Subsidy {
+  const r = s.rule;
+  const gross = eligible * r.perParcel;
+  const bizLeft = Math.max(0, r.perBusinessPerYear - approvedSoFar(s.claims, c.business, c.year));
+  const totalLeft = Math.max(0, r.total - approvedSoFar(s.claims));
+  const payable = Math.min(gross, bizLeft, totalLeft);
+  let partialReason: string | null = null;
+  if (payable < gross) {
+    partialReason =
+      bizLeft <= totalLeft
+        ? `按每件 ${formatYuan(r.perParcel)} 元计 ${wanText(gross)}，超过单个企业年度补贴上限 ${wanText(r.perBusinessPerYear)}（${c.year} 年已核定 ${wanText(r.perBusinessPerYear - bizLeft)}），本次补贴 ${wanText(payable)}`
+        : `按每件 ${formatYuan(r.perParcel)} 元计 ${wanText(gross)}，超过全县补贴总额上限 ${wanText(r.total)} 的剩余额度，本次补贴 ${wanText(payable)}`;
+  }
+  return { eligibleParcels: eligible, gross, payable, partialReason };
+}
+
+/** R-FUND-6: the review as recorded, approval or rejection alike. */
+function reviewed(
+  c: ParcelClaim,
+  decision: 'approve' | 'reject',
+  figures: Subsidy,
+  reason: string | null,
+  ctx: CommandContext,
+): ParcelEvent {
+  const data = { id: c.id, decision, by: ctx.actor.username, at: ctx.now, ...figures, reason };
+  return { type: 'ParcelClaimReviewed', data };
+}
+
+/** R-FUND-7: an approved claim is paid once (a repeated request with the same key pays nothing more). */
+const decidePayParcelClaim: On<ParcelScheme, 'PayParcelClaim'> = (s, cmd, ctx) => {
+  const c = claimOf(s, cmd.claimId);
+  const unpayable = (zh: string, en: string) => new DomainError('R-FUND-7', 'conflict', zh, en);
+  if (c.status === 'paid') {
+    if (c.payment!.idempotencyKey === cmd.idempotencyKey) return [];
+    throw unpayable(
+      `申报 ${c.id} 的补贴已于 ${beijingText(c.payment!.at)} 拨付`,
+      `claim ${c.id} is already paid`,
+    );
+  }
+  if (c.status !== 'approved')
+    throw unpayable(`申报 ${c.id} 尚未审核通过，不能拨付`, `claim ${c.id} is not approved`);
+  const amount = c.review!.payable;
+  if (amount === 0) throw unpayable(`申报 ${c.id} 核定补贴为0`, `claim ${c.id} has nothing to pay`);
+  return [
+    {
+      type: 'ParcelClaimPaid',
+      data: {
+        id: c.id,
+        business: c.business,
+        amount,
+        by: ctx.actor.username,
+        at: ctx.now,
+        idempotencyKey: cmd.idempotencyKey,
+      },
+    },
+  ];
+};
+
+function scheme(state: ParcelState): ParcelScheme {
+  if (state.status === 'empty')
+    throw new DomainError('NOT-FOUND', 'not_found', '没有补贴申报', 'no claims');
+  return state;
+}
+function claimOf(s: ParcelScheme, id: string): ParcelClaim {
+  const c = s.claims.find((x) => x.id === id);
+  if (!c)
+    throw new DomainError('NOT-FOUND', 'not_found', `申报 ${id} 不存在`, `claim ${id} not found`);
+  return c;
+}
+
 export function decideParcels(
   state: ParcelState,
   cmd: ParcelCommand,
   ctx: CommandContext,
 ): ParcelEvent[] {
-  const now = ctx.now;
-  const by = ctx.actor.username;
   switch (cmd.type) {
-    case 'SubmitParcelClaim': {
-      const opened: ParcelEvent[] = [];
-      let claims: ParcelClaim[] = [];
-      if (state.status === 'empty') {
-        if (!cmd.rule)
-          throw new DomainError(
-            'R-FUND-6',
-            'conflict',
-            '本项目没有快递物流补贴政策（parcelSubsidy）',
-            'this program has no parcel subsidy',
-          );
-        opened.push({
-          type: 'ParcelSchemeOpened',
-          data: { programCode: cmd.programCode, rule: cmd.rule, at: now },
-        });
-      } else claims = state.claims;
-      const business = ctx.actor.org;
-      if (!business)
-        throw new DomainError(
-          'R-FUND-6',
-          'forbidden',
-          '申报单位须为已登记的物流企业',
-          'a claimant must belong to an organisation',
-        );
-      const m = QUARTER.exec(cmd.quarter);
-      if (!m)
-        throw new DomainError(
-          'INVALID-INPUT',
-          'invalid',
-          '季度格式应为 2020Q1',
-          'quarter must look like 2020Q1',
-          { field: 'quarter' },
-        );
-      if (cmd.parcels <= 0)
-        throw new DomainError(
-          'INVALID-INPUT',
-          'invalid',
-          '电子运单文件中没有运单号',
-          'the e-waybill file lists no waybill numbers',
-          { field: 'file' },
-        );
-      if (cmd.duplicates.length) {
-        const shown = cmd.duplicates.slice(0, 10).join('、');
-        throw new DomainError(
-          'R-FUND-6',
-          'rule',
-          `运单号重复申报，不予受理：${shown}${cmd.duplicates.length > 10 ? ` 等 ${cmd.duplicates.length} 个` : ''}`,
-          `${cmd.duplicates.length} waybill number(s) already claimed or repeated: ${cmd.duplicates.slice(0, 10).join(', ')}`,
-          {
-            field: 'file',
-            figures: { duplicates: cmd.duplicates.length, first: cmd.duplicates[0] },
-          },
-        );
-      }
-      if (
-        claims.some(
-          (c) => c.business === business && c.quarter === cmd.quarter && c.status !== 'rejected',
-        )
-      ) {
-        throw conflict(
-          `${business} 已申报 ${cmd.quarter} 的补贴`,
-          `${business} already claimed for ${cmd.quarter}`,
-        );
-      }
-      const id = `C${claims.length + 1}`;
-      return [
-        ...opened,
-        {
-          type: 'ParcelClaimSubmitted',
-          data: {
-            id,
-            business,
-            quarter: cmd.quarter,
-            year: Number(m[1]),
-            parcels: cmd.parcels,
-            file: cmd.file,
-            by,
-            at: now,
-          },
-        },
-      ];
-    }
-    case 'ReviewParcelClaim': {
-      if (state.status === 'empty')
-        throw new DomainError('NOT-FOUND', 'not_found', '没有补贴申报', 'no claims');
-      const c = state.claims.find((x) => x.id === cmd.claimId);
-      if (!c)
-        throw new DomainError(
-          'NOT-FOUND',
-          'not_found',
-          `申报 ${cmd.claimId} 不存在`,
-          `claim ${cmd.claimId} not found`,
-        );
-      if (c.status !== 'submitted')
-        throw conflict(`申报 ${c.id} 已审核`, `claim ${c.id} is already reviewed`);
-      if (cmd.decision === 'reject') {
-        if (!ctx.reason)
-          throw new DomainError(
-            'INVALID-INPUT',
-            'invalid',
-            '不予补贴须说明理由',
-            'a rejection needs a reason',
-            { field: 'reason' },
-          );
-        return [
-          {
-            type: 'ParcelClaimReviewed',
-            data: {
-              id: c.id,
-              decision: 'reject',
-              by,
-              at: now,
-              eligibleParcels: 0,
-              gross: 0,
-              payable: 0,
-              partialReason: null,
-              reason: ctx.reason,
-            },
-          },
-        ];
-      }
-      const eligible = cmd.eligibleParcels ?? c.parcels;
-      if (!Number.isSafeInteger(eligible) || eligible < 0 || eligible > c.parcels)
-        throw new DomainError(
-          'INVALID-INPUT',
-          'invalid',
-          `核定件数须在 0～${c.parcels} 之间`,
-          `eligible parcels must be 0..${c.parcels}`,
-          { field: 'eligibleParcels' },
-        );
-      const r = state.rule;
-      const gross = eligible * r.perParcel;
-      const bizLeft = Math.max(
-        0,
-        r.perBusinessPerYear - approvedSoFar(state.claims, c.business, c.year),
-      );
-      const totalLeft = Math.max(0, r.total - approvedSoFar(state.claims));
-      const payable = Math.min(gross, bizLeft, totalLeft);
-      let partialReason: string | null = null;
-      if (payable < gross) {
-        partialReason =
-          bizLeft <= totalLeft
-            ? `按每件 ${formatYuan(r.perParcel)} 元计 ${wanText(gross)}，超过单个企业年度补贴上限 ${wanText(r.perBusinessPerYear)}（${c.year} 年已核定 ${wanText(r.perBusinessPerYear - bizLeft)}），本次补贴 ${wanText(payable)}`
-            : `按每件 ${formatYuan(r.perParcel)} 元计 ${wanText(gross)}，超过全县补贴总额上限 ${wanText(r.total)} 的剩余额度，本次补贴 ${wanText(payable)}`;
-      }
-      return [
-        {
-          type: 'ParcelClaimReviewed',
-          data: {
-            id: c.id,
-            decision: 'approve',
-            by,
-            at: now,
-            eligibleParcels: eligible,
-            gross,
-            payable,
-            partialReason,
-            reason: ctx.reason ?? null,
-          },
-        },
-      ];
-    }
-    case 'PayParcelClaim': {
-      if (state.status === 'empty')
-        throw new DomainError('NOT-FOUND', 'not_found', '没有补贴申报', 'no claims');
-      const c = state.claims.find((x) => x.id === cmd.claimId);
-      if (!c)
-        throw new DomainError(
-          'NOT-FOUND',
-          'not_found',
-          `申报 ${cmd.claimId} 不存在`,
-          `claim ${cmd.claimId} not found`,
-        );
-      if (c.status === 'paid') {
-        if (c.payment!.idempotencyKey === cmd.idempotencyKey) return [];
-        throw new DomainError(
-          'R-FUND-7',
-          'conflict',
-          `申报 ${c.id} 的补贴已于 ${beijingText(c.payment!.at)} 拨付`,
-          `claim ${c.id} is already paid`,
-        );
-      }
-      if (c.status !== 'approved')
-        throw new DomainError(
-          'R-FUND-7',
-          'conflict',
-          `申报 ${c.id} 尚未审核通过，不能拨付`,
-          `claim ${c.id} is not approved`,
-        );
-      if (c.review!.payable === 0)
-        throw new DomainError(
-          'R-FUND-7',
-          'conflict',
-          `申报 ${c.id} 核定补贴为0`,
-          `claim ${c.id} has nothing to pay`,
-        );
-      return [
-        {
-          type: 'ParcelClaimPaid',
-          data: {
-            id: c.id,
-            business: c.business,
-            amount: c.review!.payable,
-            by,
-            at: now,
-            idempotencyKey: cmd.idempotencyKey,
-          },
-        },
-      ];
-    }
-    default: {
-      const never: never = cmd;
-      throw new Error(`unknown command ${(never as { type: string }).type}`);
-    }
+    case 'SubmitParcelClaim':
+      return decideSubmitParcelClaim(state, cmd, ctx);
+    case 'ReviewParcelClaim':
+      return decideReviewParcelClaim(scheme(state), cmd, ctx);
+    case 'PayParcelClaim':
+      return decidePayParcelClaim(scheme(state), cmd, ctx);
+    default:
+      return assertNever(cmd, 'command');
   }
 }
 
@@ -395,10 +364,8 @@ export function evolveParcels(state: ParcelState, e: ParcelEvent): ParcelState {
         status: 'paid',
         payment: { by: e.data.by, at: e.data.at, idempotencyKey: e.data.idempotencyKey },
       }));
-    default: {
-      const never: never = e;
-      throw new Error(`unknown event ${(never as { type: string }).type}`);
-    }
+    default:
+      return assertNever(e, 'event');
   }
 }
 

@@ -1,14 +1,16 @@
 // The program decider (R-PH-1..3): phases advance strictly in order, each exit gate either a recorded
 // act or computed from state. Pure: no I/O, no clock (ctx.now comes from the caller).
-import { DomainError, ruleViolations, type Violation } from '../errors';
+import { assertNever, DomainError, ruleViolations, type Violation } from '../errors';
 import { checkBudget } from '../rules/budget';
 import { beijingText, endOfDayShanghai } from '../time';
 import {
   GATES,
   gatesOf,
   type CommandContext,
+  type Decide,
   type DocumentRef,
   type GateKey,
+  type PhasePlan,
   type ProgramDefinition,
 } from './types';
 
@@ -82,9 +84,14 @@ export interface GateStatus {
   violations: Violation[]; // for budget_valid
 }
 
-function currentPhase(s: ActiveProgram) {
+function currentPhase(s: ActiveProgram): PhasePlan | null {
   return s.def.phases[s.phaseIndex] ?? null;
 }
+
+type ComputedGate = {
+  [K in GateKey]: (typeof GATES)[K]['kind'] extends 'computed' ? K : never;
+}[GateKey];
+const isComputed = (key: GateKey): key is ComputedGate => GATES[key].kind === 'computed';
 
 /** The exit gates of the current phase and whether each is still open (R-PH-2). */
 export function gateStatuses(
@@ -103,47 +110,51 @@ export function gateStatuses(
       detail: null,
       violations: [],
     };
-    if (g.kind === 'act') {
-      const act = s.acts.find((a) => a.phase === phase.key && a.gate === key) ?? null;
-      return { ...base, open: !act, act };
-    }
-    switch (key) {
-      case 'budget_valid': {
-        const v = checkBudget(s.def);
-        return {
-          ...base,
-          open: v.length > 0,
-          violations: v,
-          detail: v.length ? v.map((x) => x.message).join('；') : null,
-        };
-      }
-      case 'subprojects_settled': {
-        const pending = Object.entries({ ...s.subprojects, ...subprojectStatuses })
-          .filter(([, st]) => st !== 'accepted' && st !== 'settled')
-          .map(([seq]) => Number(seq));
-        return {
-          ...base,
-          open: pending.length > 0,
-          detail: pending.length ? `分项目 ${pending.join('、')} 尚未验收合格或结清` : null,
-        };
-      }
-      case 'self_check_findings_closed':
-      case 'evaluation_findings_closed': {
-        const origin: FindingOrigin =
-          key === 'self_check_findings_closed' ? 'self_check' : 'provincial';
-        const open = s.findings.filter((f) => f.origin === origin && !f.closed);
-        return {
-          ...base,
-          open: open.length > 0,
-          detail: open.length
-            ? `未整改完毕：${open.map((f) => `${f.id} ${f.title}`).join('；')}`
-            : null,
-        };
-      }
-      default:
-        throw new Error(`computed gate without a computation: ${key}`);
-    }
+    if (isComputed(key)) return { ...base, ...computedGate(s, key, subprojectStatuses) };
+    const act = s.acts.find((a) => a.phase === phase.key && a.gate === key) ?? null;
+    return { ...base, open: !act, act };
   });
+}
+
+/** A computed gate (R-PH-2): open or not, and why, from the program's state. */
+function computedGate(
+  s: ActiveProgram,
+  key: ComputedGate,
+  subprojectStatuses?: Record<number, SubprojectStatus>,
+): Pick<GateStatus, 'open' | 'detail'> & { violations?: Violation[] } {
+  switch (key) {
+    case 'budget_valid': {
+      const v = checkBudget(s.def);
+      return {
+        open: v.length > 0,
+        violations: v,
+        detail: v.length ? v.map((x) => x.message).join('；') : null,
+      };
+    }
+    case 'subprojects_settled': {
+      const pending = Object.entries({ ...s.subprojects, ...subprojectStatuses })
+        .filter(([, st]) => st !== 'accepted' && st !== 'settled')
+        .map(([seq]) => Number(seq));
+      return {
+        open: pending.length > 0,
+        detail: pending.length ? `分项目 ${pending.join('、')} 尚未验收合格或结清` : null,
+      };
+    }
+    case 'self_check_findings_closed':
+    case 'evaluation_findings_closed': {
+      const origin: FindingOrigin =
+        key === 'self_check_findings_closed' ? 'self_check' : 'provincial';
+      const open = s.findings.filter((f) => f.origin === origin && !f.closed);
+      return {
+        open: open.length > 0,
+        detail: open.length
+          ? `未整改完毕：${open.map((f) => `${f.id} ${f.title}`).join('；')}`
+          : null,
+      };
+    }
+    default:
+      return assertNever(key, 'computed gate');
+  }
 }
 
 /** R-PH-3: the current phase runs past its planned end (end of that day, Asia/Shanghai). */
@@ -171,165 +182,165 @@ function active(s: ProgramState): ActiveProgram {
   return s;
 }
 
+/** The part of the decider for one command type, decided on a program in state `S`. */
+type On<S, T extends ProgramCommand['type']> = Decide<S, ProgramCommand, ProgramEvent, T>;
+
+const decideCreateProgram: On<ProgramState, 'CreateProgram'> = (state, cmd, ctx) => {
+  if (state.status !== 'empty')
+    throw new DomainError(
+      'CONFLICT',
+      'conflict',
+      `项目代码 ${cmd.definition.code} 已存在`,
+      `program ${cmd.definition.code} already exists`,
+    );
+  const violations = checkBudget(cmd.definition);
+  if (violations.length) throw ruleViolations(violations);
+  return [{ type: 'ProgramCreated', data: { definition: cmd.definition, at: ctx.now } }];
+};
+
+const gateConflict = (zh: string, en: string) =>
+  new DomainError('R-PH-2', 'conflict', zh, en, { field: 'gate' });
+
+/** R-PH-2: an act gate of the current phase, recorded once. */
+const decideRecordGateAct: On<ActiveProgram, 'RecordGateAct'> = (s, cmd, ctx) => {
+  const phase = currentPhase(s)!;
+  const gates = gatesOf(phase);
+  const gate = GATES[cmd.gate];
+  if (!gates.includes(cmd.gate))
+    throw gateConflict(
+      `当前阶段「${phase.name}」没有关口「${gate.name}」（本阶段关口：${gates.map((g) => GATES[g].name).join('、')}）`,
+      `gate ${cmd.gate} does not belong to the current phase ${phase.key} (its gates: ${gates.join(', ')})`,
+    );
+  if (gate.kind !== 'act')
+    throw gateConflict(
+      `关口「${gate.name}」由系统根据数据自动判定，不能人工登记`,
+      `gate ${cmd.gate} is computed from state and cannot be recorded`,
+    );
+  const prior = s.acts.find((a) => a.phase === phase.key && a.gate === cmd.gate);
+  if (prior)
+    throw gateConflict(
+      `关口「${gate.name}」已于 ${beijingText(prior.at)} 由 ${prior.by} 登记`,
+      `gate ${cmd.gate} was already recorded by ${prior.by} at ${prior.at}`,
+    );
+  return [
+    {
+      type: 'GateActRecorded',
+      data: {
+        phase: phase.key,
+        gate: cmd.gate,
+        document: cmd.document,
+        by: ctx.actor.username,
+        at: ctx.now,
+        reason: ctx.reason ?? null,
+      },
+    },
+  ];
+};
+
+/** R-PH-1: only the next phase (or the end after the last); R-PH-2: every exit gate closed. */
+const decideAdvancePhase: On<ActiveProgram, 'AdvancePhase'> = (s, cmd, ctx) => {
+  const from = s.def.phases[s.phaseIndex];
+  const next = s.def.phases[s.phaseIndex + 1]?.key ?? CLOSED;
+  if (cmd.to !== next) throw outOfOrder(s, cmd.to, next);
+  const open = gateStatuses(s, cmd.subprojectStatuses).filter((g) => g.open);
+  if (open.length) throw gatesOpen(from, open);
+  return next === CLOSED
+    ? [{ type: 'ProgramClosed', data: { from: from.key, at: ctx.now } }]
+    : [{ type: 'PhaseAdvanced', data: { from: from.key, to: next, at: ctx.now } }];
+};
+
+/** R-PH-1: the refusal of a phase other than the next one, saying how it is out of order. */
+function outOfOrder(s: ActiveProgram, to: string, next: string): DomainError {
+  const phases = s.def.phases;
+  const from = phases[s.phaseIndex];
+  const target = phases.findIndex((p) => p.key === to);
+  const [how, howEn] =
+    target === -1 && to !== CLOSED
+      ? [`没有阶段「${to}」`, `no phase ${to}`]
+      : target === s.phaseIndex
+        ? [`项目已处于「${from.name}」阶段`, `already in ${from.key}`]
+        : target !== -1 && target < s.phaseIndex
+          ? ['阶段不能回退', 'phases cannot go back']
+          : ['阶段不能跳过', 'phases cannot be skipped'];
+  return new DomainError(
+    'R-PH-1',
+    'conflict',
+    `${how}：当前阶段「${from.name}」之后只能进入「${next === CLOSED ? '项目结束' : phases[s.phaseIndex + 1].name}」`,
+    `${howEn}: after ${from.key} comes ${next}`,
+    { field: 'to', figures: { current: from.key, next, requested: to } },
+  );
+}
+
+/** R-PH-2: the refusal naming every exit gate still open, one violation each. */
+function gatesOpen(from: { key: string; name: string }, open: GateStatus[]): DomainError {
+  const violations: Violation[] = open.map((g) => ({
+    rule: 'R-PH-2',
+    field: `gates.${g.key}`,
+    message: `关口未完成：${g.name}${g.detail ? `（${g.detail}）` : ''}`,
+    message_en: `gate open: ${g.key}${g.violations.length ? ` (${g.violations.map((v) => v.message_en).join('; ')})` : ''}`,
+    figures: { gate: g.key },
+  }));
+  return new DomainError(
+    'R-PH-2',
+    'conflict',
+    `阶段「${from.name}」尚有 ${open.length} 个关口未完成：${open.map((g) => (g.detail ? `${g.name}（${g.detail}）` : g.name)).join('；')}`,
+    `phase ${from.key} has open gates: ${open.map((g) => g.key).join(', ')}`,
+    { violations },
+  );
+}
+
+const decideRecordFinding: On<ActiveProgram, 'RecordFinding'> = (s, cmd) => [
+  {
+    type: 'FindingRecorded',
+    data: {
+      id: `F${s.findings.length + 1}`,
+      origin: cmd.origin,
+      title: cmd.title,
+      due: cmd.due ?? null,
+      phase: currentPhase(s)!.key,
+    },
+  },
+];
+
+const decideCloseFinding: On<ActiveProgram, 'CloseFinding'> = (s, cmd, ctx) => {
+  const f = s.findings.find((x) => x.id === cmd.findingId);
+  if (!f)
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      `整改事项 ${cmd.findingId} 不存在`,
+      `finding ${cmd.findingId} not found`,
+      { field: 'findingId' },
+    );
+  if (f.closed)
+    throw new DomainError(
+      'CONFLICT',
+      'conflict',
+      `整改事项 ${f.id} 已于 ${beijingText(f.closed.at)} 关闭`,
+      `finding ${f.id} is already closed`,
+    );
+  const data = { id: f.id, at: ctx.now, by: ctx.actor.username, document: cmd.document };
+  return [{ type: 'FindingClosed', data }];
+};
+
 export function decideProgram(
   state: ProgramState,
   cmd: ProgramCommand,
   ctx: CommandContext,
 ): ProgramEvent[] {
-  const by = ctx.actor.username;
   switch (cmd.type) {
-    case 'CreateProgram': {
-      if (state.status !== 'empty')
-        throw new DomainError(
-          'CONFLICT',
-          'conflict',
-          `项目代码 ${cmd.definition.code} 已存在`,
-          `program ${cmd.definition.code} already exists`,
-        );
-      const violations = checkBudget(cmd.definition);
-      if (violations.length) throw ruleViolations(violations);
-      return [{ type: 'ProgramCreated', data: { definition: cmd.definition, at: ctx.now } }];
-    }
-    case 'RecordGateAct': {
-      const s = active(state);
-      const phase = currentPhase(s)!;
-      const gates = gatesOf(phase);
-      if (!gates.includes(cmd.gate)) {
-        throw new DomainError(
-          'R-PH-2',
-          'conflict',
-          `当前阶段「${phase.name}」没有关口「${GATES[cmd.gate].name}」（本阶段关口：${gates.map((g) => GATES[g].name).join('、')}）`,
-          `gate ${cmd.gate} does not belong to the current phase ${phase.key} (its gates: ${gates.join(', ')})`,
-          { field: 'gate' },
-        );
-      }
-      if (GATES[cmd.gate].kind !== 'act') {
-        throw new DomainError(
-          'R-PH-2',
-          'conflict',
-          `关口「${GATES[cmd.gate].name}」由系统根据数据自动判定，不能人工登记`,
-          `gate ${cmd.gate} is computed from state and cannot be recorded`,
-          { field: 'gate' },
-        );
-      }
-      const prior = s.acts.find((a) => a.phase === phase.key && a.gate === cmd.gate);
-      if (prior) {
-        throw new DomainError(
-          'R-PH-2',
-          'conflict',
-          `关口「${GATES[cmd.gate].name}」已于 ${beijingText(prior.at)} 由 ${prior.by} 登记`,
-          `gate ${cmd.gate} was already recorded by ${prior.by} at ${prior.at}`,
-          { field: 'gate' },
-        );
-      }
-      return [
-        {
-          type: 'GateActRecorded',
-          data: {
-            phase: phase.key,
-            gate: cmd.gate,
-            document: cmd.document,
-            by,
-            at: ctx.now,
-            reason: ctx.reason ?? null,
-          },
-        },
-      ];
-    }
-    case 'AdvancePhase': {
-      const s = active(state);
-      const phases = s.def.phases;
-      const from = phases[s.phaseIndex];
-      const next = phases[s.phaseIndex + 1]?.key ?? CLOSED;
-      if (cmd.to !== next) {
-        const target = phases.findIndex((p) => p.key === cmd.to);
-        const how =
-          target === -1 && cmd.to !== CLOSED
-            ? `没有阶段「${cmd.to}」`
-            : target === s.phaseIndex
-              ? `项目已处于「${from.name}」阶段`
-              : target !== -1 && target < s.phaseIndex
-                ? '阶段不能回退'
-                : '阶段不能跳过';
-        const howEn =
-          target === -1 && cmd.to !== CLOSED
-            ? `no phase ${cmd.to}`
-            : target === s.phaseIndex
-              ? `already in ${from.key}`
-              : target !== -1 && target < s.phaseIndex
-                ? 'phases cannot go back'
-                : 'phases cannot be skipped';
-        throw new DomainError(
-          'R-PH-1',
-          'conflict',
-          `${how}：当前阶段「${from.name}」之后只能进入「${next === CLOSED ? '项目结束' : phases[s.phaseIndex + 1].name}」`,
-          `${howEn}: after ${from.key} comes ${next}`,
-          { field: 'to', figures: { current: from.key, next, requested: cmd.to } },
-        );
-      }
-      const open = gateStatuses(s, cmd.subprojectStatuses).filter((g) => g.open);
-      if (open.length) {
-        const violations: Violation[] = open.map((g) => ({
-          rule: 'R-PH-2',
-          field: `gates.${g.key}`,
-          message: `关口未完成：${g.name}${g.detail ? `（${g.detail}）` : ''}`,
-          message_en: `gate open: ${g.key}${g.violations.length ? ` (${g.violations.map((v) => v.message_en).join('; ')})` : ''}`,
-          figures: { gate: g.key },
-        }));
-        throw new DomainError(
-          'R-PH-2',
-          'conflict',
-          `阶段「${from.name}」尚有 ${open.length} 个关口未完成：${open.map((g) => (g.detail ? `${g.name}（${g.detail}）` : g.name)).join('；')}`,
-          `phase ${from.key} has open gates: ${open.map((g) => g.key).join(', ')}`,
-          { violations },
-        );
-      }
-      return next === CLOSED
-        ? [{ type: 'ProgramClosed', data: { from: from.key, at: ctx.now } }]
-        : [{ type: 'PhaseAdvanced', data: { from: from.key, to: next, at: ctx.now } }];
-    }
-    case 'RecordFinding': {
-      const s = active(state);
-      const id = `F${s.findings.length + 1}`;
-      return [
-        {
-          type: 'FindingRecorded',
-          data: {
-            id,
-            origin: cmd.origin,
-            title: cmd.title,
-            due: cmd.due ?? null,
-            phase: currentPhase(s)!.key,
-          },
-        },
-      ];
-    }
-    case 'CloseFinding': {
-      const s = active(state);
-      const f = s.findings.find((x) => x.id === cmd.findingId);
-      if (!f)
-        throw new DomainError(
-          'NOT-FOUND',
-          'not_found',
-          `整改事项 ${cmd.findingId} 不存在`,
-          `finding ${cmd.findingId} not found`,
-          { field: 'findingId' },
-        );
-      if (f.closed)
-        throw new DomainError(
-          'CONFLICT',
-          'conflict',
-          `整改事项 ${f.id} 已于 ${beijingText(f.closed.at)} 关闭`,
-          `finding ${f.id} is already closed`,
-        );
-      return [
-        { type: 'FindingClosed', data: { id: f.id, at: ctx.now, by, document: cmd.document } },
-      ];
-    }
-    default: {
-      const never: never = cmd;
-      throw new Error(`unknown command ${(never as { type: string }).type}`);
-    }
+    case 'CreateProgram':
+      return decideCreateProgram(state, cmd, ctx);
+    case 'RecordGateAct':
+      return decideRecordGateAct(active(state), cmd, ctx);
+    case 'AdvancePhase':
+      return decideAdvancePhase(active(state), cmd, ctx);
+    case 'RecordFinding':
+      return decideRecordFinding(active(state), cmd, ctx);
+    case 'CloseFinding':
+      return decideCloseFinding(active(state), cmd, ctx);
+    default:
+      return assertNever(cmd, 'command');
   }
 }
 
@@ -343,9 +354,7 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
       phaseEnteredAt: event.data.at,
       acts: [],
       findings: [],
-      subprojects: Object.fromEntries(
-        def.subprojects.map((sp) => [sp.seq, 'planned' as SubprojectStatus]),
-      ),
+      subprojects: Object.fromEntries(def.subprojects.map((sp) => [sp.seq, 'planned'])),
       createdAt: event.data.at,
       closedAt: null,
     };
@@ -377,10 +386,8 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
             : f,
         ),
       };
-    default: {
-      const never: never = event;
-      throw new Error(`unknown event ${(never as { type: string }).type}`);
-    }
+    default:
+      return assertNever(event, 'event');
   }
 }
 

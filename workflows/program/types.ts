@@ -222,3 +222,11 @@ export interface CommandContext {
   actor: Actor;
   reason?: string;
 }
+
+/** One command's part of a decider (emmett style: `decide` switches on the command type to one of
+ *  these per command): the state it is decided on, that command, the context. */
+export type Decide<S, C extends { type: string }, E, T extends C['type']> = (
+  state: S,
+  cmd: Extract<C, { type: T }>,
+  ctx: CommandContext,
+) => E[];

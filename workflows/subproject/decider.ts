@@ -1,13 +1,14 @@
 // The subproject decider, procurement part (R-TD-1..3): tender → sealed bids → opening (or 流标) →
 // scores → candidate publicity (objections suspend) → award → contract; or designation for direct,
 // designated and government-purchase subprojects. Pure; `now` comes from ctx; timers are data (wakeAt).
-import { DomainError } from '../errors';
+import { assertNever, DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import {
   PROCUREMENTS,
   SOURCE_NAMES,
   SOURCES,
   type CommandContext,
+  type Decide,
   type DocumentRef,
   type Source,
 } from '../program/types';
@@ -24,12 +25,15 @@ import type {
   Tender,
 } from './types';
 import {
+  conflict,
   decideDelivery,
   deliveryWakeAt,
-  DELIVERY_COMMANDS,
   dueDeliveryTimers,
   evolveDelivery,
+  invalid,
   newMilestone,
+  rule,
+  unresolvedObjection,
   type DeliveryCommand,
   type DeliveryEvent,
 } from './delivery';
@@ -143,17 +147,6 @@ export type SubprojectEvent =
   | { type: 'ContractSigned'; data: Contract }
   | DeliveryEvent;
 
-const conflict = (code: string, zh: string, en: string, field?: string) =>
-  new DomainError(code, 'conflict', zh, en, { field });
-const rule = (
-  code: string,
-  zh: string,
-  en: string,
-  extra: { field?: string; figures?: Record<string, string | number> } = {},
-) => new DomainError(code, 'rule', zh, en, extra);
-const invalid = (zh: string, en: string, field?: string) =>
-  new DomainError('INVALID-INPUT', 'invalid', zh, en, { field });
-
 const DESIGNATABLE = ['direct', 'designated', 'government_purchase', 'to_be_decided'];
 const TENDERABLE = ['public_tender', 'to_be_decided'];
 
@@ -234,6 +227,14 @@ function tenderIn(
   return t;
 }
 
+/** R-TD-1, R-TD-2: what cannot be done at this procurement stage. */
+const wrongStage = (code: string, s: SubprojectCore, what: string, whatEn: string) =>
+  conflict(
+    code,
+    `当前采购状态为「${STAGE_NAMES[s.stage]}」，不能${what}`,
+    `cannot ${whatEn} while ${s.stage}`,
+  );
+
 export const STAGE_NAMES: Record<SubprojectCore['stage'], string> = {
   unprocured: '未采购',
   bidding: '投标中',
@@ -284,342 +285,332 @@ export function wakeAtSubproject(s: SubprojectState): string | null {
   return null;
 }
 
+/** The part of the decider for one command type, decided on a subproject in state `S`. */
+type On<S, T extends SubprojectCommand['type']> = Decide<S, SubprojectCommand, SubprojectEvent, T>;
+
+/** R-PH-1, R-TD-1: a public tender (or a re-tender after 流标) with a long enough bidding period. */
+const decideOpenTender: On<SubprojectState, 'OpenTender'> = (state, cmd, { now }) => {
+  requireImplementation(cmd.program);
+  const { core, events } = registered(state, cmd.program, now);
+  if (!TENDERABLE.includes(core.procurement))
+    throw conflict(
+      'R-TD-1',
+      `分项目采购方式为「${PROCUREMENTS[core.procurement]}」，应由办公室直接确定承办主体并说明理由，不公开招标`,
+      `procurement is ${core.procurement}: designate the contractor instead of tendering`,
+    );
+  if (core.stage !== 'unprocured' && core.stage !== 'failed')
+    throw wrongStage('R-TD-1', core, '发布招标公告', 'open a tender');
+  if (Number.isNaN(Date.parse(cmd.bidDeadline)))
+    throw invalid('投标截止时间格式不正确', 'bidDeadline is not a date-time', 'bidDeadline');
+  const days = daysBetween(shanghaiDay(now), shanghaiDay(cmd.bidDeadline));
+  const min = core.policy.minBiddingDays;
+  if (days < min)
+    throw rule(
+      'R-TD-1',
+      `投标期限 ${days} 天，少于规定的 ${min} 天（自公告发布之日至投标截止之日）`,
+      `bidding period ${days} days < ${min} days`,
+      { field: 'bidDeadline', figures: { days, min } },
+    );
+  const data = {
+    round: core.tenders.length + 1,
+    announcement: cmd.announcement,
+    bidDeadline: new Date(cmd.bidDeadline).toISOString(),
+    at: now,
+  };
+  return [...events, { type: 'TenderOpened', data }];
+};
+
+/** R-TD-3, R-TD-1: a bidder of an organisation, while bidding is open; its own live bid if any. */
+function bidding(s: SubprojectCore, ctx: CommandContext, what: string, whatEn: string) {
+  const org = ctx.actor.org;
+  if (!org)
+    throw new DomainError(
+      'R-TD-3',
+      'forbidden',
+      '投标人须属于一个组织',
+      'a bidder must belong to an organisation',
+    );
+  const t = tenderIn(s, ['bidding'], what, whatEn);
+  if (Date.parse(ctx.now) >= Date.parse(t.bidDeadline))
+    throw conflict(
+      'R-TD-1',
+      `投标截止时间（${beijingText(t.bidDeadline)}）已过`,
+      `the bid deadline ${t.bidDeadline} has passed`,
+    );
+  return { t, org, own: liveBids(t).find((b) => b.org === org) };
+}
+
+/** R-TD-1: a sealed bid up to the subproject's budget (the ceiling); a second bid replaces the first. */
+const decideSubmitBid: On<SubprojectCore, 'SubmitBid'> = (s, cmd, ctx) => {
+  const { t, org, own } = bidding(s, ctx, '投标', 'bid');
+  const ceiling = sumFen(SOURCES.map((src) => s.budget[src]));
+  if (cmd.price <= 0) throw invalid('投标报价须大于0', 'price must be positive', 'price');
+  if (cmd.price > ceiling)
+    throw rule(
+      'R-TD-1',
+      `投标报价 ${formatYuan(cmd.price)} 元超过分项目预算（最高限价）${formatYuan(ceiling)} 元`,
+      `bid ${formatYuan(cmd.price)} exceeds the subproject budget ${formatYuan(ceiling)} yuan`,
+      { field: 'price', figures: { price: formatYuan(cmd.price), ceiling: formatYuan(ceiling) } },
+    );
+  return [
+    {
+      type: 'BidSubmitted',
+      data: {
+        round: t.round,
+        org,
+        price: cmd.price,
+        proposal: cmd.proposal,
+        documents: cmd.documents,
+        by: ctx.actor.username,
+        at: ctx.now,
+        replaced: !!own,
+      },
+    },
+  ];
+};
+
+const decideWithdrawBid: On<SubprojectCore, 'WithdrawBid'> = (s, _cmd, ctx) => {
+  const { t, org, own } = bidding(s, ctx, '撤回投标', 'withdraw a bid');
+  if (!own)
+    throw conflict('R-TD-1', '本单位没有可撤回的投标', 'your organisation has no bid to withdraw');
+  return [
+    { type: 'BidWithdrawn', data: { round: t.round, org, by: ctx.actor.username, at: ctx.now } },
+  ];
+};
+
+/** The timers due now, procurement's and delivery's. */
+const decideTick: On<SubprojectState, 'Tick'> = (state, _cmd, ctx) =>
+  state.status === 'active' ? [...dueTimers(state, ctx.now), ...dueDeliveryTimers(state, ctx)] : [];
+
+/** R-TD-1: bids are opened after the deadline; fewer valid bids than the minimum is 流标. */
+const decideOpenBids: On<SubprojectCore, 'OpenBids'> = (s, cmd, { now, actor }) => {
+  const t = tenderIn(s, ['bidding', 'closed'], '开标', 'open bids');
+  if (Date.parse(now) < Date.parse(t.bidDeadline))
+    throw conflict(
+      'R-TD-1',
+      `投标截止时间（${beijingText(t.bidDeadline)}）未到，不能开标`,
+      `bids cannot be opened before the deadline ${t.bidDeadline}`,
+    );
+  const closing = dueTimers(s, now);
+  const live = liveBids(t);
+  for (const x of cmd.invalid) {
+    if (!live.some((b) => b.org === x.org))
+      throw invalid(`「${x.org}」没有有效投标`, `${x.org} has no bid`, 'invalid');
+  }
+  const validOrgs = live.map((b) => b.org).filter((o) => !cmd.invalid.some((x) => x.org === o));
+  const opened: SubprojectEvent = {
+    type: 'BidsOpened',
+    data: { round: t.round, at: now, by: actor.username, invalid: cmd.invalid, validOrgs },
+  };
+  const min = s.policy.minValidBids;
+  if (validOrgs.length >= min) return [...closing, opened];
+  const reason = `有效投标 ${validOrgs.length} 家，少于 ${min} 家，流标`;
+  return [...closing, opened, { type: 'TenderFailed', data: { round: t.round, at: now, reason } }];
+};
+
+/** R-TD-1: every valid bidder scored exactly once. */
+const decideScoreBids: On<SubprojectCore, 'ScoreBids'> = (s, cmd, ctx) => {
+  const t = tenderIn(s, ['opened'], '评分', 'score bids');
+  const valid = t.opening!.validOrgs;
+  const given = cmd.scores.map((x) => x.org);
+  const missing = valid.filter((o) => !given.includes(o));
+  const extra = given.filter((o) => !valid.includes(o));
+  if (missing.length || extra.length || new Set(given).size !== given.length)
+    throw invalid(
+      `评分须覆盖全部有效投标人且各一次${missing.length ? `；缺少：${missing.join('、')}` : ''}${extra.length ? `；不是有效投标人：${extra.join('、')}` : ''}`,
+      `scores must cover every valid bidder exactly once (missing: ${missing.join(', ') || '-'}; not valid: ${extra.join(', ') || '-'})`,
+      'scores',
+    );
+  const data = { round: t.round, scores: cmd.scores, by: ctx.actor.username, at: ctx.now };
+  return [{ type: 'BidsScored', data }];
+};
+
+/** R-TD-1: the candidate is a valid bidder, the top scorer unless a reason is given; publicity follows. */
+const decideProposeCandidate: On<SubprojectCore, 'ProposeCandidate'> = (s, cmd, ctx) => {
+  const t = tenderIn(s, ['opened'], '确定中标候选人', 'propose a candidate');
+  if (!t.scores) throw conflict('R-TD-1', '尚未评分，不能确定中标候选人', 'score the bids first');
+  if (!t.opening!.validOrgs.includes(cmd.org))
+    throw invalid(`「${cmd.org}」不是有效投标人`, `${cmd.org} is not a valid bidder`, 'org');
+  const top = Math.max(...t.scores.map((x) => x.score));
+  const score = t.scores.find((x) => x.org === cmd.org)!.score;
+  if (score < top && !ctx.reason)
+    throw rule(
+      'R-TD-1',
+      `「${cmd.org}」不是评分最高的投标人（${score / 100} < ${top / 100}），须说明理由`,
+      `${cmd.org} is not the top-scored bidder; give a reason`,
+      { field: 'reason' },
+    );
+  const publicityEnds = new Date(
+    endOfDayShanghai(addDays(shanghaiDay(ctx.now), s.policy.candidatePublicityDays)),
+  ).toISOString();
+  const data = { round: t.round, org: cmd.org, at: ctx.now, publicityEnds };
+  return [{ type: 'CandidateProposed', data }];
+};
+
+/** R-TD-1: objections while the candidate is publicised. */
+const decideRaiseObjection: On<SubprojectCore, 'RaiseObjection'> = (s, cmd, { now, actor }) => {
+  const t = tenderIn(s, ['publicity'], '提出异议', 'object');
+  if (publicityOver(t, now))
+    throw conflict(
+      'R-TD-1',
+      `中标候选人公示已于 ${beijingText(t.candidate!.publicityEnds)} 结束，不能再提出异议`,
+      'candidate publicity has ended',
+    );
+  const id = `O${t.objections.length + 1}`;
+  const data = {
+    round: t.round,
+    id,
+    by: actor.username,
+    org: actor.org ?? null,
+    text: cmd.text,
+    at: now,
+  };
+  return [{ type: 'ObjectionRaised', data }];
+};
+
+/** R-TD-1: an objection is resolved once, with a reason (upheld withdraws the candidate). */
+const decideResolveObjection: On<SubprojectCore, 'ResolveObjection'> = (s, cmd, ctx) => {
+  const t = tenderIn(s, ['publicity'], '处理异议', 'resolve an objection');
+  const o = unresolvedObjection(t.objections, cmd.objectionId, 'objectionId');
+  if (!ctx.reason)
+    throw invalid('处理异议须记录处理决定的理由', 'a resolution needs a reason', 'reason');
+  return [
+    {
+      type: 'ObjectionResolved',
+      data: {
+        round: t.round,
+        id: o.id,
+        decision: cmd.decision,
+        by: ctx.actor.username,
+        at: ctx.now,
+        reason: ctx.reason,
+      },
+    },
+  ];
+};
+
+/** R-TD-1: the award after the candidate publicity, with no objection open. */
+const decideAward: On<SubprojectCore, 'Award'> = (s, _cmd, ctx) => {
+  const t = tenderIn(s, ['publicity'], '定标', 'award');
+  if (!publicityOver(t, ctx.now))
+    throw conflict(
+      'R-TD-1',
+      `中标候选人公示期未满（至 ${beijingText(t.candidate!.publicityEnds)}）`,
+      `candidate publicity runs until ${t.candidate!.publicityEnds}`,
+    );
+  const open = openObjections(t);
+  if (open.length)
+    throw conflict(
+      'R-TD-1',
+      `公示期间的异议尚未处理：${open.map((o) => `${o.id}（${o.text}）`).join('；')}，暂停定标`,
+      `award suspended by open objections: ${open.map((o) => o.id).join(', ')}`,
+    );
+  return [
+    ...dueTimers(s, ctx.now),
+    {
+      type: 'ContractorAwarded',
+      data: {
+        org: t.candidate!.org,
+        at: ctx.now,
+        by: ctx.actor.username,
+        designated: false,
+        reason: ctx.reason ?? null,
+        document: null,
+      },
+    },
+  ];
+};
+
+/** R-PH-1, R-TD-1: direct, designated and government-purchase subprojects are designated, with a reason. */
+const decideDesignateContractor: On<SubprojectState, 'DesignateContractor'> = (state, cmd, ctx) => {
+  requireImplementation(cmd.program);
+  const { core, events } = registered(state, cmd.program, ctx.now);
+  if (!DESIGNATABLE.includes(core.procurement))
+    throw conflict(
+      'R-TD-1',
+      `分项目采购方式为「${PROCUREMENTS[core.procurement]}」，须公开招标，不能直接指定`,
+      `procurement is ${core.procurement}: it must be tendered`,
+    );
+  if (core.stage !== 'unprocured' && core.stage !== 'failed')
+    throw wrongStage('R-TD-1', core, '直接指定承办主体', 'designate');
+  if (!ctx.reason)
+    throw invalid('直接指定承办主体须记录理由', 'a designation needs a reason', 'reason');
+  return [
+    ...events,
+    {
+      type: 'ContractorAwarded',
+      data: {
+        org: cmd.org,
+        at: ctx.now,
+        by: ctx.actor.username,
+        designated: true,
+        reason: ctx.reason,
+        document: cmd.document,
+      },
+    },
+  ];
+};
+
+/** R-TD-2: the awarded contractor's contract, its tranches summing to the budget per source. */
+const decideSignContract: On<SubprojectCore, 'SignContract'> = (s, cmd, ctx) => {
+  if (s.stage !== 'awarded') throw wrongStage('R-TD-2', s, '签订承办协议', 'sign a contract');
+  checkContractPlan(s, cmd.milestones, cmd.tranches);
+  return [
+    {
+      type: 'ContractSigned',
+      data: {
+        org: s.award!.org,
+        number: cmd.number,
+        document: cmd.document,
+        signedAt: ctx.now,
+        signedBy: ctx.actor.username,
+        milestones: cmd.milestones,
+        tranches: cmd.tranches,
+      },
+    },
+  ];
+};
+
 export function decideSubproject(
   state: SubprojectState,
   cmd: SubprojectCommand,
   ctx: CommandContext,
 ): SubprojectEvent[] {
-  const now = ctx.now;
-  const by = ctx.actor.username;
-  if (DELIVERY_COMMANDS.has(cmd.type))
-    return decideDelivery(active(state), cmd as DeliveryCommand, ctx);
   switch (cmd.type) {
-    case 'OpenTender': {
-      requireImplementation(cmd.program);
-      const { core, events } = registered(state, cmd.program, now);
-      if (!TENDERABLE.includes(core.procurement)) {
-        throw conflict(
-          'R-TD-1',
-          `分项目采购方式为「${PROCUREMENTS[core.procurement]}」，应由办公室直接确定承办主体并说明理由，不公开招标`,
-          `procurement is ${core.procurement}: designate the contractor instead of tendering`,
-        );
-      }
-      if (core.stage !== 'unprocured' && core.stage !== 'failed')
-        throw conflict(
-          'R-TD-1',
-          `当前采购状态为「${STAGE_NAMES[core.stage]}」，不能发布招标公告`,
-          `cannot open a tender while ${core.stage}`,
-        );
-      if (Number.isNaN(Date.parse(cmd.bidDeadline)))
-        throw invalid('投标截止时间格式不正确', 'bidDeadline is not a date-time', 'bidDeadline');
-      const days = daysBetween(shanghaiDay(now), shanghaiDay(cmd.bidDeadline));
-      const min = core.policy.minBiddingDays;
-      if (days < min) {
-        throw rule(
-          'R-TD-1',
-          `投标期限 ${days} 天，少于规定的 ${min} 天（自公告发布之日至投标截止之日）`,
-          `bidding period ${days} days < ${min} days`,
-          { field: 'bidDeadline', figures: { days, min } },
-        );
-      }
-      const round = core.tenders.length + 1;
-      return [
-        ...events,
-        {
-          type: 'TenderOpened',
-          data: {
-            round,
-            announcement: cmd.announcement,
-            bidDeadline: new Date(cmd.bidDeadline).toISOString(),
-            at: now,
-          },
-        },
-      ];
-    }
+    case 'OpenTender':
+      return decideOpenTender(state, cmd, ctx);
     case 'SubmitBid':
-    case 'WithdrawBid': {
-      const s = active(state);
-      const org = ctx.actor.org;
-      if (!org)
-        throw new DomainError(
-          'R-TD-3',
-          'forbidden',
-          '投标人须属于一个组织',
-          'a bidder must belong to an organisation',
-        );
-      const t = tenderIn(
-        s,
-        ['bidding'],
-        cmd.type === 'SubmitBid' ? '投标' : '撤回投标',
-        cmd.type === 'SubmitBid' ? 'bid' : 'withdraw a bid',
-      );
-      if (Date.parse(now) >= Date.parse(t.bidDeadline))
-        throw conflict(
-          'R-TD-1',
-          `投标截止时间（${beijingText(t.bidDeadline)}）已过`,
-          `the bid deadline ${t.bidDeadline} has passed`,
-        );
-      const own = liveBids(t).find((b) => b.org === org);
-      if (cmd.type === 'WithdrawBid') {
-        if (!own)
-          throw conflict(
-            'R-TD-1',
-            '本单位没有可撤回的投标',
-            'your organisation has no bid to withdraw',
-          );
-        return [{ type: 'BidWithdrawn', data: { round: t.round, org, by, at: now } }];
-      }
-      const ceiling = sumFen(SOURCES.map((src) => s.budget[src]));
-      if (cmd.price <= 0) throw invalid('投标报价须大于0', 'price must be positive', 'price');
-      if (cmd.price > ceiling) {
-        throw rule(
-          'R-TD-1',
-          `投标报价 ${formatYuan(cmd.price)} 元超过分项目预算（最高限价）${formatYuan(ceiling)} 元`,
-          `bid ${formatYuan(cmd.price)} exceeds the subproject budget ${formatYuan(ceiling)} yuan`,
-          {
-            field: 'price',
-            figures: { price: formatYuan(cmd.price), ceiling: formatYuan(ceiling) },
-          },
-        );
-      }
-      return [
-        {
-          type: 'BidSubmitted',
-          data: {
-            round: t.round,
-            org,
-            price: cmd.price,
-            proposal: cmd.proposal,
-            documents: cmd.documents,
-            by,
-            at: now,
-            replaced: !!own,
-          },
-        },
-      ];
-    }
+      return decideSubmitBid(active(state), cmd, ctx);
+    case 'WithdrawBid':
+      return decideWithdrawBid(active(state), cmd, ctx);
     case 'Tick':
-      return state.status === 'active'
-        ? [...dueTimers(state, now), ...dueDeliveryTimers(state, ctx)]
-        : [];
-    case 'OpenBids': {
-      const s = active(state);
-      const t = tenderIn(s, ['bidding', 'closed'], '开标', 'open bids');
-      if (Date.parse(now) < Date.parse(t.bidDeadline))
-        throw conflict(
-          'R-TD-1',
-          `投标截止时间（${beijingText(t.bidDeadline)}）未到，不能开标`,
-          `bids cannot be opened before the deadline ${t.bidDeadline}`,
-        );
-      const closing = dueTimers(s, now);
-      const live = liveBids(t);
-      for (const x of cmd.invalid) {
-        if (!live.some((b) => b.org === x.org))
-          throw invalid(`「${x.org}」没有有效投标`, `${x.org} has no bid`, 'invalid');
-      }
-      const validOrgs = live.map((b) => b.org).filter((o) => !cmd.invalid.some((x) => x.org === o));
-      const opened: SubprojectEvent = {
-        type: 'BidsOpened',
-        data: { round: t.round, at: now, by, invalid: cmd.invalid, validOrgs },
-      };
-      const min = s.policy.minValidBids;
-      if (validOrgs.length < min) {
-        return [
-          ...closing,
-          opened,
-          {
-            type: 'TenderFailed',
-            data: {
-              round: t.round,
-              at: now,
-              reason: `有效投标 ${validOrgs.length} 家，少于 ${min} 家，流标`,
-            },
-          },
-        ];
-      }
-      return [...closing, opened];
-    }
-    case 'ScoreBids': {
-      const s = active(state);
-      const t = tenderIn(s, ['opened'], '评分', 'score bids');
-      const valid = t.opening!.validOrgs;
-      const given = cmd.scores.map((x) => x.org);
-      const missing = valid.filter((o) => !given.includes(o));
-      const extra = given.filter((o) => !valid.includes(o));
-      if (missing.length || extra.length || new Set(given).size !== given.length) {
-        throw invalid(
-          `评分须覆盖全部有效投标人且各一次${missing.length ? `；缺少：${missing.join('、')}` : ''}${extra.length ? `；不是有效投标人：${extra.join('、')}` : ''}`,
-          `scores must cover every valid bidder exactly once (missing: ${missing.join(', ') || '-'}; not valid: ${extra.join(', ') || '-'})`,
-          'scores',
-        );
-      }
-      return [{ type: 'BidsScored', data: { round: t.round, scores: cmd.scores, by, at: now } }];
-    }
-    case 'ProposeCandidate': {
-      const s = active(state);
-      const t = tenderIn(s, ['opened'], '确定中标候选人', 'propose a candidate');
-      if (!t.scores)
-        throw conflict('R-TD-1', '尚未评分，不能确定中标候选人', 'score the bids first');
-      if (!t.opening!.validOrgs.includes(cmd.org))
-        throw invalid(`「${cmd.org}」不是有效投标人`, `${cmd.org} is not a valid bidder`, 'org');
-      const top = Math.max(...t.scores.map((x) => x.score));
-      const score = t.scores.find((x) => x.org === cmd.org)!.score;
-      if (score < top && !ctx.reason) {
-        throw rule(
-          'R-TD-1',
-          `「${cmd.org}」不是评分最高的投标人（${score / 100} < ${top / 100}），须说明理由`,
-          `${cmd.org} is not the top-scored bidder; give a reason`,
-          { field: 'reason' },
-        );
-      }
-      const publicityEnds = new Date(
-        endOfDayShanghai(addDays(shanghaiDay(now), s.policy.candidatePublicityDays)),
-      ).toISOString();
-      return [
-        {
-          type: 'CandidateProposed',
-          data: { round: t.round, org: cmd.org, at: now, publicityEnds },
-        },
-      ];
-    }
-    case 'RaiseObjection': {
-      const s = active(state);
-      const t = tenderIn(s, ['publicity'], '提出异议', 'object');
-      if (publicityOver(t, now))
-        throw conflict(
-          'R-TD-1',
-          `中标候选人公示已于 ${beijingText(t.candidate!.publicityEnds)} 结束，不能再提出异议`,
-          'candidate publicity has ended',
-        );
-      const id = `O${t.objections.length + 1}`;
-      return [
-        {
-          type: 'ObjectionRaised',
-          data: { round: t.round, id, by, org: ctx.actor.org ?? null, text: cmd.text, at: now },
-        },
-      ];
-    }
-    case 'ResolveObjection': {
-      const s = active(state);
-      const t = tenderIn(s, ['publicity'], '处理异议', 'resolve an objection');
-      const o = t.objections.find((x) => x.id === cmd.objectionId);
-      if (!o)
-        throw new DomainError(
-          'NOT-FOUND',
-          'not_found',
-          `异议 ${cmd.objectionId} 不存在`,
-          `objection ${cmd.objectionId} not found`,
-          { field: 'objectionId' },
-        );
-      if (o.resolution)
-        throw conflict('CONFLICT', `异议 ${o.id} 已处理`, `objection ${o.id} is already resolved`);
-      if (!ctx.reason)
-        throw invalid('处理异议须记录处理决定的理由', 'a resolution needs a reason', 'reason');
-      return [
-        {
-          type: 'ObjectionResolved',
-          data: {
-            round: t.round,
-            id: o.id,
-            decision: cmd.decision,
-            by,
-            at: now,
-            reason: ctx.reason,
-          },
-        },
-      ];
-    }
-    case 'Award': {
-      const s = active(state);
-      const t = tenderIn(s, ['publicity'], '定标', 'award');
-      if (!publicityOver(t, now))
-        throw conflict(
-          'R-TD-1',
-          `中标候选人公示期未满（至 ${beijingText(t.candidate!.publicityEnds)}）`,
-          `candidate publicity runs until ${t.candidate!.publicityEnds}`,
-        );
-      const open = openObjections(t);
-      if (open.length) {
-        throw conflict(
-          'R-TD-1',
-          `公示期间的异议尚未处理：${open.map((o) => `${o.id}（${o.text}）`).join('；')}，暂停定标`,
-          `award suspended by open objections: ${open.map((o) => o.id).join(', ')}`,
-        );
-      }
-      return [
-        ...dueTimers(s, now),
-        {
-          type: 'ContractorAwarded',
-          data: {
-            org: t.candidate!.org,
-            at: now,
-            by,
-            designated: false,
-            reason: ctx.reason ?? null,
-            document: null,
-          },
-        },
-      ];
-    }
-    case 'DesignateContractor': {
-      requireImplementation(cmd.program);
-      const { core, events } = registered(state, cmd.program, now);
-      if (!DESIGNATABLE.includes(core.procurement)) {
-        throw conflict(
-          'R-TD-1',
-          `分项目采购方式为「${PROCUREMENTS[core.procurement]}」，须公开招标，不能直接指定`,
-          `procurement is ${core.procurement}: it must be tendered`,
-        );
-      }
-      if (core.stage !== 'unprocured' && core.stage !== 'failed')
-        throw conflict(
-          'R-TD-1',
-          `当前采购状态为「${STAGE_NAMES[core.stage]}」，不能直接指定承办主体`,
-          `cannot designate while ${core.stage}`,
-        );
-      if (!ctx.reason)
-        throw invalid('直接指定承办主体须记录理由', 'a designation needs a reason', 'reason');
-      return [
-        ...events,
-        {
-          type: 'ContractorAwarded',
-          data: {
-            org: cmd.org,
-            at: now,
-            by,
-            designated: true,
-            reason: ctx.reason,
-            document: cmd.document,
-          },
-        },
-      ];
-    }
-    case 'SignContract': {
-      const s = active(state);
-      if (s.stage !== 'awarded')
-        throw conflict(
-          'R-TD-2',
-          `当前采购状态为「${STAGE_NAMES[s.stage]}」，不能签订承办协议`,
-          `cannot sign a contract while ${s.stage}`,
-        );
-      checkContractPlan(s, cmd.milestones, cmd.tranches);
-      return [
-        {
-          type: 'ContractSigned',
-          data: {
-            org: s.award!.org,
-            number: cmd.number,
-            document: cmd.document,
-            signedAt: now,
-            signedBy: by,
-            milestones: cmd.milestones,
-            tranches: cmd.tranches,
-          },
-        },
-      ];
-    }
+      return decideTick(state, cmd, ctx);
+    case 'OpenBids':
+      return decideOpenBids(active(state), cmd, ctx);
+    case 'ScoreBids':
+      return decideScoreBids(active(state), cmd, ctx);
+    case 'ProposeCandidate':
+      return decideProposeCandidate(active(state), cmd, ctx);
+    case 'RaiseObjection':
+      return decideRaiseObjection(active(state), cmd, ctx);
+    case 'ResolveObjection':
+      return decideResolveObjection(active(state), cmd, ctx);
+    case 'Award':
+      return decideAward(active(state), cmd, ctx);
+    case 'DesignateContractor':
+      return decideDesignateContractor(state, cmd, ctx);
+    case 'SignContract':
+      return decideSignContract(active(state), cmd, ctx);
+    case 'SubmitMilestone':
+    case 'PreEvaluate':
+    case 'DecideMilestone':
+    case 'RaiseAcceptanceObjection':
+    case 'ResolveAcceptanceObjection':
+    case 'ReleaseTranche':
+    case 'RecordRecovery':
+      return decideDelivery(active(state), cmd, ctx);
     default:
-      throw new Error(`unknown command ${cmd.type}`);
+      return assertNever(cmd, 'command');
   }
 }
 
@@ -881,6 +872,7 @@ export function evolveSubproject(state: SubprojectState, event: SubprojectEvent)
         },
       };
     default:
+      // exhaustive: only delivery events are left, and evolveDelivery's switch ends with assertNever
       return evolveDelivery(s, event);
   }
 }

@@ -2,18 +2,26 @@
 // submitted with evidence, pre-evaluated by a third party, decided by the office, publicised, then the
 // tranches released exactly once per idempotency key; rejection → rectification with a deadline; final
 // failure → public naming, termination and a clawback with its own deadline. Pure.
-import { DomainError } from '../errors';
+import { assertNever, DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import {
   SOURCE_NAMES,
   SOURCES,
   TRAINING_ARCHIVE_ITEMS,
   type CommandContext,
+  type Decide,
   type Funding,
   type Source,
 } from '../program/types';
 import { addDays, beijingText, endOfDayShanghai, shanghaiDay } from '../time';
-import type { Clawback, FileRef, MilestoneState, Objection, SubprojectCore } from './types';
+import type {
+  Clawback,
+  FileRef,
+  MilestoneState,
+  Objection,
+  SubprojectCore,
+  Tranche,
+} from './types';
 
 export type DeliveryCommand =
   | {
@@ -182,16 +190,6 @@ export type DeliveryEvent =
   | { type: 'ClawbackSettled'; data: { at: string } }
   | { type: 'ClawbackOverdue'; data: { at: string; outstanding: Funding } };
 
-export const DELIVERY_COMMANDS = new Set<string>([
-  'SubmitMilestone',
-  'PreEvaluate',
-  'DecideMilestone',
-  'RaiseAcceptanceObjection',
-  'ResolveAcceptanceObjection',
-  'ReleaseTranche',
-  'RecordRecovery',
-]);
-
 export const MILESTONE_STATUS_NAMES: Record<MilestoneState['status'], string> = {
   planned: '未提交',
   submitted: '已提交，待第三方预评',
@@ -217,18 +215,19 @@ export function newMilestone(key: string): MilestoneState {
 }
 
 const zero = (): Funding => ({ central: 0, local: 0, enterprise: 0 });
-const conflict = (code: string, zh: string, en: string, field?: string) =>
+
+// Refusals of both halves of the subproject decider (procurement in decider.ts, delivery here).
+export const conflict = (code: string, zh: string, en: string, field?: string) =>
   new DomainError(code, 'conflict', zh, en, { field });
-const rule = (
+export const rule = (
   code: string,
   zh: string,
   en: string,
-  figures?: Record<string, string | number>,
-  field?: string,
-) => new DomainError(code, 'rule', zh, en, { figures, field });
+  extra: { field?: string; figures?: Record<string, string | number> } = {},
+) => new DomainError(code, 'rule', zh, en, extra);
 const forbidden = (code: string, zh: string, en: string) =>
   new DomainError(code, 'forbidden', zh, en);
-const invalid = (zh: string, en: string, field?: string) =>
+export const invalid = (zh: string, en: string, field?: string) =>
   new DomainError('INVALID-INPUT', 'invalid', zh, en, { field });
 
 function milestoneOf(s: SubprojectCore, key: string): MilestoneState {
@@ -252,6 +251,32 @@ function notTerminated(s: SubprojectCore): void {
       `分项目已于 ${beijingText(s.delivery.terminated.at)} 终止：${s.delivery.terminated.reason}`,
       'the subproject is terminated',
     );
+}
+/** R-AC-5: a milestone of the contract, while the subproject is not terminated. */
+function liveMilestone(s: SubprojectCore, key: string): MilestoneState {
+  notTerminated(s);
+  return milestoneOf(s, key);
+}
+/** R-TD-1, R-AC-3: an objection that was raised and is not resolved yet. */
+export function unresolvedObjection(
+  objections: Objection[],
+  id: string,
+  field?: string,
+): Objection {
+  const o = objections.find((x) => x.id === id);
+  if (!o)
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      `异议 ${id} 不存在`,
+      `objection ${id} not found`,
+      {
+        field,
+      },
+    );
+  if (o.resolution)
+    throw conflict('CONFLICT', `异议 ${o.id} 已处理`, `objection ${o.id} is already resolved`);
+  return o;
 }
 const publicityEnd = (now: string, days: number) =>
   new Date(endOfDayShanghai(addDays(shanghaiDay(now), days))).toISOString();
@@ -399,362 +424,417 @@ function reject(
   ];
 }
 
+/** The part of the delivery decider for one command type. */
+type On<T extends DeliveryCommand['type']> = Decide<
+  SubprojectCore,
+  DeliveryCommand,
+  DeliveryEvent,
+  T
+>;
+
+/** R-AC-1, R-AC-2, R-AC-4: the awarded contractor submits (or resubmits within the deadline). */
+const decideSubmitMilestone: On<'SubmitMilestone'> = (s, cmd, ctx) => {
+  const m = liveMilestone(s, cmd.milestone);
+  if (ctx.actor.role !== 'contractor' || ctx.actor.org !== s.award?.org)
+    throw forbidden(
+      'R-TD-3',
+      '只有中标（承办）单位可以提交里程碑',
+      'only the awarded contractor submits milestones',
+    );
+  if (m.status !== 'planned' && m.status !== 'rectifying')
+    throw conflict(
+      'R-AC-2',
+      `里程碑 ${m.key} 当前为「${MILESTONE_STATUS_NAMES[m.status]}」，不能提交`,
+      `milestone ${m.key} is ${m.status}`,
+    );
+  if (m.status === 'rectifying' && Date.parse(ctx.now) > Date.parse(m.rectification!.deadline))
+    throw conflict(
+      'R-AC-4',
+      `整改期限（${beijingText(m.rectification!.deadline)}）已过`,
+      'the rectification deadline has passed',
+    );
+  checkEvidence(s, cmd.counts, cmd.archive);
+  return [
+    {
+      type: 'MilestoneSubmitted',
+      data: {
+        milestone: m.key,
+        round: m.round + 1,
+        by: ctx.actor.username,
+        at: ctx.now,
+        deliverable: cmd.deliverable,
+        counts: cmd.counts,
+        files: cmd.files,
+        archive: cmd.archive,
+      },
+    },
+  ];
+};
+
+/** Counts are whole units; R-AC-1: a training milestone brings its complete archive. */
+function checkEvidence(
+  s: SubprojectCore,
+  counts: Record<string, number>,
+  archive: Record<string, FileRef[]> | null,
+): void {
+  for (const [item, n] of Object.entries(counts))
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw invalid(
+        `数量 ${item} 须为非负整数`,
+        `count ${item} must be a non-negative integer`,
+        `counts.${item}`,
+      );
+  const missing = missingArchive(s, archive);
+  if (missing.length)
+    throw new DomainError(
+      'R-AC-1',
+      'rule',
+      `培训档案不全，不予补贴：缺少 ${archiveText(missing)}`,
+      `training archive incomplete: missing ${missing.join(', ')}`,
+      {
+        field: 'archive',
+        figures: { missing: missing.join(','), missingNames: archiveText(missing) },
+      },
+    );
+}
+
+/** R-AC-2: the third party pre-evaluates a submission, never its own. */
+const decidePreEvaluate: On<'PreEvaluate'> = (s, cmd, ctx) => {
+  const m = liveMilestone(s, cmd.milestone);
+  if (m.status !== 'submitted')
+    throw conflict(
+      'R-AC-2',
+      `里程碑 ${m.key} 当前为「${MILESTONE_STATUS_NAMES[m.status]}」，没有待预评的提交`,
+      `milestone ${m.key} has no submission awaiting pre-evaluation`,
+    );
+  const by = ctx.actor.username;
+  if (m.submissions[m.submissions.length - 1].by === by)
+    throw forbidden('R-AC-2', '提交人不能预评自己的提交', 'the submitter cannot pre-evaluate');
+  return [
+    {
+      type: 'MilestonePreEvaluated',
+      data: {
+        milestone: m.key,
+        round: m.round,
+        by,
+        at: ctx.now,
+        opinion: cmd.opinion,
+        findings: cmd.findings,
+        recommendation: cmd.recommendation,
+      },
+    },
+  ];
+};
+
+/** R-AC-2: the office decides after the pre-evaluation, being neither submitter nor evaluator. */
+const decideDecideMilestone: On<'DecideMilestone'> = (s, cmd, ctx) => {
+  const m = liveMilestone(s, cmd.milestone);
+  if (m.status === 'submitted')
+    throw conflict(
+      'R-AC-2',
+      `里程碑 ${m.key} 尚无第三方预评意见，办公室不能作出验收决定`,
+      'the third party has not pre-evaluated this submission yet',
+    );
+  if (m.status !== 'pre_evaluated')
+    throw conflict(
+      'R-AC-2',
+      `里程碑 ${m.key} 当前为「${MILESTONE_STATUS_NAMES[m.status]}」，没有待决定的提交`,
+      `milestone ${m.key} has nothing to decide`,
+    );
+  const last = m.submissions[m.submissions.length - 1];
+  if (last.by === ctx.actor.username || m.evaluation?.by === ctx.actor.username)
+    throw forbidden(
+      'R-AC-2',
+      '作出验收决定的人不能是该里程碑的提交人或预评人',
+      'the deciding user must be neither the submitter nor the evaluator',
+    );
+  if (cmd.decision === 'accept') return accept(s, m, last.archive, ctx);
+  if (!cmd.defects.length)
+    throw invalid('验收不合格须列出问题（defects）', 'a rejection lists its defects', 'defects');
+  return reject(s, m, cmd.defects, cmd.rectificationDeadline, ctx);
+};
+
+/** An acceptance (R-AC-1: only with the complete training archive), publicised (R-AC-3). */
+function accept(
+  s: SubprojectCore,
+  m: MilestoneState,
+  archive: Record<string, FileRef[]> | null,
+  ctx: CommandContext,
+): DeliveryEvent[] {
+  const missing = missingArchive(s, archive);
+  if (missing.length)
+    throw new DomainError(
+      'R-AC-1',
+      'rule',
+      `培训档案不全，不能验收：缺少 ${archiveText(missing)}`,
+      `training archive incomplete: missing ${missing.join(', ')}`,
+      { figures: { missing: missing.join(',') } },
+    );
+  return [
+    {
+      type: 'MilestoneAccepted',
+      data: {
+        milestone: m.key,
+        round: m.round,
+        by: ctx.actor.username,
+        at: ctx.now,
+        reason: ctx.reason ?? null,
+        publicityEnds: publicityEnd(ctx.now, s.policy.acceptancePublicityDays),
+      },
+    },
+  ];
+}
+
+/** R-AC-3: objections only while the acceptance is publicised. */
+const decideRaiseAcceptanceObjection: On<'RaiseAcceptanceObjection'> = (s, cmd, ctx) => {
+  const m = liveMilestone(s, cmd.milestone);
+  if (m.status !== 'publicity' || Date.parse(ctx.now) >= Date.parse(m.publicity!.endsAt))
+    throw conflict(
+      'R-AC-3',
+      `里程碑 ${m.key} 不在验收结果公示期内`,
+      `milestone ${m.key} is not in its publicity period`,
+    );
+  return [
+    {
+      type: 'AcceptanceObjectionRaised',
+      data: {
+        milestone: m.key,
+        id: `O${m.publicity!.objections.length + 1}`,
+        by: ctx.actor.username,
+        org: ctx.actor.org ?? null,
+        text: cmd.text,
+        at: ctx.now,
+      },
+    },
+  ];
+};
+
+/** R-AC-3: an upheld objection turns the acceptance into a rejection; the last one dismissed after the
+ *  publicity period ends it. */
+const decideResolveAcceptanceObjection: On<'ResolveAcceptanceObjection'> = (s, cmd, ctx) => {
+  const m = liveMilestone(s, cmd.milestone);
+  const o = unresolvedObjection(m.publicity?.objections ?? [], cmd.objectionId);
+  if (!ctx.reason) throw invalid('处理异议须记录理由', 'a resolution needs a reason', 'reason');
+  const now = ctx.now;
+  const resolved: DeliveryEvent = {
+    type: 'AcceptanceObjectionResolved',
+    data: {
+      milestone: m.key,
+      id: o.id,
+      decision: cmd.decision,
+      by: ctx.actor.username,
+      at: now,
+      reason: ctx.reason,
+    },
+  };
+  if (cmd.decision === 'upheld')
+    return [resolved, ...reject(s, m, [`公示异议成立：${o.text}`], null, ctx)]; // back to rejection
+  const stillOpen = m.publicity!.objections.filter((x) => !x.resolution && x.id !== o.id);
+  const over = Date.parse(now) >= Date.parse(m.publicity!.endsAt);
+  return over && !stillOpen.length
+    ? [resolved, { type: 'AcceptancePublicityEnded', data: { milestone: m.key, at: now } }]
+    : [resolved];
+};
+
+/** R-FUND-7 (once per idempotency key, after acceptance, within tranche and budgets), R-FUND-5. */
+const decideReleaseTranche: On<'ReleaseTranche'> = (s, cmd, ctx) => {
+  const prior = s.delivery.disbursements.find((d) => d.idempotencyKey === cmd.idempotencyKey);
+  if (prior) {
+    if (prior.requestHash !== cmd.requestHash)
+      throw rule(
+        'IDEMPOTENCY-MISMATCH',
+        `Idempotency-Key ${cmd.idempotencyKey} 已用于另一笔不同的拨付请求`,
+        'this Idempotency-Key was used for a different request',
+      );
+    return []; // the same request again: the first result stands, nothing more is paid
+  }
+  notTerminated(s);
+  const t = releasableTranche(s, cmd.tranche);
+  const amount = releaseAmount(s, t, cmd.amount);
+  checkBudgets(s, t.source, amount, cmd.programRemaining);
+  return [
+    {
+      type: 'TrancheReleased',
+      data: {
+        id: `D${s.delivery.disbursements.length + 1}`,
+        idempotencyKey: cmd.idempotencyKey,
+        requestHash: cmd.requestHash,
+        tranche: t.key,
+        milestone: t.milestone,
+        source: t.source,
+        amount,
+        at: ctx.now,
+        by: ctx.actor.username,
+      },
+    },
+  ];
+};
+
+/** R-FUND-7: a tranche of the contract whose milestone is accepted with its publicity over. */
+function releasableTranche(s: SubprojectCore, key: string) {
+  if (!s.contract) throw conflict('R-FUND-7', '尚未签订承办协议', 'no contract yet');
+  const t = s.contract.tranches.find((x) => x.key === key);
+  if (!t)
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      `拨付批次 ${key} 不在承办协议中`,
+      `tranche ${key} is not in the contract`,
+      { field: 'tranche' },
+    );
+  const m = s.delivery.milestones[t.milestone];
+  if (m.status !== 'accepted') {
+    const why =
+      m.status === 'publicity'
+        ? m.publicity!.objections.some((o) => !o.resolution)
+          ? '验收结果公示期间有未处理的异议，暂停拨付'
+          : `验收结果公示期未满（至 ${beijingText(m.publicity!.endsAt)}）`
+        : `里程碑 ${m.key} 尚未验收合格（${MILESTONE_STATUS_NAMES[m.status]}）`;
+    throw conflict(
+      'R-FUND-7',
+      `${why}，不能拨付`,
+      `tranche ${t.key} is not releasable yet: milestone ${m.key} is ${m.status === 'publicity' ? 'in its publicity period' : m.status}`,
+    );
+  }
+  return t;
+}
+
+/** R-FUND-7: the amount asked for (by default all that is left of the tranche), never more than that. */
+function releaseAmount(s: SubprojectCore, t: Tranche, requested: Fen | null): Fen {
+  const left = t.amount - trancheDisbursed(s, t.key);
+  if (left === 0)
+    throw conflict(
+      'R-FUND-7',
+      `拨付批次 ${t.key} 已全额拨付`,
+      `tranche ${t.key} is already paid in full`,
+    );
+  const amount = requested ?? left;
+  if (amount <= 0) throw invalid('拨付金额须大于0', 'amount must be positive', 'amount');
+  if (amount > left)
+    throw rule(
+      'R-FUND-7',
+      `拨付金额 ${formatYuan(amount)} 元超过批次 ${t.key} 未拨付余额 ${formatYuan(left)} 元`,
+      `amount ${formatYuan(amount)} exceeds what is left of tranche ${t.key} (${formatYuan(left)} yuan)`,
+      { field: 'amount', figures: { amount: formatYuan(amount), left: formatYuan(left) } },
+    );
+  return amount;
+}
+
+/** R-FUND-7: within the subproject's and the program's budget for the source; R-FUND-5: within the
+ *  per-unit caps for the units accepted so far. */
+function checkBudgets(s: SubprojectCore, source: Source, amount: Fen, programRemaining: Funding) {
+  const paid = sumFen(
+    s.delivery.disbursements.filter((d) => d.source === source).map((d) => d.amount),
+  );
+  if (paid + amount > s.budget[source])
+    throw rule(
+      'R-FUND-7',
+      `${SOURCE_NAMES[source]}累计拨付将超过分项目预算 ${wanText(s.budget[source])}`,
+      `would exceed the subproject's ${source} budget`,
+    );
+  checkProgramRemaining(source, amount, programRemaining);
+  checkUnitCaps(s, source, paid + amount);
+}
+
+/** R-FUND-7: never more than what is left of the program's budget for the source (the program's
+ *  budget per source minus what has been paid net of recoveries), for tranches and parcel subsidies. */
+export function checkProgramRemaining(
+  source: Source,
+  amount: Fen,
+  programRemaining: Funding,
+): void {
+  if (amount > programRemaining[source])
+    throw rule(
+      'R-FUND-7',
+      `${SOURCE_NAMES[source]}累计拨付将超过项目该来源预算（剩余 ${formatYuan(programRemaining[source])} 元）`,
+      `would exceed the program's ${source} budget`,
+    );
+}
+
+/** R-FUND-5: the counted units accepted so far bound what a capped source may have paid in all. */
+function checkUnitCaps(s: SubprojectCore, source: Source, paid: Fen): void {
+  const caps = s.delivery.unitCaps.filter((c) => c.source === source);
+  if (!caps.length) return;
+  const delivered = (item: string) =>
+    Math.max(
+      0,
+      ...Object.values(s.delivery.milestones)
+        .filter((x) => x.status === 'accepted')
+        .map((x) => x.submissions[x.submissions.length - 1]?.counts[item] ?? 0),
+    );
+  const bound = sumFen(caps.map((c) => c.perUnit * delivered(c.item)));
+  if (paid > bound)
+    throw rule(
+      'R-FUND-5',
+      `按已验收数量计算的单位补助上限为 ${wanText(bound)}（${caps.map((c) => `${delivered(c.item)}×${wanText(c.perUnit)}`).join(' + ')}），累计拨付 ${wanText(paid)} 超过上限`,
+      `per-unit caps allow ${formatYuan(bound)} yuan for the units accepted so far`,
+      { figures: { bound: wanText(bound) } },
+    );
+}
+
+/** R-FUND-8: recoveries against the clawback, once per idempotency key, at most what is outstanding. */
+const decideRecordRecovery: On<'RecordRecovery'> = (s, cmd, ctx) => {
+  const c = s.delivery.clawback;
+  if (!c)
+    throw conflict(
+      'R-FUND-8',
+      '该分项目没有追回要求',
+      'no clawback is demanded for this subproject',
+    );
+  if (c.recoveries.some((r) => r.id === cmd.idempotencyKey)) return [];
+  if (c.settledAt)
+    throw conflict(
+      'R-FUND-8',
+      `追回已于 ${beijingText(c.settledAt)} 结清`,
+      'the clawback is settled',
+    );
+  const outstanding = c.demanded[cmd.source] - c.recovered[cmd.source];
+  if (cmd.amount <= 0) throw invalid('追回金额须大于0', 'amount must be positive', 'amount');
+  if (cmd.amount > outstanding)
+    throw rule(
+      'R-FUND-8',
+      `${SOURCE_NAMES[cmd.source]}追回金额 ${formatYuan(cmd.amount)} 元超过未追回余额 ${formatYuan(outstanding)} 元`,
+      `recovery exceeds the outstanding ${cmd.source} amount (${formatYuan(outstanding)} yuan)`,
+      { field: 'amount', figures: { outstanding: formatYuan(outstanding) } },
+    );
+  const recorded: DeliveryEvent = {
+    type: 'RecoveryRecorded',
+    data: {
+      id: cmd.idempotencyKey,
+      idempotencyKey: cmd.idempotencyKey,
+      source: cmd.source,
+      amount: cmd.amount,
+      at: ctx.now,
+      by: ctx.actor.username,
+      reference: cmd.reference,
+    },
+  };
+  const left = sumFen(SOURCES.map((x) => c.demanded[x] - c.recovered[x])) - cmd.amount;
+  return left === 0 ? [recorded, { type: 'ClawbackSettled', data: { at: ctx.now } }] : [recorded];
+};
+
 export function decideDelivery(
   s: SubprojectCore,
   cmd: DeliveryCommand,
   ctx: CommandContext,
 ): DeliveryEvent[] {
-  const now = ctx.now;
-  const by = ctx.actor.username;
   switch (cmd.type) {
-    case 'SubmitMilestone': {
-      notTerminated(s);
-      const m = milestoneOf(s, cmd.milestone);
-      if (ctx.actor.role !== 'contractor' || ctx.actor.org !== s.award?.org)
-        throw forbidden(
-          'R-TD-3',
-          '只有中标（承办）单位可以提交里程碑',
-          'only the awarded contractor submits milestones',
-        );
-      if (m.status !== 'planned' && m.status !== 'rectifying')
-        throw conflict(
-          'R-AC-2',
-          `里程碑 ${m.key} 当前为「${MILESTONE_STATUS_NAMES[m.status]}」，不能提交`,
-          `milestone ${m.key} is ${m.status}`,
-        );
-      if (m.status === 'rectifying' && Date.parse(now) > Date.parse(m.rectification!.deadline))
-        throw conflict(
-          'R-AC-4',
-          `整改期限（${beijingText(m.rectification!.deadline)}）已过`,
-          'the rectification deadline has passed',
-        );
-      for (const [item, n] of Object.entries(cmd.counts))
-        if (!Number.isSafeInteger(n) || n < 0)
-          throw invalid(
-            `数量 ${item} 须为非负整数`,
-            `count ${item} must be a non-negative integer`,
-            `counts.${item}`,
-          );
-      const missing = missingArchive(s, cmd.archive);
-      if (missing.length) {
-        throw new DomainError(
-          'R-AC-1',
-          'rule',
-          `培训档案不全，不予补贴：缺少 ${archiveText(missing)}`,
-          `training archive incomplete: missing ${missing.join(', ')}`,
-          {
-            field: 'archive',
-            figures: { missing: missing.join(','), missingNames: archiveText(missing) },
-          },
-        );
-      }
-      return [
-        {
-          type: 'MilestoneSubmitted',
-          data: {
-            milestone: m.key,
-            round: m.round + 1,
-            by,
-            at: now,
-            deliverable: cmd.deliverable,
-            counts: cmd.counts,
-            files: cmd.files,
-            archive: cmd.archive,
-          },
-        },
-      ];
-    }
-    case 'PreEvaluate': {
-      notTerminated(s);
-      const m = milestoneOf(s, cmd.milestone);
-      if (m.status !== 'submitted')
-        throw conflict(
-          'R-AC-2',
-          `里程碑 ${m.key} 当前为「${MILESTONE_STATUS_NAMES[m.status]}」，没有待预评的提交`,
-          `milestone ${m.key} has no submission awaiting pre-evaluation`,
-        );
-      if (m.submissions[m.submissions.length - 1].by === by)
-        throw forbidden('R-AC-2', '提交人不能预评自己的提交', 'the submitter cannot pre-evaluate');
-      return [
-        {
-          type: 'MilestonePreEvaluated',
-          data: {
-            milestone: m.key,
-            round: m.round,
-            by,
-            at: now,
-            opinion: cmd.opinion,
-            findings: cmd.findings,
-            recommendation: cmd.recommendation,
-          },
-        },
-      ];
-    }
-    case 'DecideMilestone': {
-      notTerminated(s);
-      const m = milestoneOf(s, cmd.milestone);
-      if (m.status === 'submitted')
-        throw conflict(
-          'R-AC-2',
-          `里程碑 ${m.key} 尚无第三方预评意见，办公室不能作出验收决定`,
-          'the third party has not pre-evaluated this submission yet',
-        );
-      if (m.status !== 'pre_evaluated')
-        throw conflict(
-          'R-AC-2',
-          `里程碑 ${m.key} 当前为「${MILESTONE_STATUS_NAMES[m.status]}」，没有待决定的提交`,
-          `milestone ${m.key} has nothing to decide`,
-        );
-      const last = m.submissions[m.submissions.length - 1];
-      if (last.by === by || m.evaluation?.by === by) {
-        throw forbidden(
-          'R-AC-2',
-          '作出验收决定的人不能是该里程碑的提交人或预评人',
-          'the deciding user must be neither the submitter nor the evaluator',
-        );
-      }
-      if (cmd.decision === 'accept') {
-        const missing = missingArchive(s, last.archive);
-        if (missing.length)
-          throw new DomainError(
-            'R-AC-1',
-            'rule',
-            `培训档案不全，不能验收：缺少 ${archiveText(missing)}`,
-            `training archive incomplete: missing ${missing.join(', ')}`,
-            { figures: { missing: missing.join(',') } },
-          );
-        return [
-          {
-            type: 'MilestoneAccepted',
-            data: {
-              milestone: m.key,
-              round: m.round,
-              by,
-              at: now,
-              reason: ctx.reason ?? null,
-              publicityEnds: publicityEnd(now, s.policy.acceptancePublicityDays),
-            },
-          },
-        ];
-      }
-      if (!cmd.defects.length)
-        throw invalid(
-          '验收不合格须列出问题（defects）',
-          'a rejection lists its defects',
-          'defects',
-        );
-      return reject(s, m, cmd.defects, cmd.rectificationDeadline, ctx);
-    }
-    case 'RaiseAcceptanceObjection': {
-      notTerminated(s);
-      const m = milestoneOf(s, cmd.milestone);
-      if (m.status !== 'publicity' || Date.parse(now) >= Date.parse(m.publicity!.endsAt))
-        throw conflict(
-          'R-AC-3',
-          `里程碑 ${m.key} 不在验收结果公示期内`,
-          `milestone ${m.key} is not in its publicity period`,
-        );
-      return [
-        {
-          type: 'AcceptanceObjectionRaised',
-          data: {
-            milestone: m.key,
-            id: `O${m.publicity!.objections.length + 1}`,
-            by,
-            org: ctx.actor.org ?? null,
-            text: cmd.text,
-            at: now,
-          },
-        },
-      ];
-    }
-    case 'ResolveAcceptanceObjection': {
-      notTerminated(s);
-      const m = milestoneOf(s, cmd.milestone);
-      const o = m.publicity?.objections.find((x) => x.id === cmd.objectionId);
-      if (!o)
-        throw new DomainError(
-          'NOT-FOUND',
-          'not_found',
-          `异议 ${cmd.objectionId} 不存在`,
-          `objection ${cmd.objectionId} not found`,
-        );
-      if (o.resolution)
-        throw conflict('CONFLICT', `异议 ${o.id} 已处理`, `objection ${o.id} is already resolved`);
-      if (!ctx.reason) throw invalid('处理异议须记录理由', 'a resolution needs a reason', 'reason');
-      const resolved: DeliveryEvent = {
-        type: 'AcceptanceObjectionResolved',
-        data: {
-          milestone: m.key,
-          id: o.id,
-          decision: cmd.decision,
-          by,
-          at: now,
-          reason: ctx.reason,
-        },
-      };
-      if (cmd.decision === 'upheld')
-        return [resolved, ...reject(s, m, [`公示异议成立：${o.text}`], null, ctx)]; // back to rejection
-      const stillOpen = m.publicity!.objections.filter((x) => !x.resolution && x.id !== o.id);
-      const over = Date.parse(now) >= Date.parse(m.publicity!.endsAt);
-      return over && !stillOpen.length
-        ? [resolved, { type: 'AcceptancePublicityEnded', data: { milestone: m.key, at: now } }]
-        : [resolved];
-    }
-    case 'ReleaseTranche': {
-      const prior = s.delivery.disbursements.find((d) => d.idempotencyKey === cmd.idempotencyKey);
-      if (prior) {
-        if (prior.requestHash !== cmd.requestHash)
-          throw rule(
-            'IDEMPOTENCY-MISMATCH',
-            `Idempotency-Key ${cmd.idempotencyKey} 已用于另一笔不同的拨付请求`,
-            'this Idempotency-Key was used for a different request',
-          );
-        return []; // the same request again: the first result stands, nothing more is paid
-      }
-      notTerminated(s);
-      if (!s.contract) throw conflict('R-FUND-7', '尚未签订承办协议', 'no contract yet');
-      const t = s.contract.tranches.find((x) => x.key === cmd.tranche);
-      if (!t)
-        throw new DomainError(
-          'NOT-FOUND',
-          'not_found',
-          `拨付批次 ${cmd.tranche} 不在承办协议中`,
-          `tranche ${cmd.tranche} is not in the contract`,
-          { field: 'tranche' },
-        );
-      const m = s.delivery.milestones[t.milestone];
-      if (m.status !== 'accepted') {
-        const why =
-          m.status === 'publicity'
-            ? m.publicity!.objections.some((o) => !o.resolution)
-              ? '验收结果公示期间有未处理的异议，暂停拨付'
-              : `验收结果公示期未满（至 ${beijingText(m.publicity!.endsAt)}）`
-            : `里程碑 ${m.key} 尚未验收合格（${MILESTONE_STATUS_NAMES[m.status]}）`;
-        throw conflict(
-          'R-FUND-7',
-          `${why}，不能拨付`,
-          `tranche ${t.key} is not releasable yet: milestone ${m.key} is ${m.status === 'publicity' ? 'in its publicity period' : m.status}`,
-        );
-      }
-      const left = t.amount - trancheDisbursed(s, t.key);
-      if (left === 0)
-        throw conflict(
-          'R-FUND-7',
-          `拨付批次 ${t.key} 已全额拨付`,
-          `tranche ${t.key} is already paid in full`,
-        );
-      const amount = cmd.amount ?? left;
-      if (amount <= 0) throw invalid('拨付金额须大于0', 'amount must be positive', 'amount');
-      if (amount > left) {
-        throw rule(
-          'R-FUND-7',
-          `拨付金额 ${formatYuan(amount)} 元超过批次 ${t.key} 未拨付余额 ${formatYuan(left)} 元`,
-          `amount ${formatYuan(amount)} exceeds what is left of tranche ${t.key} (${formatYuan(left)} yuan)`,
-          { amount: formatYuan(amount), left: formatYuan(left) },
-          'amount',
-        );
-      }
-      const paidSrc = sumFen(
-        s.delivery.disbursements.filter((d) => d.source === t.source).map((d) => d.amount),
-      );
-      if (paidSrc + amount > s.budget[t.source]) {
-        throw rule(
-          'R-FUND-7',
-          `${SOURCE_NAMES[t.source]}累计拨付将超过分项目预算 ${wanText(s.budget[t.source])}`,
-          `would exceed the subproject's ${t.source} budget`,
-        );
-      }
-      if (amount > cmd.programRemaining[t.source]) {
-        throw rule(
-          'R-FUND-7',
-          `${SOURCE_NAMES[t.source]}累计拨付将超过项目该来源预算（剩余 ${formatYuan(cmd.programRemaining[t.source])} 元）`,
-          `would exceed the program's ${t.source} budget`,
-        );
-      }
-      // R-FUND-5: counted units delivered so far bound what a capped source may have paid
-      const caps = s.delivery.unitCaps.filter((c) => c.source === t.source);
-      if (caps.length) {
-        const delivered = (item: string) =>
-          Math.max(
-            0,
-            ...Object.values(s.delivery.milestones)
-              .filter((x) => x.status === 'accepted')
-              .map((x) => x.submissions[x.submissions.length - 1]?.counts[item] ?? 0),
-          );
-        const bound = sumFen(caps.map((c) => c.perUnit * delivered(c.item)));
-        if (paidSrc + amount > bound) {
-          throw rule(
-            'R-FUND-5',
-            `按已验收数量计算的单位补助上限为 ${wanText(bound)}（${caps.map((c) => `${delivered(c.item)}×${wanText(c.perUnit)}`).join(' + ')}），累计拨付 ${wanText(paidSrc + amount)} 超过上限`,
-            `per-unit caps allow ${formatYuan(bound)} yuan for the units accepted so far`,
-            { bound: wanText(bound) },
-          );
-        }
-      }
-      const id = `D${s.delivery.disbursements.length + 1}`;
-      return [
-        {
-          type: 'TrancheReleased',
-          data: {
-            id,
-            idempotencyKey: cmd.idempotencyKey,
-            requestHash: cmd.requestHash,
-            tranche: t.key,
-            milestone: t.milestone,
-            source: t.source,
-            amount,
-            at: now,
-            by,
-          },
-        },
-      ];
-    }
-    case 'RecordRecovery': {
-      const c = s.delivery.clawback;
-      if (!c)
-        throw conflict(
-          'R-FUND-8',
-          '该分项目没有追回要求',
-          'no clawback is demanded for this subproject',
-        );
-      if (c.recoveries.some((r) => r.id === cmd.idempotencyKey)) return [];
-      if (c.settledAt)
-        throw conflict(
-          'R-FUND-8',
-          `追回已于 ${beijingText(c.settledAt)} 结清`,
-          'the clawback is settled',
-        );
-      const outstanding = c.demanded[cmd.source] - c.recovered[cmd.source];
-      if (cmd.amount <= 0) throw invalid('追回金额须大于0', 'amount must be positive', 'amount');
-      if (cmd.amount > outstanding) {
-        throw rule(
-          'R-FUND-8',
-          `${SOURCE_NAMES[cmd.source]}追回金额 ${formatYuan(cmd.amount)} 元超过未追回余额 ${formatYuan(outstanding)} 元`,
-          `recovery exceeds the outstanding ${cmd.source} amount (${formatYuan(outstanding)} yuan)`,
-          { outstanding: formatYuan(outstanding) },
-          'amount',
-        );
-      }
-      const recorded: DeliveryEvent = {
-        type: 'RecoveryRecorded',
-        data: {
-          id: cmd.idempotencyKey,
-          idempotencyKey: cmd.idempotencyKey,
-          source: cmd.source,
-          amount: cmd.amount,
-          at: now,
-          by,
-          reference: cmd.reference,
-        },
-      };
-      const left = sumFen(SOURCES.map((x) => c.demanded[x] - c.recovered[x])) - cmd.amount;
-      return left === 0 ? [recorded, { type: 'ClawbackSettled', data: { at: now } }] : [recorded];
-    }
-    default: {
-      const never: never = cmd;
-      throw new Error(`unknown command ${(never as { type: string }).type}`);
-    }
+    case 'SubmitMilestone':
+      return decideSubmitMilestone(s, cmd, ctx);
+    case 'PreEvaluate':
+      return decidePreEvaluate(s, cmd, ctx);
+    case 'DecideMilestone':
+      return decideDecideMilestone(s, cmd, ctx);
+    case 'RaiseAcceptanceObjection':
+      return decideRaiseAcceptanceObjection(s, cmd, ctx);
+    case 'ResolveAcceptanceObjection':
+      return decideResolveAcceptanceObjection(s, cmd, ctx);
+    case 'ReleaseTranche':
+      return decideReleaseTranche(s, cmd, ctx);
+    case 'RecordRecovery':
+      return decideRecordRecovery(s, cmd, ctx);
+    default:
+      return assertNever(cmd, 'command');
   }
 }
 
@@ -1026,9 +1106,7 @@ export function evolveDelivery(s: SubprojectCore, e: DeliveryEvent): SubprojectC
       return claw((c) => ({ ...c, settledAt: e.data.at }));
     case 'ClawbackOverdue':
       return claw((c) => ({ ...c, overdueAt: e.data.at }));
-    default: {
-      const never: never = e;
-      throw new Error(`unknown event ${(never as { type: string }).type}`);
-    }
+    default:
+      return assertNever(e, 'event');
   }
 }
