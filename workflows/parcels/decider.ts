@@ -3,7 +3,8 @@
 // cap and the program's total cap, in part when a cap binds (the reason is stated). Pure.
 import { assertNever, DomainError } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
-import type { CommandContext, Decide } from '../program/types';
+import type { CommandContext, Decide, Funding } from '../program/types';
+import { checkProgramRemaining } from '../subproject/delivery';
 import { beijingText } from '../time';
 
 export interface ParcelRule {
@@ -61,7 +62,9 @@ export type ParcelCommand =
       decision: 'approve' | 'reject';
       eligibleParcels: number | null;
     }
-  | { type: 'PayParcelClaim'; claimId: string; idempotencyKey: string };
+  /** programRemaining: the program's budget per source minus what has been paid net of recoveries
+   *  (facts from the ledger); parcel subsidies are paid from central funds (R-FUND-7) */
+  | { type: 'PayParcelClaim'; claimId: string; idempotencyKey: string; programRemaining: Funding };
 
 export type ParcelEvent =
   | { type: 'ParcelSchemeOpened'; data: { programCode: string; rule: ParcelRule; at: string } }
@@ -252,7 +255,8 @@ function reviewed(
   return { type: 'ParcelClaimReviewed', data };
 }
 
-/** R-FUND-7: an approved claim is paid once (a repeated request with the same key pays nothing more). */
+/** R-FUND-7: an approved claim is paid once (a repeated request with the same key pays nothing more),
+ *  never beyond what is left of the program's central funds. */
 const decidePayParcelClaim: On<ParcelScheme, 'PayParcelClaim'> = (s, cmd, ctx) => {
   const c = claimOf(s, cmd.claimId);
   const unpayable = (zh: string, en: string) => new DomainError('R-FUND-7', 'conflict', zh, en);
@@ -267,6 +271,7 @@ const decidePayParcelClaim: On<ParcelScheme, 'PayParcelClaim'> = (s, cmd, ctx) =
     throw unpayable(`申报 ${c.id} 尚未审核通过，不能拨付`, `claim ${c.id} is not approved`);
   const amount = c.review!.payable;
   if (amount === 0) throw unpayable(`申报 ${c.id} 核定补贴为0`, `claim ${c.id} has nothing to pay`);
+  checkProgramRemaining('central', amount, cmd.programRemaining);
   return [
     {
       type: 'ParcelClaimPaid',
