@@ -78,8 +78,14 @@ export const mailDef: Decider<MailActState, MailCommand, MailEvent> = {
   streamId: (id) => `mail-${id}`,
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const DECIDERS: Record<StreamType, Decider<any, any, any>> = {
+/** A decider with its types erased, as the registry below holds it for the entity workflow, which has only
+ * a stream's type. Every `Decider<S, C, E>` is assignable to it because TypeScript checks method parameters
+ * bivariantly; that is the one place the types are widened, and it is sound in use: the stream's type picks
+ * the decider, that stream's state and events were written by that decider alone, and its commands come
+ * from the engines' typed `execute` of the same aggregate. */
+export type AnyDecider = Decider<unknown, { type: string }, { type: string; data: unknown }>;
+
+export const DECIDERS: Record<StreamType, AnyDecider> = {
   program: programDef,
   subproject: subprojectDef,
   parcels: parcelsDef,

@@ -1,10 +1,11 @@
 // Which events make which notices and mails (design.md: every notice is caused by an event). The items
 // go to the outbox in the same transaction as the events; the dispatcher issues and sends them.
-import type { OutboxItem, StoredEvent } from '../store/event-store';
+import type { NewEvent, OutboxItem, StoredEvent } from '../store/event-store';
 import { sumFen } from '../../workflows/money';
-import { SOURCE_NAMES, SOURCES, type Funding, type Role } from '../../workflows/program/types';
+import { SOURCE_NAMES, SOURCES, type Role } from '../../workflows/program/types';
+import type { SubprojectEvent } from '../../workflows/subproject/decider';
 import type { SubprojectCore } from '../../workflows/subproject/types';
-import type { ActiveProgram } from '../../workflows/program/decider';
+import type { ActiveProgram, ProgramEvent } from '../../workflows/program/decider';
 
 export interface Recipients {
   roles?: Role[];
@@ -32,16 +33,17 @@ export interface NotifyPayload {
   mails: MailSpec[];
 }
 
-type Ev = Pick<StoredEvent, 'type' | 'data' | 'version' | 'at'>;
+/** What the effects read of an appended event: the event itself (`type` narrows `data`), its version and time. */
+type Ev<E extends NewEvent> = E & Pick<StoredEvent, 'version' | 'at'>;
 const item = (p: NotifyPayload): OutboxItem => ({ kind: 'notify', payload: p });
 
-export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[] {
+export function subprojectEffects(events: Ev<SubprojectEvent>[], s: SubprojectCore): OutboxItem[] {
   const sp = { seq: s.seq, name: s.name, budget: sumFen(SOURCES.map((x) => s.budget[x])) };
   const contractor = s.award?.org ?? '';
   const org = s.award?.org ?? null;
   const out: OutboxItem[] = [];
   for (const e of events) {
-    const d = e.data as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const { type, data: d } = e; // destructured from the union: `switch (type)` narrows `d` too
     const base = {
       programCode: s.programCode,
       seq: s.seq,
@@ -53,7 +55,7 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
       key,
       title: s.contract?.milestones.find((m) => m.key === key)?.title ?? key,
     });
-    switch (e.type) {
+    switch (type) {
       case 'TenderOpened':
         out.push(
           item({
@@ -137,26 +139,13 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
                   subproject: sp,
                   contractor: d.org,
                   number: d.number ?? null,
-                  milestones: d.milestones.map(
-                    (m: { key: string; title: string; due: string }) => ({
-                      key: m.key,
-                      title: m.title,
-                      due: m.due,
-                    }),
-                  ),
-                  tranches: d.tranches.map(
-                    (t: {
-                      key: string;
-                      milestone: string;
-                      source: keyof Funding;
-                      amount: number;
-                    }) => ({
-                      key: t.key,
-                      milestone: t.milestone,
-                      sourceName: SOURCE_NAMES[t.source],
-                      amount: t.amount,
-                    }),
-                  ),
+                  milestones: d.milestones.map((m) => ({ key: m.key, title: m.title, due: m.due })),
+                  tranches: d.tranches.map((t) => ({
+                    key: t.key,
+                    milestone: t.milestone,
+                    sourceName: SOURCE_NAMES[t.source],
+                    amount: t.amount,
+                  })),
                 },
               },
             ],
@@ -278,7 +267,7 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
                   contractor,
                   milestone: d.milestone,
                   tranche: d.tranche,
-                  sourceName: SOURCE_NAMES[d.source as keyof Funding],
+                  sourceName: SOURCE_NAMES[d.source],
                   amount: d.amount,
                   at: d.at,
                 },
@@ -354,38 +343,76 @@ export function subprojectEffects(events: Ev[], s: SubprojectCore): OutboxItem[]
         );
         break;
       }
-      default:
+      // no notice and no mail
+      case 'SubprojectRegistered':
+      case 'BidSubmitted':
+      case 'BidWithdrawn':
+      case 'BiddingClosed':
+      case 'BidsOpened':
+      case 'TenderFailed':
+      case 'BidsScored':
+      case 'ObjectionRaised':
+      case 'ObjectionResolved':
+      case 'CandidatePublicityEnded':
+      case 'MilestonePreEvaluated':
+      case 'AcceptanceObjectionRaised':
+      case 'AcceptanceObjectionResolved':
+      case 'AcceptancePublicityEnded':
+      case 'MilestoneFailed':
+      case 'SubprojectTerminated':
+      case 'RecoveryRecorded':
+      case 'ClawbackSettled':
+      case 'ClawbackOverdue':
+        break;
+      default: {
+        const _unhandled: never = type; // the compiler checks that every subproject event is listed above
+      }
     }
   }
   return out;
 }
 
-export function programEffects(events: Ev[], s: ActiveProgram): OutboxItem[] {
-  return events
-    .filter((e) => e.type === 'PhaseAdvanced')
-    .map((e) => {
-      const d = e.data as { from: string; to: string; at: string };
-      const name = (k: string) => s.def.phases.find((p) => p.key === k)?.name ?? k;
-      return item({
-        programCode: s.def.code,
-        seq: null,
-        eventType: e.type,
-        version: e.version,
-        at: e.at,
-        notices: [],
-        mails: [
-          {
-            template: 'phase_advanced',
-            subject: `${s.def.name}进入「${name(d.to)}」阶段`,
-            to: { roles: ['office', 'supervisor', 'finance'] },
-            data: {
-              from: name(d.from),
-              to: name(d.to),
-              at: d.at,
-              toEnd: s.def.phases.find((p) => p.key === d.to)?.end ?? null,
-            },
-          },
-        ],
-      });
-    });
+export function programEffects(events: Ev<ProgramEvent>[], s: ActiveProgram): OutboxItem[] {
+  const name = (k: string) => s.def.phases.find((p) => p.key === k)?.name ?? k;
+  return events.flatMap((e) => {
+    switch (e.type) {
+      case 'PhaseAdvanced': {
+        const d = e.data;
+        return [
+          item({
+            programCode: s.def.code,
+            seq: null,
+            eventType: e.type,
+            version: e.version,
+            at: e.at,
+            notices: [],
+            mails: [
+              {
+                template: 'phase_advanced',
+                subject: `${s.def.name}进入「${name(d.to)}」阶段`,
+                to: { roles: ['office', 'supervisor', 'finance'] },
+                data: {
+                  from: name(d.from),
+                  to: name(d.to),
+                  at: d.at,
+                  toEnd: s.def.phases.find((p) => p.key === d.to)?.end ?? null,
+                },
+              },
+            ],
+          }),
+        ];
+      }
+      // no mail
+      case 'ProgramCreated':
+      case 'GateActRecorded':
+      case 'ProgramClosed':
+      case 'FindingRecorded':
+      case 'FindingClosed':
+        return [];
+      default: {
+        const _unhandled: never = e; // the compiler checks that every program event is listed above
+        return [];
+      }
+    }
+  });
 }

@@ -15,6 +15,7 @@ import {
   chainEvents,
   type AppendInput,
   type LoadedStream,
+  type NewEvent,
   type ReadModelViews,
   type StoredEvent,
 } from './event-store';
@@ -32,20 +33,17 @@ export interface AppendDecided<S, E> {
 }
 
 /** Throws VersionConflict when the stream moved past `loaded.version` meanwhile. */
-export async function appendDecided<
-  S,
-  C extends { type: string },
-  E extends { type: string; data: unknown },
->(
+export async function appendDecided<S, C extends { type: string }, E extends NewEvent>(
   db: Pool | PoolClient | AppendBatcher,
   agg: Aggregate<S, C, E>,
   a: AppendDecided<S, E>,
-): Promise<{ version: number; state: S; events: StoredEvent[]; lag: number }> {
+): Promise<{ version: number; state: S; events: StoredEvent<E>[]; lag: number }> {
   const events = chainEvents(a.streamId, a.loaded.version, a.loaded.headHash, a.decided, {
     ...a.meta,
     at: a.now,
   });
-  // folded from the events as stored (JSON as jsonb gives it back), exactly as a later load folds them
+  // folded from the events as stored (JSON as jsonb gives it back), exactly as a later load folds them:
+  // `{ type, data }` alone, without the metadata (the cast only rejoins the two halves of one `E`)
   const state = events.reduce(
     (s, e) => agg.evolve(s, { type: e.type, data: e.data } as E),
     a.loaded.state,

@@ -11,12 +11,13 @@ export interface LoadedStream<S> {
   exists: boolean;
   lag: number;
 }
-/** What folding needs of an aggregate. */
-export interface Fold<S> {
+/** What folding needs of an aggregate: its initial state and how one of its events changes it. */
+export interface Fold<S, E extends NewEvent = NewEvent> {
   initialState: S;
-  evolve(state: S, event: any): S;
-} // eslint-disable-line @typescript-eslint/no-explicit-any
+  evolve(state: S, event: E): S;
+}
 
+/** An event as a decider returns it; an aggregate's own events are a union of these, one per `type`. */
 export interface NewEvent {
   type: string;
   data: unknown;
@@ -28,11 +29,16 @@ export interface EventMeta {
   reason: string | null;
   at: string;
 }
-export interface StoredEvent extends NewEvent, EventMeta {
-  version: number;
-  prevHash: string;
-  hash: string;
-}
+/** An event as appended: the aggregate's event `E` with its metadata, version and place in the hash chain.
+ * The intersection distributes over a union `E`, so `switch (e.type)` narrows `e.data` to that event's
+ * data. `StoredEvent` alone (E = NewEvent) is what a caller needing only version, type and hash takes;
+ * every `StoredEvent<E>` is assignable to it. */
+export type StoredEvent<E extends NewEvent = NewEvent> = E &
+  EventMeta & {
+    version: number;
+    prevHash: string;
+    hash: string;
+  };
 
 export interface ReadModelViews {
   program?: Record<string, unknown>;
@@ -85,13 +91,15 @@ export class VersionConflict extends Error {
 
 type Queryable = Pool | PoolClient;
 
-interface StreamRow<S> {
+/** The row as the aggregate's own: its state is an `S` and its tail `E`s, trusted (as pg's `query<T>`
+ * trusts any row type) because the stream's type names the one aggregate that wrote both. */
+interface StreamRow<S, E extends NewEvent> {
   id: string;
   version: number;
   state: S;
   head_hash: string;
   state_lag: number;
-  tail: { type: string; data: unknown }[] | null;
+  tail: E[] | null;
 }
 // the stored state, and the events after it when it is a snapshot behind the stream's version
 const STREAM_SELECT = `SELECT s.id, s.version, s.state, s.head_hash, s.state_lag,
@@ -99,21 +107,21 @@ const STREAM_SELECT = `SELECT s.id, s.version, s.state, s.head_hash, s.state_lag
                                       FROM event e WHERE e.stream_id = s.id AND e.version > s.version - s.state_lag) END AS tail
   FROM stream s`;
 
-function folded<S>(r: StreamRow<S>, agg: Fold<S>): S {
+function folded<S, E extends NewEvent>(r: StreamRow<S, E>, agg: Fold<S, E>): S {
   const tail = r.tail ?? [];
   if (tail.length !== r.state_lag)
     throw new Error(
       `stream ${r.id}: ${r.state_lag} events expected after the stored state, found ${tail.length}`,
     );
-  return tail.reduce(agg.evolve, r.state);
+  return tail.reduce((state, e) => agg.evolve(state, e), r.state);
 }
 
-export async function loadStream<S>(
+export async function loadStream<S, E extends NewEvent>(
   db: Queryable,
   streamId: string,
-  agg: Fold<S>,
+  agg: Fold<S, E>,
 ): Promise<LoadedStream<S>> {
-  const { rows } = await db.query<StreamRow<S>>({
+  const { rows } = await db.query<StreamRow<S, E>>({
     name: 'shifan_load_stream',
     text: `${STREAM_SELECT} WHERE s.id = $1`,
     values: [streamId],
@@ -132,32 +140,33 @@ export async function loadStream<S>(
 
 /** The current state of every stream of a type; with `dueBy`, only of those whose earliest open deadline
  * (`next_due`, NULL where not yet computed) is by then. */
-export async function loadStates<S>(
+export async function loadStates<S, E extends NewEvent>(
   db: Queryable,
   type: string,
-  agg: Fold<S>,
+  agg: Fold<S, E>,
   dueBy?: Date,
 ): Promise<{ id: string; version: number; state: S }[]> {
   const { rows } = dueBy
-    ? await db.query<StreamRow<S>>(
+    ? await db.query<StreamRow<S, E>>(
         `${STREAM_SELECT} WHERE s.type = $1 AND (s.next_due <= $2 OR s.next_due IS NULL) ORDER BY s.id`,
         [type, dueBy],
       )
-    : await db.query<StreamRow<S>>(`${STREAM_SELECT} WHERE s.type = $1 ORDER BY s.id`, [type]);
+    : await db.query<StreamRow<S, E>>(`${STREAM_SELECT} WHERE s.type = $1 ORDER BY s.id`, [type]);
   return rows.map((r) => ({ id: r.id, version: r.version, state: folded(r, agg) }));
 }
 
 /** Chains new events onto `headHash`, starting at version `expected + 1`. */
-export function chainEvents(
+export function chainEvents<E extends NewEvent>(
   streamId: string,
   expected: number,
   headHash: string,
-  events: NewEvent[],
+  events: E[],
   meta: EventMeta,
-): StoredEvent[] {
+): StoredEvent<E>[] {
   let prev = headHash;
   return events.map((e, i) => {
-    const data = JSON.parse(JSON.stringify(e.data ?? null)); // exactly what jsonb will give back
+    // exactly what jsonb will give back; still the event's data, which a decider builds of JSON values only
+    const data = JSON.parse(JSON.stringify(e.data ?? null)) as E['data'];
     const version = expected + i + 1;
     const hash = eventHash({
       stream: streamId,
@@ -167,7 +176,8 @@ export function chainEvents(
       ...meta,
       prevHash: prev,
     });
-    const stored: StoredEvent = { type: e.type, data, ...meta, version, prevHash: prev, hash };
+    // `{ type, data }` of one `E` is that `E`; TS cannot relate the two halves of a generic union itself
+    const stored = { type: e.type, data, ...meta, version, prevHash: prev, hash } as StoredEvent<E>;
     prev = hash;
     return stored;
   });
@@ -178,7 +188,7 @@ export interface AppendInput {
   streamType: string;
   expected: number;
   /** the folded state to store, or null to keep the stored snapshot (the row's lag grows by the events) */
-  state: unknown | null;
+  state: unknown;
   events: StoredEvent[];
   wakeAt: string | null;
   /** the earliest open deadline ('infinity': none; null: the aggregate has none to tell) */
@@ -291,8 +301,11 @@ export class AppendItemError extends Error {
  * commit, the statement's parse and planning, and the round trip are then paid once for the batch.
  */
 export class AppendBatcher {
-  private readonly queue: { a: AppendInput; resolve(v: number): void; reject(e: unknown): void }[] =
-    [];
+  private readonly queue: {
+    a: AppendInput;
+    resolve: (v: number) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   private inFlight = 0;
   readonly stats = { statements: 0, appends: 0, largest: 0, fallbacks: 0 };
   constructor(

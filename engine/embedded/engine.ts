@@ -14,6 +14,7 @@ import {
   loadStream,
   VersionConflict,
   type LoadedStream,
+  type NewEvent,
 } from '../../activities/store/event-store';
 import { DomainError } from '../../workflows/errors';
 import type { CommandContext } from '../../workflows/program/types';
@@ -82,21 +83,21 @@ export class EmbeddedEngine implements Engine {
     this.appender = new AppendBatcher(pool);
   }
 
-  execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+  execute<S, C extends { type: string }, E extends NewEvent>(
     agg: Aggregate<S, C, E>,
     key: string,
     command: NoInfer<C>,
     meta: CommandMeta<S>,
-  ): Promise<CommandResult<S>> {
+  ): Promise<CommandResult<S, E>> {
     return this.executeOnStream(agg, agg.streamId(key), command, meta);
   }
 
-  executeOnStream<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+  executeOnStream<S, C extends { type: string }, E extends NewEvent>(
     agg: Aggregate<S, C, E>,
     streamId: string,
     command: NoInfer<C>,
     meta: CommandMeta<S>,
-  ): Promise<CommandResult<S>> {
+  ): Promise<CommandResult<S, E>> {
     return this.locks.run(streamId, async () => {
       for (let attempt = 1; ; attempt++) {
         const now = this.clock.now().toISOString();
@@ -167,7 +168,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async read<S>(
-    agg: Aggregate<S, { type: string }, { type: string; data: unknown }>,
+    agg: Aggregate<S, { type: string }, NewEvent>,
     key: string,
   ): Promise<{ version: number; state: S }> {
     const s = await loadStream(this.pool, agg.streamId(key), agg);

@@ -6,10 +6,14 @@ import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Aggregate } from '../../activities/aggregates';
-import { loadStream, type StoredEvent } from '../../activities/store/event-store';
+import { loadStream, type NewEvent, type StoredEvent } from '../../activities/store/event-store';
 import { DomainError, type DomainErrorKind, type Violation } from '../../workflows/errors';
-import type { CommandEnvelope, CommandOutcome, EntityInput } from '../../workflows/temporal/entity';
-import type { StreamType } from '../../workflows/aggregates';
+import type {
+  CommandEnvelope,
+  CommandOutcome,
+  EntityInput,
+  entityWorkflow,
+} from '../../workflows/temporal/entity';
 import type { Clock } from '../clock';
 import type { Engine, CommandMeta, CommandResult } from '../engine';
 
@@ -29,15 +33,15 @@ export class TemporalEngine implements Engine {
   ) {}
   onCommitted?: Engine['onCommitted'];
 
-  async execute<S, C extends { type: string }, E extends { type: string; data: unknown }>(
+  async execute<S, C extends { type: string }, E extends NewEvent>(
     agg: Aggregate<S, C, E>,
     key: string,
     command: NoInfer<C>,
     meta: CommandMeta<S>,
-  ): Promise<CommandResult<S>> {
+  ): Promise<CommandResult<S, E>> {
     const streamId = agg.streamId(key);
     if (meta.precheck) meta.precheck((await loadStream(this.pool, streamId, agg)).state);
-    const input: EntityInput = { streamType: agg.streamType as StreamType, streamId };
+    const input: EntityInput = { streamType: agg.streamType, streamId };
     const env: CommandEnvelope = {
       command,
       actor: meta.actor,
@@ -46,19 +50,22 @@ export class TemporalEngine implements Engine {
     };
     let outcome: CommandOutcome;
     try {
+      // by name: the client does not import the workflow code (its bundle runs in the worker)
       outcome = await this.client.workflow.executeUpdateWithStart<
-        any,
+        typeof entityWorkflow,
         CommandOutcome,
         [CommandEnvelope]
       >('execute', {
-        // eslint-disable-line @typescript-eslint/no-explicit-any
         args: [env],
-        startWorkflowOperation: new WithStartWorkflowOperation('entityWorkflow', {
-          workflowId: streamId,
-          taskQueue: this.taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof entityWorkflow>(
+          'entityWorkflow',
+          {
+            workflowId: streamId,
+            taskQueue: this.taskQueue,
+            args: [input],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          },
+        ),
       });
     } catch (e) {
       throw toDomainError(e);
@@ -79,23 +86,28 @@ export class TemporalEngine implements Engine {
       'SELECT version, type, data, hash, prev_hash, actor, role, command, reason, at FROM event WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version',
       [streamId, outcome.version - outcome.events.length, outcome.version],
     );
-    const events: StoredEvent[] = rows.map((r) => ({
-      version: r.version,
-      type: r.type,
-      data: r.data,
-      hash: r.hash,
-      prevHash: r.prev_hash,
-      actor: r.actor,
-      role: r.role,
-      command: r.command,
-      reason: r.reason,
-      at: r.at.toISOString(),
-    }));
+    // the events the workflow just persisted on this aggregate's stream, so the aggregate's own (`E`): the
+    // cast rejoins each row's type and data, which TS cannot relate by itself
+    const events = rows.map(
+      (r) =>
+        ({
+          version: r.version,
+          type: r.type,
+          data: r.data,
+          hash: r.hash,
+          prevHash: r.prev_hash,
+          actor: r.actor,
+          role: r.role,
+          command: r.command,
+          reason: r.reason,
+          at: r.at.toISOString(),
+        }) as StoredEvent<E>,
+    );
     if (events.length) this.onCommitted?.(command, events);
     return { streamId, version: outcome.version, state: loaded.state, events };
   }
 
-  async read<S>(agg: Aggregate<S, { type: string }, { type: string; data: unknown }>, key: string) {
+  async read<S>(agg: Aggregate<S, { type: string }, NewEvent>, key: string) {
     const s = await loadStream(this.pool, agg.streamId(key), agg);
     return { version: s.version, state: s.state };
   }
