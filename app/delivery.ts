@@ -2,7 +2,6 @@
 // pre-evaluation, the office's decision, acceptance objections, tranche releases and recoveries.
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { z } from 'zod';
 import { programRemaining } from '../activities/funds';
 import { subprojectAggregate, subprojectKey } from '../engine/aggregates';
 import { parseMoney, type Fen } from '../workflows/money';
@@ -19,10 +18,15 @@ import type {
   RecoveryBody,
   ReleaseBody,
   SubmissionBody,
+  In,
 } from './inputs';
 import { loadSubproject } from './queries';
 import { ledgerView } from './subproject-views';
-import { runSubprojectCommand, type SubprojectRef } from './subprojects';
+import {
+  runSubprojectCommand,
+  subprojectUseCase,
+  type SubprojectRef,
+} from './subprojects';
 import { money } from './views';
 
 export type MilestoneRef = SubprojectRef & { key: string };
@@ -32,7 +36,7 @@ export async function submitMilestone(
   ctx: AppContext,
   actor: Actor,
   t: MilestoneRef,
-  input: z.output<typeof SubmissionBody>,
+  input: In<typeof SubmissionBody>,
 ) {
   let cited: Awaited<ReturnType<typeof resolveFileFields>>;
   try {
@@ -65,70 +69,42 @@ export async function submitMilestone(
   });
 }
 
-export const preEvaluate = (
-  ctx: AppContext,
-  actor: Actor,
-  t: MilestoneRef,
-  input: z.output<typeof PreEvaluationBody>,
-) =>
-  runSubprojectCommand(ctx, actor, t, {
+export const preEvaluate = subprojectUseCase(
+  (t: MilestoneRef, input: In<typeof PreEvaluationBody>) => ({
     type: 'PreEvaluate',
     milestone: t.key,
     opinion: input.opinion,
     findings: input.findings,
     recommendation: input.recommendation,
-  });
+  }),
+);
 
-export const decideMilestone = (
-  ctx: AppContext,
-  actor: Actor,
-  t: MilestoneRef,
-  input: z.output<typeof DecisionBody>,
-) =>
-  runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    {
-      type: 'DecideMilestone',
-      milestone: t.key,
-      decision: input.decision,
-      defects: input.defects,
-      rectificationDeadline: input.rectificationDeadline ?? null,
-    },
-    input.reason,
-  );
+export const decideMilestone = subprojectUseCase(
+  (t: MilestoneRef, input: In<typeof DecisionBody>) => ({
+    type: 'DecideMilestone',
+    milestone: t.key,
+    decision: input.decision,
+    defects: input.defects,
+    rectificationDeadline: input.rectificationDeadline ?? null,
+  }),
+);
 
-export const raiseAcceptanceObjection = (
-  ctx: AppContext,
-  actor: Actor,
-  t: MilestoneRef,
-  input: z.output<typeof AcceptanceObjectionBody>,
-) =>
-  runSubprojectCommand(ctx, actor, t, {
+export const raiseAcceptanceObjection = subprojectUseCase(
+  (t: MilestoneRef, input: In<typeof AcceptanceObjectionBody>) => ({
     type: 'RaiseAcceptanceObjection',
     milestone: t.key,
     text: input.text,
-  });
+  }),
+);
 
-export const resolveAcceptanceObjection = (
-  ctx: AppContext,
-  actor: Actor,
-  t: MilestoneRef & { id: string },
-  input: z.output<typeof AcceptanceResolveBody>,
-) =>
-  runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    {
-      type: 'ResolveAcceptanceObjection',
-      milestone: t.key,
-      objectionId: t.id,
-      decision: input.decision,
-    },
-    input.reason,
-  );
+export const resolveAcceptanceObjection = subprojectUseCase(
+  (t: MilestoneRef & { id: string }, input: In<typeof AcceptanceResolveBody>) => ({
+    type: 'ResolveAcceptanceObjection',
+    milestone: t.key,
+    objectionId: t.id,
+    decision: input.decision,
+  }),
+);
 
 const requestHash = (x: unknown) =>
   createHash('sha256')
@@ -145,7 +121,7 @@ export async function releaseTranche(
   ctx: AppContext,
   actor: Actor,
   t: SubprojectRef & { tranche: string },
-  input: z.output<typeof ReleaseBody>,
+  input: In<typeof ReleaseBody>,
   idempotencyKey: string,
 ) {
   const amount: Fen | null = input.amount
@@ -181,19 +157,13 @@ export const recordRecovery = (
   ctx: AppContext,
   actor: Actor,
   t: SubprojectRef,
-  input: z.output<typeof RecoveryBody>,
+  input: In<typeof RecoveryBody>,
   idempotencyKey: string,
 ) =>
-  runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    {
-      type: 'RecordRecovery',
-      source: input.source,
-      amount: parseMoney(input.amount, '万元', { field: 'amount' }),
-      reference: input.reference ?? null,
-      idempotencyKey,
-    },
-    input.reason,
-  );
+  subprojectUseCase((_t: SubprojectRef, i: In<typeof RecoveryBody>) => ({
+    type: 'RecordRecovery',
+    source: i.source,
+    amount: parseMoney(i.amount, '万元', { field: 'amount' }),
+    reference: i.reference ?? null,
+    idempotencyKey,
+  }))(ctx, actor, t, input);

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { SOURCES, TRAINING_ARCHIVE_ITEMS } from '../workflows/program/types';
 import { NOTICE_KINDS } from '../workflows/notices';
 
+/** A use case's input: what its schema gives once it has parsed the request. */
+export type In<S extends z.ZodType> = z.output<S>;
+
 // ---- shared ----
 export const DocumentRef = z
   .object({

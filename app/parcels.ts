@@ -1,7 +1,6 @@
 // Parcel subsidy use cases (R-FUND-6): a quarterly claim with its e-waybill CSV, the office's review
 // within the yearly and total caps, and finance's payment (R-FUND-7, once per idempotency key).
 import { parse } from 'csv-parse/sync';
-import type { z } from 'zod';
 import { programRemaining } from '../activities/funds';
 import { parcelsAggregate } from '../engine/aggregates';
 import { DomainError } from '../workflows/errors';
@@ -9,7 +8,7 @@ import type { ParcelRule, ParcelState } from '../workflows/parcels/decider';
 import { waybillsOfRows, type Waybills } from '../workflows/parcels/waybills';
 import type { Actor } from '../workflows/program/types';
 import type { AppContext } from './context';
-import type { ClaimBody, ReviewBody } from './inputs';
+import type { ClaimBody, In, ReviewBody } from './inputs';
 import { loadProgram } from './queries';
 import { claimView } from './views';
 
@@ -43,7 +42,7 @@ export async function claimParcels(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
-  input: z.output<typeof ClaimBody>,
+  input: In<typeof ClaimBody>,
 ) {
   const { state: program } = await loadProgram(ctx, t.code);
   const f = await ctx.prisma.evidenceFile.findUnique({ where: { sha256: input.file } });
@@ -117,7 +116,7 @@ export async function reviewClaim(
   ctx: AppContext,
   actor: Actor,
   t: { code: string; id: string },
-  input: z.output<typeof ReviewBody>,
+  input: In<typeof ReviewBody>,
 ) {
   const r = await ctx.engine.execute(
     parcelsAggregate,

@@ -1,11 +1,10 @@
 // Program use cases: import a budget table, record a gate act, advance a phase, record and close findings.
-import type { z } from 'zod';
 import { programAggregate } from '../engine/aggregates';
 import type { ProgramCommand } from '../workflows/program/decider';
 import { definitionFromTable, type ProgramTable } from '../workflows/program/table';
 import type { Actor } from '../workflows/program/types';
 import type { AppContext } from './context';
-import type { AdvanceBody, CloseFindingBody, FindingBody, GateActBody } from './inputs';
+import type { AdvanceBody, CloseFindingBody, FindingBody, GateActBody, In } from './inputs';
 import { liveSubprojects } from './queries';
 import { CommandOutcome } from './result';
 import { programView } from './views';
@@ -34,7 +33,7 @@ async function runProgramCommand(
 export async function importProgram(
   ctx: AppContext,
   actor: Actor,
-  table: z.output<typeof ProgramTable>,
+  table: In<typeof ProgramTable>,
   reason = '导入资金安排表',
 ) {
   const definition = definitionFromTable(table);
@@ -48,63 +47,48 @@ export async function importProgram(
   return { code: definition.code, definition, outcome };
 }
 
-export const recordGateAct = (
-  ctx: AppContext,
-  actor: Actor,
-  t: { code: string; gate: Extract<ProgramCommand, { type: 'RecordGateAct' }>['gate'] },
-  input: z.output<typeof GateActBody>,
-) =>
-  runProgramCommand(
-    ctx,
-    actor,
-    t.code,
-    { type: 'RecordGateAct', gate: t.gate, document: input.document },
-    input.reason,
-  );
+/** A use case that is one program command built from the target and the input; `reason` goes to the
+ * audit record. */
+function programUseCase<T extends { code: string }, I extends { reason?: string }>(
+  toCommand: (t: T, input: I, ctx: AppContext) => ProgramCommand | Promise<ProgramCommand>,
+) {
+  return async (ctx: AppContext, actor: Actor, t: T, input: I) =>
+    runProgramCommand(ctx, actor, t.code, await toCommand(t, input, ctx), input.reason);
+}
+type GateKey = Extract<ProgramCommand, { type: 'RecordGateAct' }>['gate'];
+
+export const recordGateAct = programUseCase(
+  (t: { code: string; gate: GateKey }, input: In<typeof GateActBody>) => ({
+    type: 'RecordGateAct',
+    gate: t.gate,
+    document: input.document,
+  }),
+);
 
 /** R-PH-1, R-PH-2: the computed gate "every subproject settled" reads each subproject's own status. */
-export async function advancePhase(
-  ctx: AppContext,
-  actor: Actor,
-  t: { code: string },
-  input: z.output<typeof AdvanceBody>,
-) {
-  const statuses = Object.fromEntries(
-    Object.entries(await liveSubprojects(ctx, t.code)).map(([k, v]) => [k, v.status]),
-  );
-  return runProgramCommand(
-    ctx,
-    actor,
-    t.code,
-    { type: 'AdvancePhase', to: input.to, subprojectStatuses: statuses },
-    input.reason,
-  );
-}
+export const advancePhase = programUseCase(
+  async (t: { code: string }, input: In<typeof AdvanceBody>, ctx) => ({
+    type: 'AdvancePhase',
+    to: input.to,
+    subprojectStatuses: Object.fromEntries(
+      Object.entries(await liveSubprojects(ctx, t.code)).map(([k, v]) => [k, v.status]),
+    ),
+  }),
+);
 
-export const recordFinding = (
-  ctx: AppContext,
-  actor: Actor,
-  t: { code: string },
-  input: z.output<typeof FindingBody>,
-) =>
-  runProgramCommand(
-    ctx,
-    actor,
-    t.code,
-    { type: 'RecordFinding', origin: input.origin, title: input.title, due: input.due ?? null },
-    input.reason,
-  );
+export const recordFinding = programUseCase(
+  (_t: { code: string }, input: In<typeof FindingBody>) => ({
+    type: 'RecordFinding',
+    origin: input.origin,
+    title: input.title,
+    due: input.due ?? null,
+  }),
+);
 
-export const closeFinding = (
-  ctx: AppContext,
-  actor: Actor,
-  t: { code: string; id: string },
-  input: z.output<typeof CloseFindingBody>,
-) =>
-  runProgramCommand(
-    ctx,
-    actor,
-    t.code,
-    { type: 'CloseFinding', findingId: t.id, document: input.document },
-    input.reason,
-  );
+export const closeFinding = programUseCase(
+  (t: { code: string; id: string }, input: In<typeof CloseFindingBody>) => ({
+    type: 'CloseFinding',
+    findingId: t.id,
+    document: input.document,
+  }),
+);

@@ -23,6 +23,7 @@ import type {
   TenderBody,
   TenderObjectionBody,
   TenderResolveBody,
+  In,
 } from './inputs';
 import { CommandOutcome } from './result';
 import { subprojectView } from './subproject-views';
@@ -70,174 +71,132 @@ export async function runSubprojectCommand(
   return new CommandOutcome(version, r.events, () => subprojectView(state, actor, version));
 }
 
+/**
+ * A use case that is one subproject command: `toCommand` builds the command from the target and the
+ * input (reading what else it needs through `ctx`); the input's `reason` goes to the audit record.
+ */
+export function subprojectUseCase<T extends SubprojectRef, I>(
+  toCommand: (t: T, input: I, ctx: AppContext) => SubprojectCommand | Promise<SubprojectCommand>,
+) {
+  return async (ctx: AppContext, actor: Actor, t: T, input: I) =>
+    runSubprojectCommand(ctx, actor, t, await toCommand(t, input, ctx), reasonOf(input));
+}
+
+/** The audit record's reason, when the input has one. */
+export const reasonOf = (input: unknown): string | undefined =>
+  input && typeof input === 'object' && 'reason' in input && typeof input.reason === 'string'
+    ? input.reason
+    : undefined;
+
 /** A date alone means the end of that Beijing day. */
 const toInstant = (v: string) =>
   /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(endOfDayShanghai(v)).toISOString() : v;
 
-export const openTender = async (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof TenderBody>,
-) =>
-  runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    {
-      type: 'OpenTender',
-      program: await programFactsOf(ctx, t),
-      bidDeadline: toInstant(input.bidDeadline),
-      announcement: {
-        title: input.announcement.title,
-        number: input.announcement.number ?? null,
-        qualifications: input.announcement.qualifications,
-        documents: input.announcement.documents,
-      },
+export const openTender = subprojectUseCase(
+  async (t: SubprojectRef, input: In<typeof TenderBody>, ctx) => ({
+    type: 'OpenTender',
+    program: await programFactsOf(ctx, t),
+    bidDeadline: toInstant(input.bidDeadline),
+    announcement: {
+      title: input.announcement.title,
+      number: input.announcement.number ?? null,
+      qualifications: input.announcement.qualifications,
+      documents: input.announcement.documents,
     },
-    input.reason,
-  );
+  }),
+);
 
-export const submitBid = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof BidBody>,
-) =>
-  runSubprojectCommand(ctx, actor, t, {
-    type: 'SubmitBid',
-    price: parseYuan(input.price, 'price'),
-    proposal: input.proposal,
-    documents: input.documents,
-  });
+export const submitBid = subprojectUseCase((_t: SubprojectRef, input: In<typeof BidBody>) => ({
+  type: 'SubmitBid',
+  price: parseYuan(input.price, 'price'),
+  proposal: input.proposal,
+  documents: input.documents,
+}));
 
-export const withdrawBid = (ctx: AppContext, actor: Actor, t: SubprojectRef) =>
-  runSubprojectCommand(ctx, actor, t, { type: 'WithdrawBid' });
+export const withdrawBid = subprojectUseCase((_t: SubprojectRef, _input: undefined) => ({
+  type: 'WithdrawBid',
+}));
 
-export const openBids = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof OpeningBody>,
-) =>
-  runSubprojectCommand(ctx, actor, t, { type: 'OpenBids', invalid: input.invalid }, input.reason);
+export const openBids = subprojectUseCase((_t: SubprojectRef, input: In<typeof OpeningBody>) => ({
+  type: 'OpenBids',
+  invalid: input.invalid,
+}));
 
 /** Scores 0–100 with two decimals, kept as integer hundredths. */
-export const scoreBids = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof ScoresBody>,
-) =>
-  runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    {
-      type: 'ScoreBids',
-      scores: input.scores.map((x) => ({
-        org: x.org,
-        score: Math.round(x.score * 100),
-        comment: x.comment ?? null,
-      })),
-    },
-    input.reason,
-  );
+export const scoreBids = subprojectUseCase((_t: SubprojectRef, input: In<typeof ScoresBody>) => ({
+  type: 'ScoreBids',
+  scores: input.scores.map((x) => ({
+    org: x.org,
+    score: Math.round(x.score * 100),
+    comment: x.comment ?? null,
+  })),
+}));
 
-export const proposeCandidate = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof CandidateBody>,
-) =>
-  runSubprojectCommand(ctx, actor, t, { type: 'ProposeCandidate', org: input.org }, input.reason);
+export const proposeCandidate = subprojectUseCase(
+  (_t: SubprojectRef, input: In<typeof CandidateBody>) => ({
+    type: 'ProposeCandidate',
+    org: input.org,
+  }),
+);
 
-export const raiseTenderObjection = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof TenderObjectionBody>,
-) => runSubprojectCommand(ctx, actor, t, { type: 'RaiseObjection', text: input.text });
+export const raiseTenderObjection = subprojectUseCase(
+  (_t: SubprojectRef, input: In<typeof TenderObjectionBody>) => ({
+    type: 'RaiseObjection',
+    text: input.text,
+  }),
+);
 
-export const resolveTenderObjection = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef & { id: string },
-  input: z.output<typeof TenderResolveBody>,
-) =>
-  runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    { type: 'ResolveObjection', objectionId: t.id, decision: input.decision },
-    input.reason,
-  );
+export const resolveTenderObjection = subprojectUseCase(
+  (t: SubprojectRef & { id: string }, input: In<typeof TenderResolveBody>) => ({
+    type: 'ResolveObjection',
+    objectionId: t.id,
+    decision: input.decision,
+  }),
+);
 
-export const award = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof AwardBody>,
-) => runSubprojectCommand(ctx, actor, t, { type: 'Award' }, input.reason);
+export const award = subprojectUseCase((_t: SubprojectRef, _input: In<typeof AwardBody>) => ({
+  type: 'Award',
+}));
 
 /** Direct, designated and government-purchase subprojects: the organisation must be registered. */
-export async function designateContractor(
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof DesignationBody>,
-) {
-  if (!(await ctx.prisma.organisation.findUnique({ where: { name: input.org } }))) {
-    throw new DomainError(
-      'INVALID-INPUT',
-      'invalid',
-      `组织「${input.org}」尚未登记（用 shifan user add --org 登记其用户）`,
-      `organisation ${input.org} is not registered`,
-      { field: 'org' },
-    );
-  }
-  return runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    {
+export const designateContractor = subprojectUseCase(
+  async (t: SubprojectRef, input: In<typeof DesignationBody>, ctx) => {
+    if (!(await ctx.prisma.organisation.findUnique({ where: { name: input.org } }))) {
+      throw new DomainError(
+        'INVALID-INPUT',
+        'invalid',
+        `组织「${input.org}」尚未登记（用 shifan user add --org 登记其用户）`,
+        `organisation ${input.org} is not registered`,
+        { field: 'org' },
+      );
+    }
+    return {
       type: 'DesignateContractor',
       program: await programFactsOf(ctx, t),
       org: input.org,
       document: input.document ?? null,
-    },
-    input.reason,
-  );
-}
+    };
+  },
+);
 
 /** Tranche amounts are 万元 strings, exact to the fen. */
-export const signContract = (
-  ctx: AppContext,
-  actor: Actor,
-  t: SubprojectRef,
-  input: z.output<typeof ContractBody>,
-) =>
-  runSubprojectCommand(
-    ctx,
-    actor,
-    t,
-    {
-      type: 'SignContract',
-      number: input.number ?? null,
-      document: input.document,
-      milestones: input.milestones.map((m) => ({
-        key: m.key,
-        title: m.title,
-        deliverables: m.deliverables,
-        due: m.due,
-        evidenceRequired: m.evidenceRequired,
-      })),
-      tranches: input.tranches.map((tr, i) => ({
-        key: tr.key,
-        milestone: tr.milestone,
-        source: tr.source,
-        amount: parseMoney(tr.amount, '万元', { field: `tranches[${i}].amount` }),
-      })),
-    },
-    input.reason,
-  );
+export const signContract = subprojectUseCase(
+  (_t: SubprojectRef, input: In<typeof ContractBody>) => ({
+    type: 'SignContract',
+    number: input.number ?? null,
+    document: input.document,
+    milestones: input.milestones.map((m) => ({
+      key: m.key,
+      title: m.title,
+      deliverables: m.deliverables,
+      due: m.due,
+      evidenceRequired: m.evidenceRequired,
+    })),
+    tranches: input.tranches.map((tr, i) => ({
+      key: tr.key,
+      milestone: tr.milestone,
+      source: tr.source,
+      amount: parseMoney(tr.amount, '万元', { field: `tranches[${i}].amount` }),
+    })),
+  }),
+);

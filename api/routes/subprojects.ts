@@ -96,7 +96,7 @@ export function subprojectRoutes(api: Api, ctx: AppContext): void {
       summary: '撤回本单位的投标（截止前）',
       response: view,
     },
-    async ({ params, actor }) => subprojects.withdrawBid(ctx, actor, params),
+    async ({ params, actor }) => subprojects.withdrawBid(ctx, actor, params, undefined),
   );
 
   api.route(
