@@ -74,22 +74,27 @@ test("two engines (two processes' worth of pools) racing on one stream: every co
   try {
     const before = (await engines[0].read(programAggregate, 'tengzhou-2019')).version;
     const actor = { username: 'office1', role: 'office' as const };
-    const results = await Promise.allSettled(
-      Array.from({ length: 24 }, (_, i) =>
-        engines[i % 2].execute(
-          programAggregate,
-          'tengzhou-2019',
-          { type: 'RecordFinding', origin: 'provincial', title: `并发${i}` },
-          { actor },
+    // rounds of 24 commands until the two engines really raced (a loaded machine may serialise a round)
+    let rounds = 0;
+    while (rounds < 5 && engines[0].stats.conflicts + engines[1].stats.conflicts === 0) {
+      const round = rounds++;
+      const results = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          engines[i % 2].execute(
+            programAggregate,
+            'tengzhou-2019',
+            { type: 'RecordFinding', origin: 'provincial', title: `并发${round}-${i}` },
+            { actor },
+          ),
         ),
-      ),
-    );
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(24);
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(24);
+    }
     expect(engines[0].stats.conflicts + engines[1].stats.conflicts).toBeGreaterThan(0); // the race really happened
     const after = await engines[1].read(programAggregate, 'tengzhou-2019');
-    expect(after.version).toBe(before + 24);
+    expect(after.version).toBe(before + 24 * rounds);
     if (after.state.status === 'empty') throw new Error();
-    expect(after.state.findings.filter((f) => f.origin === 'provincial')).toHaveLength(24);
+    expect(after.state.findings.filter((f) => f.origin === 'provincial')).toHaveLength(24 * rounds);
   } finally {
     await Promise.all(pools.map((p) => p.end()));
   }
