@@ -106,7 +106,12 @@ test('R-FUND-7: two releases and a parcel payment at once never pay more than th
   for (const r of refused) {
     expect(r.status).toBe(422);
     expect(r.body.code).toContain('R-FUND-7');
-    expect(r.body.violations[0].rule).toBe('R-FUND-7');
+    expect(r.body.violations[0]).toMatchObject({
+      rule: 'R-FUND-7',
+      figures: { source: 'central' },
+    });
+    const f = r.body.violations[0].figures;
+    expect(f.requestedFen).toBeGreaterThan(f.remainingFen);
     expect(r.body.detail).toMatch(/中央财政资金.*剩余 [\d,]+\.\d{2} 元/);
   }
   const { rows } = await t.rt.pool.query<{ net: string }>(

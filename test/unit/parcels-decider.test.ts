@@ -78,8 +78,9 @@ describe('R-FUND-7: a parcel subsidy is paid from what is left of the program ce
     expect(e).toMatchObject({
       code: 'R-FUND-7',
       kind: 'rule',
-      message: '中央财政资金累计拨付将超过项目该来源预算（剩余 74,999.99 元）',
-      messageEn: "would exceed the program's central budget",
+      message: '中央财政资金累计拨付将超过项目该来源预算（剩余 74,999.99 元，本次 75,000.00 元）',
+      messageEn:
+        "would exceed the program's central budget (74,999.99 yuan left, 75,000.00 yuan asked)",
     });
     expect(e.violations).toEqual([
       {
@@ -87,7 +88,13 @@ describe('R-FUND-7: a parcel subsidy is paid from what is left of the program ce
         message: e.message,
         message_en: e.messageEn,
         field: undefined,
-        figures: undefined,
+        figures: {
+          source: 'central',
+          remainingYuan: '74,999.99',
+          requestedYuan: '75,000.00',
+          remainingFen: 7_499_999,
+          requestedFen: 7_500_000,
+        },
       },
     ]);
   });

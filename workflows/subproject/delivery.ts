@@ -746,8 +746,17 @@ export function checkProgramRemaining(
   if (amount > programRemaining[source])
     throw rule(
       'R-FUND-7',
-      `${SOURCE_NAMES[source]}累计拨付将超过项目该来源预算（剩余 ${formatYuan(programRemaining[source])} 元）`,
-      `would exceed the program's ${source} budget`,
+      `${SOURCE_NAMES[source]}累计拨付将超过项目该来源预算（剩余 ${formatYuan(programRemaining[source])} 元，本次 ${formatYuan(amount)} 元）`,
+      `would exceed the program's ${source} budget (${formatYuan(programRemaining[source])} yuan left, ${formatYuan(amount)} yuan asked)`,
+      {
+        figures: {
+          source,
+          remainingYuan: formatYuan(programRemaining[source]),
+          requestedYuan: formatYuan(amount),
+          remainingFen: programRemaining[source],
+          requestedFen: amount,
+        },
+      },
     );
 }
 
