@@ -6,6 +6,7 @@ import type { AppContext } from '../app/context';
 import { MAX_FILE_BYTES } from '../app/files';
 import { databaseHealth } from '../app/queries';
 import { Api } from './http';
+import { pageRoutes } from './pages';
 import { requestLog } from './request-log';
 import { refuseNul } from './text-guard';
 import { problemHandler, sendProblem } from './problem';
@@ -18,12 +19,15 @@ import { supervisionRoutes } from './routes/supervision';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
 
+const isApiPath = (p: string) =>
+  p.startsWith('/api/') || p === '/api' || p === '/openapi.json' || p === '/healthz';
+
 export const API_VERSION = '0.1.0';
 
 // Validation messages in Chinese (users read them); field paths and codes stay as they are.
 z.config(z.locales.zhCN());
 
-export function createApp(ctx: AppContext): Express {
+export function createApp(ctx: AppContext & { cookieSecure?: boolean }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(ctx.log, (url) => url === '/healthz'));
@@ -57,6 +61,9 @@ export function createApp(ctx: AppContext): Express {
   app.get('/healthz', async (_req, res) => {
     res.json({ status: 'ok', ...(await databaseHealth(ctx)), version: API_VERSION });
   });
+  // the web console: every path outside the API (its forms call the same use cases)
+  const pages = pageRoutes(ctx, { secureCookies: ctx.cookieSecure });
+  app.use((req, res, next) => (isApiPath(req.path) ? next() : pages(req, res, next)));
   app.use(api.router);
   app.use((req, res) =>
     sendProblem(res, {

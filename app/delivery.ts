@@ -22,11 +22,7 @@ import type {
 } from './inputs';
 import { loadSubproject } from './queries';
 import { ledgerView } from './subproject-views';
-import {
-  runSubprojectCommand,
-  subprojectUseCase,
-  type SubprojectRef,
-} from './subprojects';
+import { runSubprojectCommand, subprojectUseCase, type SubprojectRef } from './subprojects';
 import { money } from './views';
 
 export type MilestoneRef = SubprojectRef & { key: string };

@@ -11,7 +11,8 @@ import { DomainError } from '../workflows/errors';
 import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
 import type { SubprojectStatus } from '../workflows/program/decider';
 import { programFacts } from '../workflows/program/facts';
-import { SOURCES, type Actor } from '../workflows/program/types';
+import { ROLE_NAMES, SOURCES, type Actor, type Role } from '../workflows/program/types';
+import { commandName } from '../workflows/commands';
 import {
   assertMayAccess,
   openedRounds,
@@ -97,6 +98,8 @@ async function streamEvents(ctx: AppContext, streamId: string) {
 type EventRow = Awaited<ReturnType<typeof streamEvents>>[number];
 const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
   id: Number(e.id),
+  commandName: commandName(e.command),
+  roleName: ROLE_NAMES[e.role as Role] ?? e.role,
   version: e.version,
   type: e.type,
   data: shown.data,
@@ -405,4 +408,28 @@ export async function databaseHealth(ctx: AppContext) {
   const t0 = performance.now();
   await ctx.pool.query('SELECT 1');
   return { db: 'up' as const, dbMs: Math.round((performance.now() - t0) * 10) / 10 };
+}
+
+/** 已办: what this user did, newest first, from the audit record (R-PUB-3). */
+export async function doneBy(ctx: AppContext, actor: Actor) {
+  const rows = await ctx.prisma.event.findMany({
+    where: { actor: actor.username },
+    orderBy: { id: 'desc' },
+    take: 200,
+    select: { id: true, streamId: true, type: true, command: true, reason: true, at: true },
+  });
+  return rows.map((e) => {
+    const m =
+      /^subproject-(.+)-(\d+)$/.exec(e.streamId) ?? /^(?:program|parcels)-(.+)$/.exec(e.streamId);
+    const href = !m ? null : m[2] ? `/programs/${m[1]}/subprojects/${m[2]}` : `/programs/${m[1]}`;
+    return {
+      id: Number(e.id),
+      stream: e.streamId,
+      type: e.type,
+      command: e.command,
+      reason: e.reason,
+      at: e.at.toISOString(),
+      href,
+    };
+  });
 }

@@ -1,5 +1,6 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
 import type { ParcelClaim } from '../workflows/parcels/decider';
+import { SUBPROJECT_STATUS_NAMES } from '../workflows/subproject/status';
 import { formatWan, sumFen, type Fen } from '../workflows/money';
 import {
   gateStatuses,
@@ -95,6 +96,8 @@ export function programView(
       targets: sp.targets,
       uses: sp.uses,
       status: live[sp.seq]?.status ?? s.subprojects[sp.seq] ?? 'planned',
+      statusName:
+        SUBPROJECT_STATUS_NAMES[live[sp.seq]?.status ?? s.subprojects[sp.seq] ?? 'planned'],
       stage: live[sp.seq]?.stage ?? 'unprocured',
       contractorOrg: live[sp.seq]?.contractorOrg ?? null,
       funding: fundingView(sp.funding),

@@ -34,3 +34,14 @@ export function stageName(s: SubprojectCore): string {
     return s.delivery.clawback?.settledAt ? '已终止，追回已结清' : '已终止，追回中';
   return STAGE_NAMES[s.stage];
 }
+
+export const SUBPROJECT_STATUS_NAMES: Record<SubprojectStatus, string> = {
+  planned: '未采购',
+  tendering: '采购中',
+  awarded: '已定标',
+  contracted: '已签协议',
+  in_progress: '实施中',
+  accepted: '已验收',
+  terminated: '已终止，追回中',
+  settled: '已终止，追回已结清',
+};

@@ -1,0 +1,645 @@
+// The web console (工作台): server-rendered pages for every role, in Chinese, complete without
+// JavaScript. Every form calls the same use case as its API route (app/) with the same input schema
+// (app/inputs.ts); a refusal is the API's problem answer, shown beside the field it names.
+//
+// Sessions: the log-in form opens the same session as POST /api/auth/login; its token travels in an
+// HttpOnly, SameSite=Lax cookie (Secure when COOKIE_SECURE is set). Every form carries a CSRF token
+// (double submit, bound to the session: csrf-csrf), and a POST without it is refused.
+import { randomBytes, randomUUID } from 'node:crypto';
+import cookieParser from 'cookie-parser';
+import { doubleCsrf } from 'csrf-csrf';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import multer from 'multer';
+import type { ZodType } from 'zod';
+import * as auth from '../../app/auth';
+import type { AppContext } from '../../app/context';
+import * as delivery from '../../app/delivery';
+import { MAX_FILE_BYTES, uploadFile } from '../../app/files';
+import { inbox } from '../../app/inbox';
+import * as inputs from '../../app/inputs';
+import { ROOT } from '../../app/paths';
+import * as programs from '../../app/programs';
+import * as queries from '../../app/queries';
+import * as subprojects from '../../app/subprojects';
+import {
+  ROLE_NAMES,
+  TRAINING_ARCHIVE_ITEMS,
+  type Actor,
+  type Role,
+} from '../../workflows/program/types';
+import { DomainError } from '../../workflows/errors';
+import { formProblem, lines, nest, valuesOf, type FormProblem, type FormValues } from './forms';
+import { createPageRenderer } from './render';
+
+export const SESSION_COOKIE = 'shifan_session';
+/** Path parameters (the route patterns below name each one). */
+const P = (req: Request) => req.params as Record<string, string>;
+/** A form field as text (urlencoded bodies hold strings). */
+const field = (req: Request, name: string): string => {
+  const v = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'string' ? v : '';
+};
+const ANON_COOKIE = 'shifan_visitor';
+
+export interface PageOptions {
+  /** mark cookies Secure (behind HTTPS) */
+  secureCookies?: boolean;
+  /** the CSRF secret; by default a random one per process (forms open before a restart are refused once) */
+  csrfSecret?: string;
+}
+
+type Page = (
+  req: Request,
+  actor: Actor,
+  problem?: { problem: FormProblem; values: FormValues; form: string },
+) => Promise<{ page: string; data: Record<string, unknown> }>;
+
+export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
+  const router = express.Router();
+  const renderer = createPageRenderer();
+  const secret = opts.csrfSecret ?? randomBytes(32).toString('hex');
+  const cookie = {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: !!opts.secureCookies,
+    path: '/',
+  };
+  const { generateCsrfToken, doubleCsrfProtection } = doubleCsrf({
+    getSecret: () => secret,
+    getSessionIdentifier: (req) =>
+      String(
+        (req.cookies as Record<string, string>)[SESSION_COOKIE] ??
+          (req.cookies as Record<string, string>)[ANON_COOKIE] ??
+          '',
+      ),
+    cookieName: 'shifan_csrf',
+    cookieOptions: cookie,
+    getCsrfTokenFromRequest: (req) =>
+      (req.body as Record<string, string> | undefined)?._csrf ?? req.headers['x-csrf-token'],
+  });
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: MAX_FILE_BYTES, files: 40 },
+  });
+
+  router.use('/assets/htmx.min.js', (_req, res) =>
+    res.sendFile(`${ROOT}/node_modules/htmx.org/dist/htmx.min.js`, { maxAge: '1d' }),
+  );
+  router.use('/assets', express.static(`${ROOT}/templates/pages/assets`, { maxAge: '1h' }));
+  router.use(cookieParser());
+  router.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  router.use((req, res, next) => {
+    const c = req.cookies as Record<string, string>;
+    if (!c[SESSION_COOKIE] && !c[ANON_COOKIE]) {
+      const id = randomUUID();
+      c[ANON_COOKIE] = id;
+      res.cookie(ANON_COOKIE, id, cookie);
+    }
+    next();
+  });
+
+  const actorOf = async (req: Request): Promise<Actor | null> => {
+    const token = (req.cookies as Record<string, string>)[SESSION_COOKIE];
+    return token ? auth.authenticate(ctx, token) : null;
+  };
+  const send = async (
+    req: Request,
+    res: Response,
+    actor: Actor | null,
+    page: string,
+    data: Record<string, unknown>,
+    status = 200,
+  ) => {
+    const tasks = actor ? await inbox(ctx, actor) : [];
+    res
+      .status(status)
+      .type('html')
+      .setHeader('Cache-Control', 'no-store')
+      .send(
+        renderer.render(page, {
+          ...data,
+          me: actor && { ...actor, roleName: ROLE_NAMES[actor.role] },
+          taskCount: tasks.length,
+          csrf: generateCsrfToken(req, res, { overwrite: false }),
+          flash: typeof req.query.ok === 'string' ? req.query.ok : null,
+          now: ctx.engine.clock.now().toISOString(),
+        }),
+      );
+  };
+
+  /** A page for logged-in users; others go to the log-in form. */
+  const page = (path: string, build: Page) =>
+    router.get(path, async (req, res, next) => {
+      try {
+        const actor = await actorOf(req);
+        if (!actor) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+        const { page: name, data } = await build(req, actor);
+        await send(req, res, actor, name, data);
+      } catch (e) {
+        await failed(req, res, e, next);
+      }
+    });
+
+  const failed = async (req: Request, res: Response, e: unknown, next: NextFunction) => {
+    const p = formProblem(e);
+    if (!p) return next(e);
+    await send(req, res, await actorOf(req).catch(() => null), 'error', { problem: p }, p.status);
+  };
+
+  /**
+   * A form: parse it with the use case's own schema, run the use case, then back to the page (303);
+   * a refusal renders the page again with the problem beside the field and the values kept.
+   */
+  function form<S extends ZodType>(
+    path: string,
+    opts: {
+      roles: readonly Role[];
+      schema?: S;
+      /** the form's fields as the schema's input (default: the nested fields) */
+      shape?: (body: Record<string, unknown>, req: Request, actor: Actor) => unknown;
+      run: (actor: Actor, req: Request, input: inputs.In<S>) => Promise<unknown>;
+      back: (req: Request) => string;
+      view: Page;
+      done: string;
+      upload?: boolean;
+    },
+  ) {
+    const handlers = [
+      ...(opts.upload ? [upload.any()] : []),
+      doubleCsrfProtection,
+      async (req: Request, res: Response, next: NextFunction) => {
+        const actor = await actorOf(req);
+        if (!actor) return res.redirect(303, '/login');
+        const formName = field(req, '_form') || path;
+        try {
+          if (!(opts.roles as readonly string[]).includes(actor.role))
+            return await send(
+              req,
+              res,
+              actor,
+              'error',
+              {
+                problem: {
+                  status: 403,
+                  message: `角色「${ROLE_NAMES[actor.role]}」无权执行此操作`,
+                  fields: {},
+                },
+              },
+              403,
+            );
+          const raw = opts.shape
+            ? opts.shape(nest(req.body as Record<string, unknown>), req, actor)
+            : nest(req.body as Record<string, unknown>);
+          const input = (opts.schema ? opts.schema.parse(raw) : raw) as inputs.In<S>;
+          await opts.run(actor, req, input);
+          res.redirect(303, `${opts.back(req)}?ok=${encodeURIComponent(opts.done)}`);
+        } catch (e) {
+          const problem = formProblem(e);
+          if (!problem) return next(e);
+          const { page: name, data } = await opts.view(req, actor, {
+            problem,
+            values: valuesOf(req.body),
+            form: formName,
+          });
+          await send(
+            req,
+            res,
+            actor,
+            name,
+            { ...data, problem, values: valuesOf(req.body), form: formName },
+            problem.status,
+          );
+        }
+      },
+    ];
+    router.post(path, ...handlers);
+  }
+
+  // ---- log-in ----
+  router.get('/login', async (req, res) => {
+    if (await actorOf(req)) return res.redirect(303, '/');
+    await send(req, res, null, 'login', {
+      next: typeof req.query.next === 'string' ? req.query.next : '/',
+    });
+  });
+  router.post('/login', doubleCsrfProtection, async (req, res, next) => {
+    try {
+      const body = req.body as Record<string, string>;
+      const input = inputs.LoginBody.safeParse({
+        username: body.username ?? '',
+        password: body.password ?? '',
+      });
+      const session = input.success ? await auth.login(ctx, input.data) : null;
+      const nextUrl =
+        typeof body.next === 'string' && body.next.startsWith('/') && !body.next.startsWith('//')
+          ? body.next
+          : '/';
+      if (!session)
+        return await send(
+          req,
+          res,
+          null,
+          'login',
+          {
+            next: nextUrl,
+            values: { username: body.username ?? '' },
+            problem: { status: 401, message: '用户名或密码不正确', fields: {} },
+          },
+          401,
+        );
+      // a browser-session cookie: the server's session (12 h) decides when it ends
+      res.cookie(SESSION_COOKIE, session.token, cookie);
+      res.redirect(303, nextUrl);
+    } catch (e) {
+      next(e);
+    }
+  });
+  router.post('/logout', doubleCsrfProtection, async (req, res) => {
+    const token = (req.cookies as Record<string, string>)[SESSION_COOKIE];
+    if (token) await auth.logout(ctx, token);
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.redirect(303, '/login');
+  });
+
+  // ---- 待办 ----
+  page('/', async (_req, actor) => ({
+    page: 'inbox',
+    data: { title: '待办', tasks: await inbox(ctx, actor) },
+  }));
+  page('/done', async (_req, actor) => ({
+    page: 'done',
+    data: { title: '已办', items: await queries.doneBy(ctx, actor) },
+  }));
+  page('/programs', async () => ({
+    page: 'programs',
+    data: { title: '项目', ...(await queries.listPrograms(ctx)) },
+  }));
+
+  // ---- a program ----
+  const programPage: Page = async (req, actor, problem) => {
+    const code = P(req).code;
+    const program = await queries.programDetail(ctx, code);
+    const canAudit = ['office', 'finance', 'supervisor'].includes(actor.role);
+    const [events, notices, ledger] = await Promise.all([
+      canAudit ? queries.programEvents(ctx, code) : null,
+      queries.listNotices(ctx, { program: code }),
+      canAudit ? queries.programLedger(ctx, code) : null,
+    ]);
+    const phaseIndex = program.phase?.index ?? program.phases.length;
+    const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
+    return {
+      page: 'program',
+      data: {
+        title: program.name,
+        program,
+        subprojects: program.subprojects.filter(
+          (s) => actor.role !== 'contractor' || !s.contractorOrg || s.contractorOrg === actor.org,
+        ),
+        events: events?.items.slice().reverse(),
+        notices: notices.items,
+        ledger,
+        nextPhase: next,
+        isOffice: actor.role === 'office',
+        ...problem,
+      },
+    };
+  };
+  page('/programs/:code', programPage);
+  const programBack = (req: Request) => `/programs/${P(req).code}`;
+  form('/programs/:code/gates/:gate', {
+    roles: ['office'],
+    schema: inputs.GateActBody,
+    run: (actor, req, input) =>
+      programs.recordGateAct(ctx, actor, { code: P(req).code, gate: P(req).gate as never }, input),
+    back: programBack,
+    view: programPage,
+    done: '已登记关口事项',
+  });
+  form('/programs/:code/advance', {
+    roles: ['office'],
+    schema: inputs.AdvanceBody,
+    run: (actor, req, input) => programs.advancePhase(ctx, actor, { code: P(req).code }, input),
+    back: programBack,
+    view: programPage,
+    done: '已进入下一阶段',
+  });
+
+  // ---- a subproject ----
+  const subprojectPage: Page = async (req, actor, problem) => {
+    const { code } = P(req);
+    const seq = Number(P(req).seq);
+    if (!/^[1-9]\d{0,5}$/.test(P(req).seq))
+      throw new DomainError('NOT-FOUND', 'not_found', '分项目不存在', 'no such subproject');
+    const [program, sp] = await Promise.all([
+      queries.programDetail(ctx, code),
+      queries.subprojectDetail(ctx, actor, code, seq),
+    ]);
+    const plan = program.subprojects.find((s) => s.seq === seq);
+    const tender = (sp.tenders as Record<string, unknown>[]).at(-1) ?? null;
+    const full = 'milestones' in sp ? sp : null; // an unprocured subproject has no delivery yet
+    const milestones = (full?.milestones ?? []).map((m) => ({
+      ...m,
+      plan: full?.contract?.milestones.find((x) => x.key === m.key) ?? null,
+      lastSubmission: m.submissions.at(-1) ?? null,
+      training: plan?.direction === 'training',
+    }));
+    const tranches = (full?.contract?.tranches ?? []).map((t) => {
+      const paid = full!.disbursements
+        .filter((d) => d.tranche === t.key)
+        .reduce((n, d) => n + d.amount.fen, 0);
+      const m = full!.milestones.find((x) => x.key === t.milestone);
+      return {
+        ...t,
+        paidFen: paid,
+        left: t.amount.fen - paid,
+        releasable: m?.status === 'accepted' && paid < t.amount.fen && !full!.terminated,
+      };
+    });
+    return {
+      page: 'subproject',
+      data: {
+        title: sp.name,
+        program,
+        plan,
+        sp,
+        tender,
+        milestones,
+        tranches,
+        role: actor.role,
+        is: { [actor.role]: true },
+        archiveItems: Object.entries(TRAINING_ARCHIVE_ITEMS).map(([key, name]) => ({ key, name })),
+        releaseKey: randomUUID(), // a double click or a resent form pays once: the key comes with the form
+        ...problem,
+      },
+    };
+  };
+  page('/programs/:code/subprojects/:seq', subprojectPage);
+  const spBack = (req: Request) => `/programs/${P(req).code}/subprojects/${P(req).seq}`;
+  const target = (req: Request) => ({ code: P(req).code, seq: Number(P(req).seq) });
+  const spForm = <S extends ZodType>(
+    action: string,
+    roles: readonly Role[],
+    schema: S | undefined,
+    run: (actor: Actor, req: Request, input: inputs.In<S>) => Promise<unknown>,
+    done: string,
+    extra: {
+      shape?: (body: Record<string, unknown>, req: Request, actor: Actor) => unknown;
+      upload?: boolean;
+    } = {},
+  ) =>
+    form(`/programs/:code/subprojects/:seq/${action}`, {
+      roles,
+      schema,
+      run,
+      back: spBack,
+      view: subprojectPage,
+      done,
+      ...extra,
+    });
+
+  spForm(
+    'tender',
+    ['office'],
+    inputs.TenderBody,
+    (a, r, i) => subprojects.openTender(ctx, a, target(r), i),
+    '已发布招标公告',
+    {
+      shape: (b) => ({
+        ...b,
+        announcement: {
+          ...(b.announcement as object),
+          qualifications: lines(
+            (b.announcement as Record<string, unknown> | undefined)?.qualifications,
+          ),
+        },
+      }),
+    },
+  );
+  spForm(
+    'bids',
+    ['contractor'],
+    inputs.BidBody,
+    (a, r, i) => subprojects.submitBid(ctx, a, target(r), i),
+    '投标已提交（开标前密封）',
+  );
+  spForm(
+    'bids/withdraw',
+    ['contractor'],
+    undefined,
+    (a, r) => subprojects.withdrawBid(ctx, a, target(r), undefined),
+    '投标已撤回',
+  );
+  spForm(
+    'opening',
+    ['office'],
+    inputs.OpeningBody,
+    (a, r, i) => subprojects.openBids(ctx, a, target(r), i),
+    '已开标',
+  );
+  spForm(
+    'scores',
+    ['office', 'evaluator'],
+    inputs.ScoresBody,
+    (a, r, i) => subprojects.scoreBids(ctx, a, target(r), i),
+    '已记录评标得分',
+    {
+      shape: (b) => ({
+        ...b,
+        scores: ((b.scores as Record<string, unknown>[] | undefined) ?? []).map((s) => ({
+          ...s,
+          score: s.score === undefined ? undefined : Number(s.score),
+        })),
+      }),
+    },
+  );
+  spForm(
+    'candidate',
+    ['office'],
+    inputs.CandidateBody,
+    (a, r, i) => subprojects.proposeCandidate(ctx, a, target(r), i),
+    '已确定中标候选人，公示开始',
+  );
+  spForm(
+    'objections',
+    ['contractor', 'office', 'supervisor'],
+    inputs.TenderObjectionBody,
+    (a, r, i) => subprojects.raiseTenderObjection(ctx, a, target(r), i),
+    '异议已提交，定标暂停',
+  );
+  form('/programs/:code/subprojects/:seq/objections/:id/resolve', {
+    roles: ['office'],
+    schema: inputs.TenderResolveBody,
+    run: (a, r, i) => subprojects.resolveTenderObjection(ctx, a, { ...target(r), id: P(r).id }, i),
+    back: spBack,
+    view: subprojectPage,
+    done: '异议已处理',
+  });
+  spForm(
+    'award',
+    ['office'],
+    inputs.AwardBody,
+    (a, r, i) => subprojects.award(ctx, a, target(r), i),
+    '已定标',
+  );
+  spForm(
+    'designation',
+    ['office'],
+    inputs.DesignationBody,
+    (a, r, i) => subprojects.designateContractor(ctx, a, target(r), i),
+    '已指定承办主体',
+  );
+  spForm(
+    'contract',
+    ['office'],
+    inputs.ContractBody,
+    (a, r, i) => subprojects.signContract(ctx, a, target(r), i),
+    '承办协议已签订',
+    {
+      shape: (b) => ({
+        ...b,
+        milestones: ((b.milestones as Record<string, unknown>[] | undefined) ?? [])
+          .filter((m) => m.key)
+          .map((m) => ({
+            ...m,
+            deliverables: lines(m.deliverables),
+            evidenceRequired: lines(m.evidenceRequired),
+          })),
+        tranches: ((b.tranches as Record<string, unknown>[] | undefined) ?? []).filter(
+          (t) => t.key,
+        ),
+      }),
+    },
+  );
+  const milestone = (r: Request) => ({ ...target(r), key: P(r).key });
+  form('/programs/:code/subprojects/:seq/milestones/:key/submission', {
+    roles: ['contractor'],
+    schema: inputs.SubmissionBody,
+    upload: true,
+    // files come with the form: each is stored as an evidence file first (the same use case as POST /api/files)
+    shape: (b) => b,
+    run: async (a, r, i) => {
+      const files = (r.files as Express.Multer.File[] | undefined) ?? [];
+      const stored = await Promise.all(
+        files
+          .filter((f) => f.size > 0)
+          .map(async (f) => ({
+            field: f.fieldname,
+            sha: (
+              await uploadFile(ctx, a, {
+                type: f.mimetype,
+                name: Buffer.from(f.originalname, 'latin1').toString('utf8'),
+                content: f.buffer,
+              })
+            ).sha256,
+          })),
+      );
+      const archive: Record<string, string[]> = {};
+      for (const s of stored)
+        if (s.field.startsWith('archive.')) (archive[s.field.slice(8)] ??= []).push(s.sha);
+      const counts = Object.fromEntries(
+        Object.entries((i.counts as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => [
+          k,
+          Number(v),
+        ]),
+      );
+      const input = inputs.SubmissionBody.parse({
+        deliverable: i.deliverable,
+        counts,
+        files: stored.filter((s) => s.field === 'files').map((s) => s.sha),
+        ...(Object.keys(archive).length ? { archive } : {}),
+      });
+      return delivery.submitMilestone(ctx, a, milestone(r), input);
+    },
+    back: spBack,
+    view: subprojectPage,
+    done: '里程碑已提交，等待第三方预评',
+  });
+  form('/programs/:code/subprojects/:seq/milestones/:key/pre-evaluation', {
+    roles: ['evaluator'],
+    schema: inputs.PreEvaluationBody,
+    shape: (b) => ({ ...b, findings: lines(b.findings) }),
+    run: (a, r, i) => delivery.preEvaluate(ctx, a, milestone(r), i),
+    back: spBack,
+    view: subprojectPage,
+    done: '预评意见已提交',
+  });
+  form('/programs/:code/subprojects/:seq/milestones/:key/decision', {
+    roles: ['office'],
+    schema: inputs.DecisionBody,
+    shape: (b) => ({ ...b, defects: lines(b.defects) }),
+    run: (a, r, i) => delivery.decideMilestone(ctx, a, milestone(r), i),
+    back: spBack,
+    view: subprojectPage,
+    done: '验收决定已记录',
+  });
+  form('/programs/:code/subprojects/:seq/tranches/:tranche/release', {
+    roles: ['finance'],
+    schema: inputs.ReleaseBody,
+    shape: (b) => {
+      const { idempotencyKey: _key, ...rest } = b;
+      return rest;
+    },
+    run: (a, r, i) => {
+      const key = field(r, 'idempotencyKey');
+      return delivery.releaseTranche(
+        ctx,
+        a,
+        { ...target(r), tranche: P(r).tranche },
+        i,
+        key || randomUUID(),
+      );
+    },
+    back: spBack,
+    view: subprojectPage,
+    done: '已拨付（同一表单重复提交不会重复拨付）',
+  });
+  form('/programs/:code/subprojects/:seq/recoveries', {
+    roles: ['finance'],
+    schema: inputs.RecoveryBody,
+    shape: (b) => {
+      const { idempotencyKey: _key, ...rest } = b;
+      return rest;
+    },
+    run: (a, r, i) =>
+      delivery.recordRecovery(ctx, a, target(r), i, field(r, 'idempotencyKey') || randomUUID()),
+    back: spBack,
+    view: subprojectPage,
+    done: '已登记追回款',
+  });
+
+  // a form posted without (or with a stale) CSRF token
+  router.use(async (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if ((err as { code?: string }).code === 'EBADCSRFTOKEN')
+      return send(
+        req,
+        res,
+        await actorOf(req).catch(() => null),
+        'error',
+        {
+          problem: {
+            status: 403,
+            message: '页面已过期或表单来源不明（缺少 CSRF 令牌），请返回刷新页面后重新提交',
+            fields: {},
+          },
+        },
+        403,
+      );
+    if (err instanceof multer.MulterError)
+      return send(
+        req,
+        res,
+        await actorOf(req).catch(() => null),
+        'error',
+        {
+          problem: {
+            status: 413,
+            message: `上传文件不符合要求：${err.message}（单个文件不超过 20 MB）`,
+            fields: {},
+          },
+        },
+        413,
+      );
+    next(err);
+  });
+  return router;
+}
