@@ -2,7 +2,7 @@
 // them (and document them in /openapi.json), the web pages validate their forms with them, the CLI its
 // files. Amounts are strings (万元 or 元), parsed exactly by the use case.
 import { z } from 'zod';
-import { SOURCES, TRAINING_ARCHIVE_ITEMS } from '../workflows/program/types';
+import { ROLES, SOURCES, TRAINING_ARCHIVE_ITEMS } from '../workflows/program/types';
 import { NOTICE_KINDS } from '../workflows/notices';
 
 /** A use case's input: what its schema gives once it has parsed the request. */
@@ -70,6 +70,25 @@ export const LoginBody = z
   .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) })
   .strict()
   .meta({ id: 'LoginBody' });
+
+// ---- users ----
+export const UserBody = z
+  .object({
+    username: z.string().regex(/^[A-Za-z0-9_.@-]{2,64}$/, '用户名须为2～64位字母、数字或 _.@-'),
+    password: z.string().min(8, '密码至少8位').max(200),
+    role: z.enum(ROLES),
+    org: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: '所属组织（承办企业用户必填）' }),
+    displayName: z.string().max(100).optional(),
+    email: z.email().optional(),
+    reason,
+  })
+  .strict()
+  .meta({ id: 'UserBody' });
 
 // ---- procurement ----
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).meta({

@@ -11,7 +11,13 @@ import { DomainError } from '../workflows/errors';
 import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
 import type { SubprojectStatus } from '../workflows/program/decider';
 import { programFacts } from '../workflows/program/facts';
-import { ROLE_NAMES, SOURCES, type Actor, type Role } from '../workflows/program/types';
+import {
+  ROLE_NAMES,
+  SOURCE_NAMES,
+  SOURCES,
+  type Actor,
+  type Role,
+} from '../workflows/program/types';
 import { commandName } from '../workflows/commands';
 import {
   assertMayAccess,
@@ -432,4 +438,32 @@ export async function doneBy(ctx: AppContext, actor: Actor) {
       href,
     };
   });
+}
+
+/** Money out and back per Beijing month and source (the fund-execution chart; R-FUND-8). */
+export async function fundFlowByMonth(ctx: AppContext, code: string) {
+  const { rows } = await ctx.pool.query<{
+    month: string;
+    source: string;
+    kind: string;
+    fen: string;
+  }>(
+    `SELECT to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, source, kind, SUM(amount_fen) AS fen
+       FROM ledger_entry WHERE program_code = $1 AND kind IN ('disbursement', 'parcel_subsidy', 'recovery')
+      GROUP BY 1, 2, 3 ORDER BY 1`,
+    [code],
+  );
+  const months = [...new Set(rows.map((r) => r.month))];
+  const net = (source: string, month: string) =>
+    rows
+      .filter((r) => r.source === source && r.month === month)
+      .reduce((n, r) => n + (r.kind === 'recovery' ? -Number(r.fen) : Number(r.fen)), 0);
+  return {
+    months,
+    bySource: SOURCES.map((source) => ({
+      source,
+      name: SOURCE_NAMES[source],
+      fen: months.map((m) => net(source, m)),
+    })),
+  };
 }

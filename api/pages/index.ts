@@ -29,7 +29,9 @@ import {
 } from '../../workflows/program/types';
 import { DomainError } from '../../workflows/errors';
 import { formProblem, lines, nest, valuesOf, type FormProblem, type FormValues } from './forms';
+import { fundExecutionChart } from './charts';
 import { createPageRenderer } from './render';
+import { userPages } from './users';
 
 export const SESSION_COOKIE = 'shifan_session';
 /** Path parameters (the route patterns below name each one). */
@@ -48,11 +50,29 @@ export interface PageOptions {
   csrfSecret?: string;
 }
 
-type Page = (
+export type Page = (
   req: Request,
   actor: Actor,
   problem?: { problem: FormProblem; values: FormValues; form: string },
 ) => Promise<{ page: string; data: Record<string, unknown> }>;
+
+export interface FormOptions<S extends ZodType> {
+  roles: readonly Role[];
+  schema?: S;
+  /** the form's fields as the schema's input (default: the nested fields) */
+  shape?: (body: Record<string, unknown>, req: Request, actor: Actor) => unknown;
+  run: (actor: Actor, req: Request, input: inputs.In<S>) => Promise<unknown>;
+  back: (req: Request) => string;
+  view: Page;
+  done: string;
+  upload?: boolean;
+}
+
+/** What a page module needs to register its pages and forms. */
+export interface PageKit {
+  page: (path: string, build: Page) => void;
+  form: <S extends ZodType>(path: string, opts: FormOptions<S>) => void;
+}
 
 export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   const router = express.Router();
@@ -128,7 +148,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   };
 
   /** A page for logged-in users; others go to the log-in form. */
-  const page = (path: string, build: Page) =>
+  const page = (path: string, build: Page): void => {
     router.get(path, async (req, res, next) => {
       try {
         const actor = await actorOf(req);
@@ -139,6 +159,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         await failed(req, res, e, next);
       }
     });
+  };
 
   const failed = async (req: Request, res: Response, e: unknown, next: NextFunction) => {
     const p = formProblem(e);
@@ -150,20 +171,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
    * A form: parse it with the use case's own schema, run the use case, then back to the page (303);
    * a refusal renders the page again with the problem beside the field and the values kept.
    */
-  function form<S extends ZodType>(
-    path: string,
-    opts: {
-      roles: readonly Role[];
-      schema?: S;
-      /** the form's fields as the schema's input (default: the nested fields) */
-      shape?: (body: Record<string, unknown>, req: Request, actor: Actor) => unknown;
-      run: (actor: Actor, req: Request, input: inputs.In<S>) => Promise<unknown>;
-      back: (req: Request) => string;
-      view: Page;
-      done: string;
-      upload?: boolean;
-    },
-  ) {
+  function form<S extends ZodType>(path: string, opts: FormOptions<S>) {
     const handlers = [
       ...(opts.upload ? [upload.any()] : []),
       doubleCsrfProtection,
@@ -280,10 +288,11 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     const code = P(req).code;
     const program = await queries.programDetail(ctx, code);
     const canAudit = ['office', 'finance', 'supervisor'].includes(actor.role);
-    const [events, notices, ledger] = await Promise.all([
+    const [events, notices, ledger, flow] = await Promise.all([
       canAudit ? queries.programEvents(ctx, code) : null,
       queries.listNotices(ctx, { program: code }),
       canAudit ? queries.programLedger(ctx, code) : null,
+      queries.fundFlowByMonth(ctx, code),
     ]);
     const phaseIndex = program.phase?.index ?? program.phases.length;
     const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
@@ -298,6 +307,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         events: events?.items.slice().reverse(),
         notices: notices.items,
         ledger,
+        chart: fundExecutionChart(flow),
         nextPhase: next,
         isOffice: actor.role === 'office',
         ...problem,
@@ -606,6 +616,9 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     view: subprojectPage,
     done: '已登记追回款',
   });
+
+  // the office's users page (api/pages/users.ts)
+  userPages(ctx, { page, form });
 
   // a form posted without (or with a stale) CSRF token
   router.use(async (err: unknown, req: Request, res: Response, next: NextFunction) => {
