@@ -79,7 +79,7 @@ async function main() {
     }
     rt.notifier.start(cfg.NOTIFY_POLL_MS);
     installFailpoint(rt.engine, cfg.SHIFAN_FAILPOINT);
-    const app = createApp({ ...rt, log });
+    const app = createApp({ ...rt, log, cookieSecure: cfg.COOKIE_SECURE });
     await new Promise<void>((resolve, reject) => {
       server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));
     });

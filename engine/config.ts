@@ -8,6 +8,7 @@ const Env = z.object({
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   PG_LOG: z.stringbool().default(false), // print embedded PostgreSQL's own log lines
+  COOKIE_SECURE: z.stringbool().default(false), // the console's cookies only over HTTPS (behind a TLS proxy)
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PG_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   STREAM_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000), // streams whose state the engine keeps in memory; 0 = none
