@@ -83,7 +83,9 @@ export function formProblem(e: unknown): FormProblem | null {
   }
   if (e instanceof DomainError) {
     const fields: Record<string, string> = {};
-    for (const v of e.violations) if (v.field) fields[v.field] ??= `${v.message}（${v.rule}）`;
+    // a rule's id goes with its message (R-FUND-2); generic codes (FILE-TYPE, INVALID-INPUT) do not
+    for (const v of e.violations)
+      if (v.field) fields[v.field] ??= /^R-/.test(v.rule) ? `${v.message}（${v.rule}）` : v.message;
     const rule = /^R-/.test(e.code) ? `（${e.code}）` : '';
     return { status: STATUS[e.kind], message: `${e.message}${rule}`, fields };
   }

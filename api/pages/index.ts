@@ -335,6 +335,47 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   });
 
   // ---- a subproject ----
+  /** A field path of a subproject form's input, as the form labels it. */
+  const FIELD_LABELS: Record<string, string> = {
+    'document.title': '协议名称',
+    number: '协议编号',
+    key: '编号',
+    title: '名称',
+    due: '计划完成日期',
+    deliverables: '交付成果',
+    milestone: '里程碑编号',
+    source: '资金来源',
+    amount: '金额（万元）',
+    tranche: '拨付批次',
+    milestones: '里程碑',
+    tranches: '拨付批次',
+    deliverable: '交付内容说明',
+    files: '证明材料',
+    counts: '计数成果',
+    archive: '培训档案',
+    opinion: '预评意见',
+    findings: '发现的问题',
+    recommendation: '建议结论',
+    decision: '决定',
+    defects: '不合格的问题',
+    rectificationDeadline: '整改期限',
+    reason: '理由',
+    price: '报价',
+    proposal: '投标方案摘要',
+    org: '承办主体',
+    text: '异议内容',
+    reference: '缴款凭证号',
+  };
+  const fieldLabel = (path: string, sourceNames: Record<string, string>): string => {
+    const row = /^(milestones|tranches)\[(\d+)\]\.(\w+)$/.exec(path);
+    if (row)
+      return `${FIELD_LABELS[row[1]]}第 ${Number(row[2]) + 1} 行「${FIELD_LABELS[row[3]] ?? row[3]}」`;
+    const source = /^tranches\((\w+)\)$/.exec(path);
+    if (source) return `拨付批次（${sourceNames[source[1]] ?? source[1]}）`;
+    const item = /^archive\.(\w+)/.exec(path);
+    if (item) return `培训档案「${TRAINING_ARCHIVE_ITEMS[item[1]] ?? item[1]}」`;
+    return FIELD_LABELS[path] ?? FIELD_LABELS[path.split(/[.[]/)[0]] ?? path;
+  };
   const subprojectPage: Page = async (req, actor, problem) => {
     const { code } = P(req);
     const seq = Number(P(req).seq);
@@ -345,7 +386,15 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       queries.subprojectDetail(ctx, actor, code, seq),
     ]);
     const plan = program.subprojects.find((s) => s.seq === seq);
-    const tender = (sp.tenders as Record<string, unknown>[]).at(-1) ?? null;
+    const last = (sp.tenders as Record<string, unknown>[]).at(-1) ?? null;
+    // scores are kept in hundredths (9250 = 92.5 分)
+    const tender = last && {
+      ...last,
+      scores: (last.scores as { org: string; score: number }[] | null)?.map((s) => ({
+        ...s,
+        points: s.score / 100,
+      })),
+    };
     const full = 'milestones' in sp ? sp : null; // an unprocured subproject has no delivery yet
     const milestones = (full?.milestones ?? []).map((m) => ({
       ...m,
@@ -360,6 +409,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       const m = full!.milestones.find((x) => x.key === t.milestone);
       return {
         ...t,
+        milestoneTitle: full!.contract!.milestones.find((x) => x.key === t.milestone)?.title ?? '',
         paidFen: paid,
         left: t.amount.fen - paid,
         releasable: m?.status === 'accepted' && paid < t.amount.fen && !full!.terminated,
@@ -375,6 +425,19 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         tender,
         milestones,
         tranches,
+        disbursements: (full?.disbursements ?? []).map((d) => ({
+          ...d,
+          sourceName: tranches.find((t) => t.key === d.tranche)?.sourceName ?? d.source,
+        })),
+        // the refusal's fields named in Chinese, for the forms that list them
+        problemList: Object.entries(problem?.problem.fields ?? {}).map(([path, message]) => ({
+          label: fieldLabel(
+            path,
+            Object.fromEntries((full?.budget.bySource ?? []).map((b) => [b.source, b.name])),
+          ),
+          message,
+          inRow: /^(milestones|tranches)\[\d+\]\./.test(path),
+        })),
         role: actor.role,
         is: { [actor.role]: true },
         archiveItems: Object.entries(TRAINING_ARCHIVE_ITEMS).map(([key, name]) => ({ key, name })),
@@ -532,16 +595,29 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       const stored = await Promise.all(
         files
           .filter((f) => f.size > 0)
-          .map(async (f) => ({
-            field: f.fieldname,
-            sha: (
-              await uploadFile(ctx, a, {
+          .map(async (f) => {
+            const name = Buffer.from(f.originalname, 'latin1').toString('utf8');
+            try {
+              const { sha256 } = await uploadFile(ctx, a, {
                 type: f.mimetype,
-                name: Buffer.from(f.originalname, 'latin1').toString('utf8'),
+                name,
                 content: f.buffer,
-              })
-            ).sha256,
-          })),
+              });
+              return { field: f.fieldname, sha: sha256 };
+            } catch (e) {
+              // the refusal names the file and stands beside the file field it came with
+              if (!(e instanceof DomainError)) throw e;
+              throw new DomainError(
+                e.code,
+                e.kind,
+                `「${name}」${e.message}`,
+                `${name}: ${e.messageEn}`,
+                {
+                  field: f.fieldname,
+                },
+              );
+            }
+          }),
       );
       const archive: Record<string, string[]> = {};
       for (const s of stored)
