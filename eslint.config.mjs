@@ -5,7 +5,18 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'generated/', 'dist/', 'coverage/', '.data/', 'bench/results/', '**/*.cjs', '**/*.mjs', 'jest.config.js', 'bin/'],
+    ignores: [
+      'node_modules/',
+      'generated/',
+      'dist/',
+      'coverage/',
+      '.data/',
+      'bench/results/',
+      '**/*.cjs',
+      '**/*.mjs',
+      'jest.config.js',
+      'bin/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -16,7 +27,10 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // `_`-prefixed names are deliberately unused (Express's 4-argument error handler, skipped tuple items)
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {

@@ -27,7 +27,7 @@ export interface PersistResult {
 
 export function createActivities(deps: { pool: Pool }) {
   return {
-    async persistEvents(input: PersistInput): Promise<PersistResult> {
+    async persistEvents(this: void, input: PersistInput): Promise<PersistResult> {
       const agg = AGGREGATES[input.streamType];
       if (!agg)
         throw ApplicationFailure.nonRetryable(

@@ -133,5 +133,8 @@ export function renderMail(
 
 /** Sample data for previews and tests (templates/samples.json). */
 export function samples(): Record<string, Record<string, unknown>> {
-  return JSON.parse(readFileSync(path.join(TEMPLATES_DIR, 'samples.json'), 'utf8'));
+  return JSON.parse(readFileSync(path.join(TEMPLATES_DIR, 'samples.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
 }

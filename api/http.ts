@@ -135,8 +135,8 @@ export class Api {
 
   route<
     A extends Access,
-    P extends z.ZodType = z.ZodObject<{}>,
-    Q extends z.ZodType = z.ZodObject<{}>,
+    P extends z.ZodType = z.ZodObject<Record<string, never>>,
+    Q extends z.ZodType = z.ZodObject<Record<string, never>>,
     B extends z.ZodType = z.ZodUndefined,
   >(
     spec: RouteSpec<A, P, Q, B>,

@@ -74,7 +74,7 @@ const zodPath = (path: PropertyKey[]) =>
 
 export const problemHandler =
   (log: { error(o: object, m: string): void }): ErrorRequestHandler =>
-  (err, req, res, _next) => {
+  (err: unknown, req, res, _next) => {
     const instance = String(req.id ?? '');
     if (res.headersSent) return;
     if (err instanceof ZodError) {

@@ -55,7 +55,7 @@ interface ActStep<S, C, E, R> {
       loaded: LoadedStream<S>;
       now: string;
       /** runs the decider on the loaded state (refusals throw); call it exactly once */
-      decide(command: C): E[];
+      decide(this: void, command: C): E[];
     },
   ): Promise<R>;
 }
@@ -203,18 +203,19 @@ export async function correctNotice(
           version: loaded.version + 1,
           correctsId: String(id),
         },
-        async (docNumber) => ({
-          title,
-          pdf: null,
-          ...renderNotice('correction', {
+        (docNumber) =>
+          Promise.resolve({
             title,
-            docNumber,
-            issuedAt: now,
-            program: { name: program.name, county: program.county, reportPhone: REPORT_PHONE },
-            original: { title: old.title, docNumber: old.doc_number },
-            text: input.text,
+            pdf: null,
+            ...renderNotice('correction', {
+              title,
+              docNumber,
+              issuedAt: now,
+              program: { name: program.name, county: program.county, reportPhone: REPORT_PHONE },
+              original: { title: old.title, docNumber: old.doc_number },
+              text: input.text,
+            }),
           }),
-        }),
       );
       decide({
         type: 'CorrectNotice',

@@ -1,7 +1,7 @@
 // Evidence files: uploaded as the raw request body, stored in PostgreSQL with their SHA-256, size and
 // type; downloadable by the office, evaluators, finance, supervisors and the uploading organisation.
 import { createHash } from 'node:crypto';
-import { DomainError } from '../workflows/errors';
+import { DomainError, invalid } from '../workflows/errors';
 import type { Actor } from '../workflows/program/types';
 import type { FileRef } from '../workflows/subproject/types';
 import type { AppContext } from './context';
@@ -74,40 +74,36 @@ export async function uploadFile(
   const body = file.content;
   const name = file.name.slice(0, 200);
   if (!Object.hasOwn(ALLOWED_TYPES, type)) {
-    throw new DomainError(
-      'FILE-TYPE',
-      'invalid',
+    throw invalid(
       `不接受的文件类型「${type || '未声明'}」，允许：${Object.values(ALLOWED_TYPES).join('、')}`,
       `file type ${type || '(none)'} not accepted`,
-      { field: 'content-type' },
+      'content-type',
+      'FILE-TYPE',
     );
   }
-  if (body.length === 0)
-    throw new DomainError('FILE-EMPTY', 'invalid', '文件为空', 'empty file', { field: 'body' });
+  if (body.length === 0) throw invalid('文件为空', 'empty file', 'body', 'FILE-EMPTY');
   const sniffed = sniff(body);
   if (
     sniffed &&
     sniffed !== type &&
     !(sniffed === 'application/zip' && type.includes('openxmlformats'))
   ) {
-    throw new DomainError(
-      'FILE-TYPE',
-      'invalid',
+    throw invalid(
       `文件内容是 ${ALLOWED_TYPES[sniffed] ?? sniffed}，与声明的类型 ${ALLOWED_TYPES[type]} 不符`,
       `the content is ${sniffed}, not the declared ${type}`,
-      { field: 'content-type' },
+      'content-type',
+      'FILE-TYPE',
     );
   }
   if (
     !sniffed &&
     ['application/pdf', 'image/jpeg', 'image/png', 'application/zip'].includes(type)
   ) {
-    throw new DomainError(
-      'FILE-TYPE',
-      'invalid',
+    throw invalid(
       `文件内容不是有效的 ${ALLOWED_TYPES[type]}`,
       `the content is not a valid ${type}`,
-      { field: 'content-type' },
+      'content-type',
+      'FILE-TYPE',
     );
   }
   const sha256 = createHash('sha256').update(body).digest('hex');

@@ -18,7 +18,7 @@ type MailData = Parameters<typeof renderMail>[1];
 /** The template's sample data, the sample program, then what the caller gives (given fields win). */
 function previewData(name: string, given: Record<string, unknown> = {}): Record<string, unknown> {
   const all = samples();
-  const own = Object.hasOwn(all, name) ? (all[name] as Record<string, unknown>) : {};
+  const own = Object.hasOwn(all, name) ? all[name] : {};
   return { ...own, program: all._program, ...given };
 }
 

@@ -3,7 +3,7 @@
 import { parse } from 'csv-parse/sync';
 import { programRemaining } from '../activities/funds';
 import { parcelsAggregate } from '../engine/aggregates';
-import { DomainError } from '../workflows/errors';
+import { DomainError, invalid, rule as ruleError } from '../workflows/errors';
 import type { ParcelRule, ParcelState } from '../workflows/parcels/decider';
 import { waybillsOfRows, type Waybills } from '../workflows/parcels/waybills';
 import type { Actor } from '../workflows/program/types';
@@ -17,22 +17,18 @@ function waybillsOfFile(csv: Buffer): Waybills {
   try {
     rows = parse(csv, { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true });
   } catch (e) {
-    throw new DomainError(
-      'INVALID-INPUT',
-      'invalid',
+    throw invalid(
       `运单文件不是有效的 CSV：${(e as Error).message}`,
       'the waybill file is not valid CSV',
-      { field: 'file' },
+      'file',
     );
   }
   const w = waybillsOfRows(rows);
   if (w.bad)
-    throw new DomainError(
-      'INVALID-INPUT',
-      'invalid',
+    throw invalid(
       `运单文件有 ${w.bad} 行不是有效的运单号（6～40位字母、数字或-）`,
       `${w.bad} rows are not waybill numbers`,
-      { field: 'file' },
+      'file',
     );
   return w;
 }
@@ -95,9 +91,8 @@ export async function claimParcels(
     return claimView(r.state.claims[r.state.claims.length - 1]);
   } catch (e) {
     if ((e as { constraint?: string }).constraint === 'parcel_waybill_pkey') {
-      throw new DomainError(
+      throw ruleError(
         'R-FUND-6',
-        'rule',
         '运单号已被其他申报使用（并发申报），不予受理',
         'waybill numbers were claimed concurrently by another claim',
       );

@@ -7,7 +7,7 @@ import {
   subprojectAggregate,
   subprojectKey,
 } from '../engine/aggregates';
-import { DomainError } from '../workflows/errors';
+import { DomainError, forbidden, notFound } from '../workflows/errors';
 import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
 import type { SubprojectStatus } from '../workflows/program/decider';
 import { programFacts } from '../workflows/program/facts';
@@ -37,12 +37,7 @@ import { claimView, money, programView } from './views';
 const nowIso = (ctx: AppContext) => ctx.engine.clock.now().toISOString();
 
 export const programNotFound = (code: string) =>
-  new DomainError(
-    'NOT-FOUND',
-    'not_found',
-    `综合示范项目 ${code} 不存在`,
-    `program ${code} not found`,
-  );
+  notFound(`综合示范项目 ${code} 不存在`, `program ${code} not found`);
 
 export type LiveSubprojects = Record<
   number,
@@ -156,13 +151,7 @@ export async function subprojectDetail(ctx: AppContext, viewer: Actor, code: str
 /** The latest round's bids this viewer may read (R-TD-1). */
 export async function subprojectBids(ctx: AppContext, viewer: Actor, code: string, seq: number) {
   const { state } = await loadSubproject(ctx, code, seq);
-  if (state.status === 'empty')
-    throw new DomainError(
-      'NOT-FOUND',
-      'not_found',
-      '该分项目没有招标',
-      'no tender for this subproject',
-    );
+  if (state.status === 'empty') throw notFound('该分项目没有招标', 'no tender for this subproject');
   const { round, bids } = readableBids(state, viewer);
   return { round, bids: bids.map(bidView) };
 }
@@ -188,8 +177,7 @@ export async function subprojectEvents(ctx: AppContext, code: string, seq: numbe
 /** R-FUND-8 for one subproject. */
 export async function subprojectLedger(ctx: AppContext, viewer: Actor, code: string, seq: number) {
   const { state } = await loadSubproject(ctx, code, seq);
-  if (state.status === 'empty')
-    throw new DomainError('NOT-FOUND', 'not_found', '该分项目尚未采购', 'nothing procured yet');
+  if (state.status === 'empty') throw notFound('该分项目尚未采购', 'nothing procured yet');
   assertMayAccess(state, viewer);
   return { programCode: code, seq, ...ledgerView(ledgerOf(state)) };
 }
@@ -344,7 +332,7 @@ export async function noticeHtml(ctx: AppContext, id: number) {
   const key = noticeId(id);
   const n =
     key === null ? null : await ctx.prisma.officialNotice.findUnique({ where: { id: key } });
-  if (!n) throw new DomainError('NOT-FOUND', 'not_found', '通知不存在', 'notice not found');
+  if (!n) throw notFound('通知不存在', 'notice not found');
   return { html: n.html, sha256: n.sha256 };
 }
 
@@ -353,8 +341,7 @@ export async function noticePdf(ctx: AppContext, id: number) {
   const key = noticeId(id);
   const n =
     key === null ? null : await ctx.prisma.officialNotice.findUnique({ where: { id: key } });
-  if (!n?.pdf)
-    throw new DomainError('NOT-FOUND', 'not_found', '该通知没有 PDF', 'no PDF for this notice');
+  if (!n?.pdf) throw notFound('该通知没有 PDF', 'no PDF for this notice');
   return { pdf: Buffer.from(n.pdf), sha256: n.pdfSha256 ?? '', fileName: `${n.docNumber}.pdf` };
 }
 
@@ -398,14 +385,9 @@ export async function listUsers(ctx: AppContext) {
 /** An evidence file, for whoever may read it (a contractor: its own organisation's uploads). */
 export async function evidenceFile(ctx: AppContext, viewer: Actor, sha256: string) {
   const f = await ctx.prisma.evidenceFile.findUnique({ where: { sha256 } });
-  if (!f) throw new DomainError('NOT-FOUND', 'not_found', '文件不存在', 'file not found');
+  if (!f) throw notFound('文件不存在', 'file not found');
   if (viewer.role === 'contractor' && f.org !== viewer.org)
-    throw new DomainError(
-      'R-TD-3',
-      'forbidden',
-      '无权下载其他单位的材料',
-      "not your organisation's file",
-    );
+    throw forbidden('R-TD-3', '无权下载其他单位的材料', "not your organisation's file");
   return f;
 }
 

@@ -1,6 +1,5 @@
 // Procurement use cases of a subproject (R-TD-1..3): tender, sealed bids, opening, scores, candidate
 // publicity with objections, award or designation, and the contract with milestones and tranches.
-import type { z } from 'zod';
 import { programAggregate, subprojectAggregate, subprojectKey } from '../engine/aggregates';
 import type { CommandMeta } from '../engine/engine';
 import { DomainError } from '../workflows/errors';

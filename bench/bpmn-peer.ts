@@ -2,10 +2,7 @@
 // PostgreSQL after every step, as a user of that engine must do to survive a restart.
 import { EventEmitter } from 'node:events';
 import type { Pool } from 'pg';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Engine } = require('bpmn-engine') as {
-  Engine: new (o: { name: string; source: string }) => any;
-}; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { Engine } from 'bpmn-engine';
 
 export const STEPS = [
   'tender',
@@ -38,7 +35,7 @@ const xml = `<?xml version="1.0" encoding="UTF-8"?>
 export async function runPeerInstance(pool: Pool, id: string): Promise<number> {
   const engine = new Engine({ name: id, source: xml });
   const listener = new EventEmitter();
-  const waits: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const waits: any[] = [];
   let wake: (() => void) | null = null;
   listener.on('wait', (api) => {
     waits.push(api);
@@ -59,7 +56,7 @@ export async function runPeerInstance(pool: Pool, id: string): Promise<number> {
       if (ended && !waits.length) break;
     }
     const api = waits.shift();
-    const state = await execution.getState();
+    const state = execution.getState();
     await pool.query(
       'INSERT INTO bench_bpmn_state (id, step, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET step = EXCLUDED.step, state = EXCLUDED.state',
       [id, api.id, JSON.stringify(state)],

@@ -101,11 +101,7 @@ export async function shifanInProcess(
     const c = process.cpuUsage(c0);
     cpu += c.user + c.system;
   };
-  const run = async (
-    s: (typeof sps)[number],
-    actor: Actor,
-    cmd: Parameters<typeof engine.execute<never, never, never>>[2] | Record<string, unknown>,
-  ) =>
+  const run = async (s: (typeof sps)[number], actor: Actor, cmd: Record<string, unknown>) =>
     (await engine.execute(subprojectAggregate, s.key, cmd as never, { actor })).events.length > 0
       ? 1
       : 0;

@@ -86,7 +86,7 @@ interface Http {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: any }>;
-} // eslint-disable-line @typescript-eslint/no-explicit-any
+}
 
 /** The load generator's HTTP client: undici's Pool (keep-alive, `request`), ≈ 4× less CPU a request than
  * `fetch`, which matters when it shares the machine's 2 cores with the server and PostgreSQL. */
@@ -95,7 +95,7 @@ function client(base: string): Http & { close(): Promise<void> } {
   const call: Http['call'] = async (method, p, token, body, headers = {}) => {
     const res = await conn.request({
       path: p,
-      method: method as 'GET',
+      method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         prefer: 'return=minimal',
@@ -128,7 +128,9 @@ async function childServer(url: string) {
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { type: string; port: number }) =>
-      m.type === 'ready' ? resolve(m.port) : reject(m),
+      m.type === 'ready'
+        ? resolve(m.port)
+        : reject(new Error(`server child: ${JSON.stringify(m)} before ready`)),
     );
     child.once('exit', reject);
   });
@@ -218,8 +220,7 @@ async function b1(rt: Runtime, clock: ManualClock, url: string, pgPid: number | 
   }
   let sps: { code: string; seq: number; base: string; server: number }[] = [];
   let timing = false;
-  const budgetOf = (seq: number) =>
-    tengzhou.subprojects.find((s) => s.seq === seq)!.funding as Record<string, string>;
+  const budgetOf = (seq: number) => tengzhou.subprojects.find((s) => s.seq === seq)!.funding;
   const lat: number[] = [];
   let commands = 0;
   let busyMs = 0;
@@ -227,7 +228,7 @@ async function b1(rt: Runtime, clock: ManualClock, url: string, pgPid: number | 
   let cpuMicros = 0;
   let serverCpu = 0;
   let pgCpu: number | null = 0;
-  let engineStats: Record<string, number> = {};
+  const engineStats: Record<string, number> = {};
   let serverSys = 0;
   const batch = async (name: string, fn: (sp: (typeof sps)[number]) => Promise<void>) => {
     if (!timing) {
@@ -636,7 +637,7 @@ async function b4(url: string) {
       [prefix, tpl.state, deadlineText, dueFrom, spreadMs, n],
     );
   };
-  const sched = new TimerScheduler(new EmbeddedEngine(countingPool as Pool, systemClock));
+  const sched = new TimerScheduler(new EmbeddedEngine(countingPool, systemClock));
   // a poll's cost: its time (mean of 200) and, deterministic, the buffers its query touches (EXPLAIN BUFFERS)
   const pollCost = async (label: string) => {
     const s = performance.now();
@@ -893,12 +894,15 @@ async function main() {
     ],
   ];
   console.log(
-    `\nshifan bench (${result.mode}) ${result.date}\n${(result.machine as { cpus: number }).cpus} cores, ${(result.machine as { memoryGiB: number }).memoryGiB} GiB, ${process.version}, ${(result.versions as { postgres: string }).postgres}\n`,
+    `\nshifan bench (${String(result.mode)}) ${String(result.date)}\n${(result.machine as { cpus: number }).cpus} cores, ${(result.machine as { memoryGiB: number }).memoryGiB} GiB, ${process.version}, ${(result.versions as { postgres: string }).postgres}\n`,
   );
   for (const [k, v] of table) console.log(`${k.padEnd(24)} ${v}`);
   const outDir = path.join(__dirname, 'results');
   mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `${(result.date as string).slice(0, 10)}-${result.mode}.json`);
+  const file = path.join(
+    outDir,
+    `${(result.date as string).slice(0, 10)}-${String(result.mode)}.json`,
+  );
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
 }

@@ -34,7 +34,7 @@ if (prof) {
   prof.connect();
   profiling = prof.post('Profiler.enable');
 }
-process.on('message', async (m: { type: string; at?: string; id: number }) => {
+async function onMessage(m: { type: string; at?: string; id: number }) {
   try {
     if (m.type === 'clock') {
       clock.set(m.at!);
@@ -84,4 +84,5 @@ process.on('message', async (m: { type: string; at?: string; id: number }) => {
   } catch (e) {
     process.send!({ type: 'error', id: m.id, error: String(e) });
   }
-});
+}
+process.on('message', (m: { type: string; at?: string; id: number }) => void onMessage(m));

@@ -121,6 +121,7 @@ export async function createTemporalRuntime(
     await fundsLock.close();
     throw new Error(
       `无法连接 Temporal 集群 ${t.address}（${(e as Error).message}）；请确认集群已启动，或不设置 TEMPORAL_ADDRESS 以使用内置引擎 / cannot reach the Temporal cluster at ${t.address}`,
+      { cause: e },
     );
   }
   const client = new Client({ connection, namespace: t.namespace });

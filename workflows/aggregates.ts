@@ -31,11 +31,11 @@ import { mailDecider, type MailActState, type MailCommand, type MailEvent } from
 export interface Decider<S, C extends { type: string }, E extends { type: string; data: unknown }> {
   streamType: StreamType;
   /** stream id = Temporal workflow id (design.md): program-<code>, subproject-<code>-<seq>, parcels-<code> */
-  streamId(key: string): string;
+  streamId(this: void, key: string): string;
   initialState: S;
-  decide(state: S, command: C, ctx: CommandContext): E[];
-  evolve(state: S, event: E): S;
-  wakeAt?(state: S): string | null;
+  decide(this: void, state: S, command: C, ctx: CommandContext): E[];
+  evolve(this: void, state: S, event: E): S;
+  wakeAt?(this: void, state: S): string | null;
   /** The command a due timer sends (the decider emits whatever is due at `now`). */
   tick?: C;
 }

@@ -54,3 +54,19 @@ export function assertNever(x: never, what: string): never {
   const type = typeof x === 'object' && x !== null ? (x as { type?: unknown }).type : x;
   throw new Error(`unknown ${what} ${String(type)}`);
 }
+
+// The refusals as they are written everywhere: one line each instead of a constructor call.
+export const notFound = (zh: string, en: string) =>
+  new DomainError('NOT-FOUND', 'not_found', zh, en);
+export const invalid = (zh: string, en: string, field?: string, code = 'INVALID-INPUT') =>
+  new DomainError(code, 'invalid', zh, en, { field });
+export const conflict = (code: string, zh: string, en: string, field?: string) =>
+  new DomainError(code, 'conflict', zh, en, { field });
+export const forbidden = (code: string, zh: string, en: string) =>
+  new DomainError(code, 'forbidden', zh, en);
+export const rule = (
+  code: string,
+  zh: string,
+  en: string,
+  extra: { field?: string; figures?: Record<string, string | number> } = {},
+) => new DomainError(code, 'rule', zh, en, extra);

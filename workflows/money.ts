@@ -1,6 +1,6 @@
 // Money is integer fen (分) inside, as safe integers; 元 and 万元 strings only at the edges (design.md).
 // Parsing is exact: a value that does not fit in whole fen is refused, never rounded.
-import { DomainError } from './errors';
+import { DomainError, invalid } from './errors';
 
 export type Fen = number;
 export type MoneyUnit = '元' | '万元';
@@ -27,42 +27,33 @@ export function parseMoney(
   const m = DECIMAL.exec(raw);
   const where = opts.field ? `${opts.field}: ` : '';
   if (!m)
-    throw new DomainError(
-      'MONEY-FORMAT',
-      'invalid',
+    throw invalid(
       `${where}金额“${String(input)}”不是有效的数字（单位${unit}）`,
       `${where}"${String(input)}" is not a valid amount in ${unit}`,
-      { field: opts.field },
+      opts.field,
+      'MONEY-FORMAT',
     );
   const [, sign, whole, frac = ''] = m;
   const significantFrac = frac.replace(/0+$/, '');
   if (significantFrac.length > decimals) {
-    throw new DomainError(
-      'MONEY-FORMAT',
-      'invalid',
+    throw invalid(
       `${where}金额“${String(input)}”${unit}超出精度：最小单位为1分（${unit}最多${decimals}位小数），不作四舍五入`,
       `${where}"${String(input)}" ${unit} is finer than one fen (at most ${decimals} decimals in ${unit}); it is refused, not rounded`,
-      { field: opts.field },
+      opts.field,
+      'MONEY-FORMAT',
     );
   }
   const digits = BigInt(whole + significantFrac.padEnd(decimals, '0'));
   const value = (digits * BigInt(fen)) / 10n ** BigInt(decimals);
   if (value > BigInt(Number.MAX_SAFE_INTEGER))
-    throw new DomainError(
-      'MONEY-FORMAT',
-      'invalid',
-      `${where}金额过大`,
-      `${where}amount too large`,
-      { field: opts.field },
-    );
+    throw invalid(`${where}金额过大`, `${where}amount too large`, opts.field, 'MONEY-FORMAT');
   const n = Number(value);
   if (sign && n !== 0 && !opts.allowNegative)
-    throw new DomainError(
-      'MONEY-FORMAT',
-      'invalid',
+    throw invalid(
       `${where}金额不能为负数`,
       `${where}amount must not be negative`,
-      { field: opts.field },
+      opts.field,
+      'MONEY-FORMAT',
     );
   return sign ? -n : n;
 }

@@ -27,11 +27,13 @@ import {
   type Actor,
   type Role,
 } from '../../workflows/program/types';
-import { DomainError } from '../../workflows/errors';
+import { DomainError, notFound } from '../../workflows/errors';
 import { formProblem, lines, nest, valuesOf, type FormProblem, type FormValues } from './forms';
 import { fundExecutionChart } from './charts';
 import { createPageRenderer } from './render';
 import { userPages } from './users';
+import type { FormOptions, Page, PageKit } from './kit';
+export type { FormOptions, Page, PageKit } from './kit';
 
 export const SESSION_COOKIE = 'shifan_session';
 /** Path parameters (the route patterns below name each one). */
@@ -48,30 +50,6 @@ export interface PageOptions {
   secureCookies?: boolean;
   /** the CSRF secret; by default a random one per process (forms open before a restart are refused once) */
   csrfSecret?: string;
-}
-
-export type Page = (
-  req: Request,
-  actor: Actor,
-  problem?: { problem: FormProblem; values: FormValues; form: string },
-) => Promise<{ page: string; data: Record<string, unknown> }>;
-
-export interface FormOptions<S extends ZodType> {
-  roles: readonly Role[];
-  schema?: S;
-  /** the form's fields as the schema's input (default: the nested fields) */
-  shape?: (body: Record<string, unknown>, req: Request, actor: Actor) => unknown;
-  run: (actor: Actor, req: Request, input: inputs.In<S>) => Promise<unknown>;
-  back: (req: Request) => string;
-  view: Page;
-  done: string;
-  upload?: boolean;
-}
-
-/** What a page module needs to register its pages and forms. */
-export interface PageKit {
-  page: (path: string, build: Page) => void;
-  form: <S extends ZodType>(path: string, opts: FormOptions<S>) => void;
 }
 
 export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
@@ -379,8 +357,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   const subprojectPage: Page = async (req, actor, problem) => {
     const { code } = P(req);
     const seq = Number(P(req).seq);
-    if (!/^[1-9]\d{0,5}$/.test(P(req).seq))
-      throw new DomainError('NOT-FOUND', 'not_found', '分项目不存在', 'no such subproject');
+    if (!/^[1-9]\d{0,5}$/.test(P(req).seq)) throw notFound('分项目不存在', 'no such subproject');
     const [program, sp] = await Promise.all([
       queries.programDetail(ctx, code),
       queries.subprojectDetail(ctx, actor, code, seq),

@@ -5,15 +5,14 @@ import type { AppContext } from '../../app/context';
 import * as queries from '../../app/queries';
 import { ROLE_NAMES, ROLES } from '../../workflows/program/types';
 import { UserBody } from '../../app/inputs';
-import { DomainError } from '../../workflows/errors';
-import type { Page, PageKit } from './index';
+import { DomainError, forbidden } from '../../workflows/errors';
+import type { Page, PageKit } from './kit';
 
 export function userPages(ctx: AppContext, { page, form }: PageKit): void {
   const usersPage: Page = async (_req, actor, problem) => {
     if (actor.role !== 'office')
-      throw new DomainError(
+      throw forbidden(
         'FORBIDDEN-ROLE',
-        'forbidden',
         '只有领导小组办公室可以管理用户',
         'only the office manages users',
       );

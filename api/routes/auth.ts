@@ -63,7 +63,7 @@ export function authRoutes(api: Api, ctx: AppContext): void {
         }),
       },
     },
-    async ({ actor }) => actor,
+    ({ actor }) => Promise.resolve(actor),
   );
 }
 

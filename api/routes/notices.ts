@@ -96,7 +96,7 @@ export function noticeRoutes(api: Api, ctx: AppContext): void {
         schema: z.object({ notices: z.array(z.string()), mails: z.array(z.string()) }),
       },
     },
-    async () => notices.listTemplates(),
+    () => Promise.resolve(notices.listTemplates()),
   );
 
   api.route(
@@ -119,7 +119,7 @@ export function noticeRoutes(api: Api, ctx: AppContext): void {
         }),
       },
     },
-    async ({ params, body }) => notices.previewTemplate(params.name, body.data),
+    ({ params, body }) => Promise.resolve(notices.previewTemplate(params.name, body.data)),
   );
 
   api.route(

@@ -18,7 +18,6 @@ const address = process.env.TEMPORAL_ADDRESS;
 jest.setTimeout(120_000);
 
 if (!address) {
-  // eslint-disable-next-line no-console
   console.log(
     'skipped: TEMPORAL_ADDRESS not set (the Temporal cluster suite needs a running cluster, e.g. `temporal server start-dev`)',
   );

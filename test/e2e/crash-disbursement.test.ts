@@ -35,10 +35,10 @@ function serve(env: Record<string, string>): Promise<{ proc: ChildProcess; base:
     procs.push(proc);
     let out = '';
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
     proc.on('exit', (code, sig) => reject(new Error(`server exited (${code ?? sig}): ${out}`)));
     const port = env.PORT;
     const poll = async () => {

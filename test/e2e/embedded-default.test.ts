@@ -57,12 +57,12 @@ function startServer(): Promise<{ proc: ChildProcess; base: string; log: () => s
     procs.push(proc);
     let out = '';
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       const m = /listening on (http:\/\/localhost:\d+)/.exec(out);
       if (m) resolve({ proc, base: m[1], log: () => out });
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
   });
 }

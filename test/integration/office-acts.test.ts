@@ -48,7 +48,7 @@ beforeAll(async () => {
       streamId: 'subproject-tengzhou-2019-1',
       version: 1,
     },
-    async () => ({ title: '招标公告', html: '<p>原文</p>', bodyText: '原文', pdf: null }),
+    () => Promise.resolve({ title: '招标公告', html: '<p>原文</p>', bodyText: '原文', pdf: null }),
   );
   original = Number(n.id);
 });
@@ -241,7 +241,7 @@ describe('adding a user', () => {
     const r = await Promise.allSettled([add(), add(), add()]);
     expect(r.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
     for (const x of r.filter((x) => x.status === 'rejected'))
-      expect((x as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
+      expect(x.reason).toMatchObject({ code: 'CONFLICT' });
     expect(await count('app_user', "username = 'twin'")).toBe(1);
     expect(await eventsOf('user-twin')).toHaveLength(1);
   });

@@ -8,7 +8,7 @@ import { openDeadlines } from '../../activities/notify/reminders';
 import { loadStates } from '../../activities/store/event-store';
 import { subprojectAggregate } from '../../engine/aggregates';
 import { createMailer } from '../../activities/notify/mailer';
-import { contract, ok, tengzhouInImplementation } from '../support/flows';
+import { contract, tengzhouInImplementation } from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
 
 let t: TestServer;

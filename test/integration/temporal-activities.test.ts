@@ -3,7 +3,7 @@
 // completion never reached the server) duplicates no event and no ledger entry.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities, type PersistInput } from '../../activities';
+import { createActivities, type PersistInput, type PersistResult } from '../../activities';
 import { verifyAudit } from '../../engine/audit';
 import { createRuntime, type Runtime } from '../../engine/runtime';
 import { DEFAULT_POLICY } from '../../workflows/program/types';
@@ -165,18 +165,18 @@ test('two attempts at once: one writes, the other finds it written', async () =>
   const ok = results
     .filter((r) => r.status === 'fulfilled')
     .map((r) => (r as PromiseFulfilledResult<{ alreadyPersisted: boolean }>).value);
-  const failed = results
-    .filter((r) => r.status === 'rejected')
-    .map((r) => (r as PromiseRejectedResult).reason);
+  const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
   expect(ok.filter((x) => !x.alreadyPersisted)).toHaveLength(1);
   for (const e of failed) {
     expect(e).toBeInstanceOf(ApplicationFailure);
     expect((e as ApplicationFailure).type).toBe('VersionConflict');
     expect((e as ApplicationFailure).nonRetryable).toBe(false);
   }
-  const retried = (await new MockActivityEnvironment({ attempt: 2 }).run(persistEvents, input)) as {
-    version: number;
-  };
+  const retried = await new MockActivityEnvironment({ attempt: 2 }).run<
+    [PersistInput],
+    PersistResult,
+    typeof persistEvents
+  >(persistEvents, input);
   expect(retried.version).toBe(2);
   expect(
     await count("SELECT count(*)::int AS n FROM event WHERE stream_id = 'subproject-demo-2'"),

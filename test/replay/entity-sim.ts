@@ -1,7 +1,7 @@
 // Writes the history a Temporal server would record for the entity workflow (workflows/temporal/entity.ts)
 // driven by a sequence of updates and timer firings, and, beside it, what the workflow must be seen to do
 // (the probe records). The decisions come from the deciders themselves; the workflow code is not used.
-import { DECIDERS, type StreamType } from '../../workflows/aggregates';
+import { DECIDERS } from '../../workflows/aggregates';
 import type { Actor } from '../../workflows/program/types';
 import type { CommandEnvelope, EntityInput } from '../../workflows/temporal/entity';
 import { HistoryBuilder } from '../support/history-builder';
@@ -23,7 +23,7 @@ export class EntitySim {
     readonly input: EntityInput,
     start: string,
   ) {
-    this.decider = DECIDERS[input.streamType as StreamType];
+    this.decider = DECIDERS[input.streamType];
     this.state = input.state ?? this.decider.initialState;
     this.version = input.version ?? 0;
     this.h = new HistoryBuilder(Date.parse(start), 'shifan', 'replay-builder', input.streamId);

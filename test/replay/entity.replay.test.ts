@@ -32,7 +32,7 @@ const bundle = (file: string) =>
   bundleWorkflowCode({
     workflowsPath: require.resolve(file),
     workflowInterceptorModules: [require.resolve('../support/probe-interceptors')],
-    logger: quiet as never,
+    logger: quiet,
   });
 
 type Rec = [string, unknown];

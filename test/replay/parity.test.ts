@@ -19,8 +19,8 @@ import { createTestDb, type TestDb } from '../support/pg-test-db';
 import { milestoneAcceptedPaid, rectificationAccepted } from './scenarios';
 
 jest.setTimeout(120_000);
-let dbs: TestDb[] = [];
-let rts: ShifanRuntime[] = [];
+const dbs: TestDb[] = [];
+const rts: ShifanRuntime[] = [];
 afterAll(async () => {
   for (const r of rts) await r.close();
   for (const d of dbs) await d.drop();
@@ -37,9 +37,9 @@ async function runTemporal(f: ReturnType<typeof milestoneAcceptedPaid>) {
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows/temporal'),
     workflowInterceptorModules: [require.resolve('../support/probe-interceptors')],
-    logger: quiet as never,
+    logger: quiet,
   });
-  const records: [string, any][] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const records: [string, any][] = [];
   const sinks: InjectedSinks<ProbeSinks> = {
     probe: {
       record: {
@@ -51,7 +51,7 @@ async function runTemporal(f: ReturnType<typeof milestoneAcceptedPaid>) {
     },
   };
   await Worker.runReplayHistory({ workflowBundle, sinks }, f.history, f.workflowId);
-  return JSON.parse(JSON.stringify(records)) as [string, any][]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return JSON.parse(JSON.stringify(records)) as [string, any][];
 }
 
 const rows = async (rt: ShifanRuntime, stream: string) =>

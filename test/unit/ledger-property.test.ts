@@ -91,7 +91,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constantFrom('submit', 'preEval', 'accept', 'reject'),
       m: fc.constantFrom('M1', 'M2', 'M3'),
-    }) as fc.Arbitrary<Op>,
+    }),
   },
   // whole steps, so that sequences reach acceptance, release and failure often
   {
@@ -99,21 +99,21 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constant('deliver'),
       m: fc.constantFrom('M1', 'M2', 'M3'),
-    }) as fc.Arbitrary<Op>,
+    }),
   },
   {
     weight: 2,
     arbitrary: fc.record({
       k: fc.constant('failRound'),
       m: fc.constantFrom('M1', 'M2', 'M3'),
-    }) as fc.Arbitrary<Op>,
+    }),
   },
   {
     weight: 3,
     arbitrary: fc.record({
       k: fc.constant('tick'),
       days: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 25, max: 45 })),
-    }) as fc.Arbitrary<Op>,
+    }),
   },
   {
     weight: 4,
@@ -122,7 +122,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       tranche: fc.constantFrom('T1', 'T2', 'T3', 'T4'),
       part: fc.integer({ min: 0, max: 3 }),
       key: fc.integer({ min: 0, max: 5 }),
-    }) as fc.Arbitrary<Op>,
+    }),
   },
   {
     weight: 2,
@@ -131,7 +131,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       source: fc.constantFrom<Source>('central', 'local'),
       part: fc.integer({ min: 1, max: 3 }),
       key: fc.integer({ min: 0, max: 9 }),
-    }) as fc.Arbitrary<Op>,
+    }),
   },
 );
 
@@ -252,7 +252,7 @@ test('the ledger reconciles after any sequence of operations', () => {
       for (const o of ops.flatMap(expand)) {
         if (o.k === 'tick') now += o.days * 86_400_000;
         const [cmd, actor] = command(o, state as SubprojectCore);
-        let events: SubprojectEvent[] = [];
+        let events: SubprojectEvent[];
         try {
           events = decideSubproject(state, cmd, {
             now: new Date(now).toISOString(),

@@ -58,16 +58,13 @@ test('formats: 万元 and 元 with separators, Beijing dates, countdowns', () =>
 });
 
 test('a missing variable is an error', () => {
-  const { contractor: _c, ...withoutContractor } = all.rectification_notice as Record<
-    string,
-    unknown
-  >;
+  const { contractor: _c, ...withoutContractor } = all.rectification_notice;
   expect(() =>
     renderNotice('rectification_notice', { ...withoutContractor, program } as Parameters<
       typeof renderNotice
     >[1]),
   ).toThrow(/contractor/);
-  const { deadline: _d, ...withoutDeadline } = all.rectification_notice as Record<string, unknown>;
+  const { deadline: _d, ...withoutDeadline } = all.rectification_notice;
   expect(() =>
     renderNotice('rectification_notice', { ...withoutDeadline, program } as Parameters<
       typeof renderNotice

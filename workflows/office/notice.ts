@@ -2,7 +2,7 @@
 // An issued notice never changes (R-PUB-1): a correction is a new numbered notice citing it, and this
 // stream records who issued it, when and why. Pure: the caller allocates the 文号 and stores the new
 // notice in the same transaction and brings what it issued in the command; a refusal rolls that back.
-import { DomainError } from '../errors';
+import { DomainError, invalid } from '../errors';
 import type { CommandContext } from '../program/types';
 
 export interface NoticeCorrection {
@@ -43,13 +43,7 @@ export function decideNotice(
   switch (cmd.type) {
     case 'CorrectNotice': {
       if (!cmd.text.trim())
-        throw new DomainError(
-          'NOTICE-INVALID',
-          'invalid',
-          '更正内容不能为空',
-          'a correction needs its text',
-          { field: 'text' },
-        );
+        throw invalid('更正内容不能为空', 'a correction needs its text', 'text', 'NOTICE-INVALID');
       const { noticeId, correctionId, docNumber, title, text, sha256 } = cmd;
       return [
         {

@@ -1,7 +1,14 @@
 // Parcel subsidy claims (R-FUND-6, Shicheng): a logistics business claims its outbound rural-product
 // parcels for a quarter with e-waybill evidence; after review it is paid per parcel within its yearly
 // cap and the program's total cap, in part when a cap binds (the reason is stated). Pure.
-import { assertNever, DomainError } from '../errors';
+import {
+  assertNever,
+  conflict as conflictWith,
+  DomainError,
+  forbidden,
+  invalid as invalidInput,
+  notFound,
+} from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import type { CommandContext, Decide, Funding } from '../program/types';
 import { checkProgramRemaining } from '../subproject/delivery';
@@ -108,9 +115,8 @@ export type ParcelEvent =
     };
 
 const QUARTER = /^(\d{4})Q([1-4])$/;
-const conflict = (zh: string, en: string) => new DomainError('R-FUND-6', 'conflict', zh, en);
-const invalid = (zh: string, en: string, field: string) =>
-  new DomainError('INVALID-INPUT', 'invalid', zh, en, { field });
+const conflict = (zh: string, en: string) => conflictWith('R-FUND-6', zh, en);
+const invalid = (zh: string, en: string, field: string) => invalidInput(zh, en, field);
 
 /** What has been approved for a business in a year, and for the whole program. */
 export function approvedSoFar(claims: ParcelClaim[], business?: string, year?: number): Fen {
@@ -135,9 +141,8 @@ const decideSubmitParcelClaim: On<ParcelState, 'SubmitParcelClaim'> = (state, cm
   const { opened, claims } = schemeFor(state, cmd, ctx.now);
   const business = ctx.actor.org;
   if (!business)
-    throw new DomainError(
+    throw forbidden(
       'R-FUND-6',
-      'forbidden',
       '申报单位须为已登记的物流企业',
       'a claimant must belong to an organisation',
     );
@@ -259,7 +264,7 @@ function reviewed(
  *  never beyond what is left of the program's central funds. */
 const decidePayParcelClaim: On<ParcelScheme, 'PayParcelClaim'> = (s, cmd, ctx) => {
   const c = claimOf(s, cmd.claimId);
-  const unpayable = (zh: string, en: string) => new DomainError('R-FUND-7', 'conflict', zh, en);
+  const unpayable = (zh: string, en: string) => conflictWith('R-FUND-7', zh, en);
   if (c.status === 'paid') {
     if (c.payment!.idempotencyKey === cmd.idempotencyKey) return [];
     throw unpayable(
@@ -288,14 +293,12 @@ const decidePayParcelClaim: On<ParcelScheme, 'PayParcelClaim'> = (s, cmd, ctx) =
 };
 
 function scheme(state: ParcelState): ParcelScheme {
-  if (state.status === 'empty')
-    throw new DomainError('NOT-FOUND', 'not_found', '没有补贴申报', 'no claims');
+  if (state.status === 'empty') throw notFound('没有补贴申报', 'no claims');
   return state;
 }
 function claimOf(s: ParcelScheme, id: string): ParcelClaim {
   const c = s.claims.find((x) => x.id === id);
-  if (!c)
-    throw new DomainError('NOT-FOUND', 'not_found', `申报 ${id} 不存在`, `claim ${id} not found`);
+  if (!c) throw notFound(`申报 ${id} 不存在`, `claim ${id} not found`);
   return c;
 }
 

@@ -1,6 +1,13 @@
 // The program decider (R-PH-1..3): phases advance strictly in order, each exit gate either a recorded
 // act or computed from state. Pure: no I/O, no clock (ctx.now comes from the caller).
-import { assertNever, DomainError, ruleViolations, type Violation } from '../errors';
+import {
+  assertNever,
+  conflict,
+  DomainError,
+  notFound,
+  ruleViolations,
+  type Violation,
+} from '../errors';
 import { checkBudget } from '../rules/budget';
 import { beijingText, endOfDayShanghai } from '../time';
 import {
@@ -170,15 +177,9 @@ export function overdue(
 }
 
 function active(s: ProgramState): ActiveProgram {
-  if (s.status === 'empty')
-    throw new DomainError('NOT-FOUND', 'not_found', '综合示范项目不存在', 'program not found');
+  if (s.status === 'empty') throw notFound('综合示范项目不存在', 'program not found');
   if (s.status === 'closed')
-    throw new DomainError(
-      'R-PH-1',
-      'conflict',
-      '项目已全部结束，不能再变更',
-      'the program is closed',
-    );
+    throw conflict('R-PH-1', '项目已全部结束，不能再变更', 'the program is closed');
   return s;
 }
 
@@ -187,9 +188,8 @@ type On<S, T extends ProgramCommand['type']> = Decide<S, ProgramCommand, Program
 
 const decideCreateProgram: On<ProgramState, 'CreateProgram'> = (state, cmd, ctx) => {
   if (state.status !== 'empty')
-    throw new DomainError(
+    throw conflict(
       'CONFLICT',
-      'conflict',
       `项目代码 ${cmd.definition.code} 已存在`,
       `program ${cmd.definition.code} already exists`,
     );
@@ -313,9 +313,8 @@ const decideCloseFinding: On<ActiveProgram, 'CloseFinding'> = (s, cmd, ctx) => {
       { field: 'findingId' },
     );
   if (f.closed)
-    throw new DomainError(
+    throw conflict(
       'CONFLICT',
-      'conflict',
       `整改事项 ${f.id} 已于 ${beijingText(f.closed.at)} 关闭`,
       `finding ${f.id} is already closed`,
     );

@@ -1,20 +1,13 @@
 // What a subproject command needs to know about its program, read from the program's state.
-import { DomainError } from '../errors';
+import { DomainError, notFound } from '../errors';
 import type { ProgramFacts } from '../subproject/types';
 import type { ProgramState } from './decider';
 import { gatesOf } from './types';
 
 export function programFacts(p: ProgramState, seq: number): ProgramFacts {
-  if (p.status === 'empty')
-    throw new DomainError('NOT-FOUND', 'not_found', '综合示范项目不存在', 'program not found');
+  if (p.status === 'empty') throw notFound('综合示范项目不存在', 'program not found');
   const plan = p.def.subprojects.find((s) => s.seq === seq);
-  if (!plan)
-    throw new DomainError(
-      'NOT-FOUND',
-      'not_found',
-      `分项目 ${seq} 不存在`,
-      `subproject ${seq} not found`,
-    );
+  if (!plan) throw notFound(`分项目 ${seq} 不存在`, `subproject ${seq} not found`);
   const phase = p.def.phases[p.phaseIndex];
   return {
     code: p.def.code,

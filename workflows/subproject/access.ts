@@ -2,7 +2,7 @@
 // R-TD-1: bids are sealed until the opening: before it nobody, the office included, reads another
 // organisation's bid, not even who bid or how many did; a bidder reads its own.
 // R-TD-3: once awarded, a contractor of another organisation neither sees nor acts on the subproject.
-import { DomainError } from '../errors';
+import { DomainError, forbidden, notFound } from '../errors';
 import type { Actor } from '../program/types';
 import type { Bid, SubprojectCore, SubprojectState, Tender } from './types';
 
@@ -14,9 +14,8 @@ export function assertMayAccess(s: SubprojectState | null, actor: Actor): void {
     s.award &&
     s.award.org !== actor.org
   ) {
-    throw new DomainError(
+    throw forbidden(
       'R-TD-3',
-      'forbidden',
       '该分项目已由其他单位承办，本单位无权查看或操作',
       'this subproject is awarded to another organisation',
     );
@@ -31,19 +30,12 @@ export const liveBids = (t: Tender): Bid[] => t.bids.filter((b) => !b.withdrawn)
 export function readableBids(s: SubprojectCore, actor: Actor): { round: number; bids: Bid[] } {
   assertMayAccess(s, actor);
   const t = s.tenders[s.tenders.length - 1];
-  if (!t)
-    throw new DomainError(
-      'NOT-FOUND',
-      'not_found',
-      '该分项目没有招标',
-      'no tender for this subproject',
-    );
+  if (!t) throw notFound('该分项目没有招标', 'no tender for this subproject');
   if (actor.role === 'contractor')
     return { round: t.round, bids: liveBids(t).filter((b) => b.org === actor.org) };
   if (!t.opening) {
-    throw new DomainError(
+    throw forbidden(
       'R-TD-1',
-      'forbidden',
       '投标文件密封，开标前任何人不得查阅',
       'bids are sealed until the opening',
     );

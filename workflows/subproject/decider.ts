@@ -1,7 +1,7 @@
 // The subproject decider, procurement part (R-TD-1..3): tender → sealed bids → opening (or 流标) →
 // scores → candidate publicity (objections suspend) → award → contract; or designation for direct,
 // designated and government-purchase subprojects. Pure; `now` comes from ctx; timers are data (wakeAt).
-import { assertNever, DomainError } from '../errors';
+import { assertNever, DomainError, forbidden, notFound } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import {
   PROCUREMENTS,
@@ -202,12 +202,7 @@ function registered(
 
 function active(s: SubprojectState): SubprojectCore {
   if (s.status === 'empty')
-    throw new DomainError(
-      'NOT-FOUND',
-      'not_found',
-      '该分项目尚未开始采购',
-      'this subproject has no procurement yet',
-    );
+    throw notFound('该分项目尚未开始采购', 'this subproject has no procurement yet');
   return s;
 }
 
@@ -324,12 +319,7 @@ const decideOpenTender: On<SubprojectState, 'OpenTender'> = (state, cmd, { now }
 function bidding(s: SubprojectCore, ctx: CommandContext, what: string, whatEn: string) {
   const org = ctx.actor.org;
   if (!org)
-    throw new DomainError(
-      'R-TD-3',
-      'forbidden',
-      '投标人须属于一个组织',
-      'a bidder must belong to an organisation',
-    );
+    throw forbidden('R-TD-3', '投标人须属于一个组织', 'a bidder must belong to an organisation');
   const t = tenderIn(s, ['bidding'], what, whatEn);
   if (Date.parse(ctx.now) >= Date.parse(t.bidDeadline))
     throw conflict(

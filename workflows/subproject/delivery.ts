@@ -2,7 +2,7 @@
 // submitted with evidence, pre-evaluated by a third party, decided by the office, publicised, then the
 // tranches released exactly once per idempotency key; rejection → rectification with a deadline; final
 // failure → public naming, termination and a clawback with its own deadline. Pure.
-import { assertNever, DomainError } from '../errors';
+import { assertNever, conflict, DomainError, forbidden, invalid, rule } from '../errors';
 import { formatYuan, sumFen, wanText, type Fen } from '../money';
 import {
   SOURCE_NAMES,
@@ -217,18 +217,7 @@ export function newMilestone(key: string): MilestoneState {
 const zero = (): Funding => ({ central: 0, local: 0, enterprise: 0 });
 
 // Refusals of both halves of the subproject decider (procurement in decider.ts, delivery here).
-export const conflict = (code: string, zh: string, en: string, field?: string) =>
-  new DomainError(code, 'conflict', zh, en, { field });
-export const rule = (
-  code: string,
-  zh: string,
-  en: string,
-  extra: { field?: string; figures?: Record<string, string | number> } = {},
-) => new DomainError(code, 'rule', zh, en, extra);
-const forbidden = (code: string, zh: string, en: string) =>
-  new DomainError(code, 'forbidden', zh, en);
-export const invalid = (zh: string, en: string, field?: string) =>
-  new DomainError('INVALID-INPUT', 'invalid', zh, en, { field });
+export { conflict, invalid, rule };
 
 function milestoneOf(s: SubprojectCore, key: string): MilestoneState {
   if (!s.contract)

@@ -136,7 +136,7 @@ export async function runEntity(
 
   setHandler(getState, () => ({ state, version }));
   setHandler(execute, apply, {
-    validator: (env) => {
+    validator: (env: CommandEnvelope) => {
       decide(env);
     },
   });
