@@ -1,6 +1,6 @@
 // Reads on the money read models shared by the HTTP routes and the bench.
 import type { Pool } from 'pg';
-import { DomainError, notFound } from '../workflows/errors';
+import { notFound } from '../workflows/errors';
 import { SOURCES, type Funding } from '../workflows/program/types';
 
 /** The program's budget per source minus what has been paid out net of recoveries (R-FUND-7), one round trip. */

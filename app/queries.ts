@@ -7,7 +7,7 @@ import {
   subprojectAggregate,
   subprojectKey,
 } from '../engine/aggregates';
-import { DomainError, forbidden, notFound } from '../workflows/errors';
+import { forbidden, notFound } from '../workflows/errors';
 import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
 import type { SubprojectStatus } from '../workflows/program/decider';
 import { programFacts } from '../workflows/program/facts';

@@ -1,6 +1,6 @@
 // Money is integer fen (分) inside, as safe integers; 元 and 万元 strings only at the edges (design.md).
 // Parsing is exact: a value that does not fit in whole fen is refused, never rounded.
-import { DomainError, invalid } from './errors';
+import { invalid } from './errors';
 
 export type Fen = number;
 export type MoneyUnit = '元' | '万元';

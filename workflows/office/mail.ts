@@ -1,7 +1,7 @@
 // The office's acts on a notification mail, one stream per mail (mail-<id>): retrying a dead-lettered
 // one today. Pure: the mail's delivery status lives in its mail_message row (the dispatcher moves it
 // on every attempt, which is no office act); the caller reads it under a row lock and brings it here.
-import { conflict, DomainError } from '../errors';
+import { conflict } from '../errors';
 import type { CommandContext } from '../program/types';
 
 export type MailActState =

@@ -2,7 +2,7 @@
 // An issued notice never changes (R-PUB-1): a correction is a new numbered notice citing it, and this
 // stream records who issued it, when and why. Pure: the caller allocates the 文号 and stores the new
 // notice in the same transaction and brings what it issued in the command; a refusal rolls that back.
-import { DomainError, invalid } from '../errors';
+import { invalid } from '../errors';
 import type { CommandContext } from '../program/types';
 
 export interface NoticeCorrection {

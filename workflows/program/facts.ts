@@ -1,5 +1,5 @@
 // What a subproject command needs to know about its program, read from the program's state.
-import { DomainError, notFound } from '../errors';
+import { notFound } from '../errors';
 import type { ProgramFacts } from '../subproject/types';
 import type { ProgramState } from './decider';
 import { gatesOf } from './types';

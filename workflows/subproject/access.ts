@@ -2,7 +2,7 @@
 // R-TD-1: bids are sealed until the opening: before it nobody, the office included, reads another
 // organisation's bid, not even who bid or how many did; a bidder reads its own.
 // R-TD-3: once awarded, a contractor of another organisation neither sees nor acts on the subproject.
-import { DomainError, forbidden, notFound } from '../errors';
+import { forbidden, notFound } from '../errors';
 import type { Actor } from '../program/types';
 import type { Bid, SubprojectCore, SubprojectState, Tender } from './types';
 
