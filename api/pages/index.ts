@@ -28,11 +28,11 @@ import {
   type Role,
 } from '../../workflows/program/types';
 import { DomainError, notFound } from '../../workflows/errors';
-import { formProblem, lines, nest, valuesOf, type FormProblem, type FormValues } from './forms';
+import { formProblem, lines, nest, valuesOf } from './forms';
 import { fundExecutionChart } from './charts';
 import { createPageRenderer } from './render';
 import { userPages } from './users';
-import type { FormOptions, Page, PageKit } from './kit';
+import type { FormOptions, Page } from './kit';
 export type { FormOptions, Page, PageKit } from './kit';
 
 export const SESSION_COOKIE = 'shifan_session';

@@ -5,7 +5,7 @@ import type { AppContext } from '../../app/context';
 import * as queries from '../../app/queries';
 import { ROLE_NAMES, ROLES } from '../../workflows/program/types';
 import { UserBody } from '../../app/inputs';
-import { DomainError, forbidden } from '../../workflows/errors';
+import { forbidden } from '../../workflows/errors';
 import type { Page, PageKit } from './kit';
 
 export function userPages(ctx: AppContext, { page, form }: PageKit): void {
