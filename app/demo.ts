@@ -2,16 +2,18 @@
 // same use cases the API calls to a lively middle state, so that a newcomer sees a working system.
 //
 // Time: the program's story takes months (bidding periods, publicity, rectification deadlines), so the
-// demo runs on a clock it moves itself (the engine's ManualClock), from about seven months ago up to
+// demo runs on a clock it moves itself (the engine's ManualClock), from eight months ago up to
 // `end` (the real now when run from the CLI), and after every move fires the deadlines then due, as a
 // running server would have. The deadlines still open at the end (a bid deadline, a rectification
 // deadline, an acceptance publicity, a clawback) lie after `end`, so that a server on the real clock
 // finds nothing due and the state stays as the demo left it.
 //
-// A server running beside the demo (on the real clock) may fire one of the demo's past deadlines a
-// moment before the demo does. The only one that matters is a bid deadline closing a tender before all
-// its bids are in: the tender then fails (流标) at its opening and the demo tenders again, as the
-// office would.
+// A server running beside the demo (on the real clock) sees the demo's past deadlines as due at once.
+// The demo fires each one right after the step that sets it (a few milliseconds; the server polls every
+// TIMER_POLL_MS), so the server rarely gets there first; when it does, that event carries the real
+// time instead of the demo's, and nothing else changes, except for a bid deadline that closes a tender
+// before all its bids are in: the tender then fails (流标) at its opening and the demo tenders again,
+// as the office would.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../activities/paths';
@@ -270,10 +272,10 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
   );
   const names = Object.fromEntries(table.subprojects.map((s) => [s.seq, s.name]));
   const sp = (seq: number) => `分项目${seq}「${names[seq]}」`;
-  const startedAt = tl.instant(-210, '09:00');
+  const startedAt = tl.instant(-240, '09:00');
   opts.clock.set(startedAt);
   print(
-    `演示：${table.name}，演示时钟从 ${tl.date(-210)} 走到 ${shanghaiDay(end)}（期限到了就触发，和服务器一样）`,
+    `演示：${table.name}，演示时钟从 ${tl.date(-240)} 走到 ${shanghaiDay(end)}（期限到了就触发，和服务器一样）`,
   );
 
   // ---- users, import, the first phase's gates ----
@@ -282,13 +284,13 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
     await addUser(ctx, DEMO_ADMIN, { ...u, reason: 'shifan demo：演示用户（仅供试用）' });
   say(`新增 ${DEMO_USERS.length} 个用户：${DEMO_USERS.map((u) => u.username).join('、')}`);
 
-  await tl.to(-210, '09:30');
+  await tl.to(-240, '09:30');
   say('导入项目…');
   const imported = await importProgram(ctx, office, table, 'shifan demo：导入资金安排表');
   say(
     `已导入 ${code}「${table.name}」：${imported.definition.subprojects.length} 个分项目，总投资 ${formatWan(imported.definition.totals.total)} 万元（R-FUND-1～5 校验通过）`,
   );
-  await tl.to(-208);
+  await tl.to(-238);
   await recordGateAct(
     ctx,
     office,
@@ -299,7 +301,7 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
     }),
   );
   say('登记关口「实施方案经批准并报省商务厅备案」');
-  await tl.to(-207);
+  await tl.to(-237);
   await recordGateAct(
     ctx,
     office,
@@ -310,7 +312,7 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
     }),
   );
   say('登记关口「成立领导小组」');
-  await tl.to(-206);
+  await tl.to(-236);
   await advancePhase(
     ctx,
     office,
@@ -413,7 +415,7 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
       document: { title: '滕州市三级物流配送体系建设项目承办协议' },
       ...milestones(
         [
-          ['M1', '市级公共物流仓储配送中心建成运营', -45],
+          ['M1', '市级公共物流仓储配送中心建成运营', -70],
           ['M2', '镇村两级配送网点覆盖，48小时送达', 20],
         ],
         [
@@ -436,7 +438,7 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
       document: { title: '滕州电子商务公共服务中心建设项目承办协议' },
       ...milestones(
         [
-          ['M1', '中心场地装修及设备配置（不低于1500㎡）', -18],
+          ['M1', '中心场地装修及设备配置（不低于1500㎡）', -25],
           ['M2', '中心运营服务（培训孵化、产品对接、营销推广）', 120],
         ],
         [
@@ -459,8 +461,8 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
       document: { title: '滕州市电商扶贫项目承办协议' },
       ...milestones(
         [
-          ['M1', '开设扶贫网店，对接贫困户农产品', -50],
-          ['M2', '带动贫困户融入电商产业链实现增收', -25],
+          ['M1', '开设扶贫网店，对接贫困户农产品', -85],
+          ['M2', '带动贫困户融入电商产业链实现增收', -19],
         ],
         [
           ['M1-C', 'M1', 'central', '40'],
@@ -554,20 +556,22 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
     say(`${sp(seq)}：公示期满，财政局拨付 ${formatWan(paid)} 万元（${tranches.join('、')}）`);
   };
 
-  await submit(6, 'M1', -56, '开设扶贫网店 12 家，对接贫困户农产品 35 种');
-  await preEval(6, 'M1', -54, 'accept');
-  await accept(6, 'M1', -53);
-  await submit(3, 'M1', -50, '市级公共物流仓储配送中心建成，面积 6000㎡，投入运营');
-  await preEval(3, 'M1', -48, 'accept');
-  await accept(3, 'M1', -47);
-  await release(6, ['M1-C'], -44);
-  await release(3, ['M1-C', 'M1-L'], -38);
-  await submit(6, 'M2', -32, '带动贫困户 160 户，户均增收证明材料');
-  await preEval(6, 'M2', -30, 'reject', ['增收证明缺少乡镇核实盖章', '带动户数与台账不符']);
-  await reject(6, 'M2', -29, ['增收证明缺少乡镇核实盖章', '带动户数与台账不符'], -13);
-  await submit(1, 'M1', -20, '中心场地装修完成，设备到位，面积 1520㎡');
-  await preEval(1, 'M1', -17, 'reject', ['消防验收合格证明未提供', '部分设备与投标清单不符']);
-  await reject(1, 'M1', -15, ['消防验收合格证明未提供', '部分设备与投标清单不符'], 25);
+  // Each deadline already past for the real clock is fired by the demo right after it is set (no other
+  // step in between), so that a server beside the demo has next to no chance to fire it first.
+  await submit(6, 'M1', -90, '开设扶贫网店 12 家，对接贫困户农产品 35 种');
+  await preEval(6, 'M1', -88, 'accept');
+  await accept(6, 'M1', -87);
+  await release(6, ['M1-C'], -79);
+  await submit(3, 'M1', -75, '市级公共物流仓储配送中心建成，面积 6000㎡，投入运营');
+  await preEval(3, 'M1', -73, 'accept');
+  await accept(3, 'M1', -72);
+  await release(3, ['M1-C', 'M1-L'], -64);
+  await submit(1, 'M1', -26, '中心场地装修完成，设备到位，面积 1520㎡');
+  await preEval(1, 'M1', -24, 'reject', ['消防验收合格证明未提供', '部分设备与投标清单不符']);
+  await reject(1, 'M1', -22, ['消防验收合格证明未提供', '部分设备与投标清单不符'], 25);
+  await submit(6, 'M2', -20, '带动贫困户 160 户，户均增收证明材料');
+  await preEval(6, 'M2', -18, 'reject', ['增收证明缺少乡镇核实盖章', '带动户数与台账不符']);
+  await reject(6, 'M2', -17, ['增收证明缺少乡镇核实盖章', '带动户数与台账不符'], -13);
   await tl.to(-12, '09:00'); // seq 6's rectification deadline passed: terminated, named, clawback
   say(`${sp(6)}：整改期限届满未重新提交，分项目终止，通报承办单位，追回已拨付资金`);
 
@@ -680,7 +684,7 @@ export function demoSummary(r: DemoReport, baseUrl: string): string[] {
   };
   return [
     '',
-    `演示数据已就绪。启动服务器（npm start）后打开 ${baseUrl}/ ，用下列账号登录：`,
+    `演示数据已就绪。打开 ${baseUrl}/ （服务器没有运行时先 npm start），用下列账号登录：`,
     ...r.users.map(
       (u) =>
         `  ${u.username.padEnd(12)} ${u.password.padEnd(18)} ${roleNames[u.role]}${u.org ? `（${u.org}）` : ''}`,

@@ -154,3 +154,69 @@ test('a second run refuses with a clear message and changes nothing', async () =
   );
   expect(clock.now().toISOString()).toBe(END);
 });
+
+test('beside a server polling its timers every 50 ms on the real clock, the demo reaches the same state', async () => {
+  const db2 = await createTestDb();
+  const demoClock = new ManualClock(END);
+  const demoRt = createRuntime(db2.url, { clock: demoClock, poolSize: 6, notify: { font: null } });
+  const server = createRuntime(db2.url, { clock: new ManualClock(END), notify: { font: null } });
+  server.scheduler.start(50); // TIMER_POLL_MS's minimum
+  try {
+    const c: AppContext = { ...demoRt, log: pino({ level: 'silent' }) };
+    const printed: string[] = [];
+    await runDemo(c, { clock: demoClock, end: END, print: (l) => printed.push(l) });
+    await server.scheduler.stop();
+    const stage = async (seq: number) => {
+      const { state } = await loadSubproject(c, CODE, seq);
+      if (state.status !== 'active') throw new Error(`subproject ${seq} not procured`);
+      return state;
+    };
+    expect((await stage(4)).stage).toBe('bidding');
+    expect((await stage(3)).delivery.milestones.M2.status).toBe('publicity');
+    expect((await stage(1)).delivery.milestones.M1.status).toBe('rectifying');
+    const s6 = await stage(6);
+    expect(s6.delivery.clawback!.recovered.central).toBeGreaterThan(0);
+    expect(s6.delivery.clawback!.settledAt).toBeNull();
+    expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
+    expect(await server.scheduler.runDue()).toEqual({ due: 0, fired: 0, errors: [] });
+    expect((await verifyAuditRecord(c)).ok).toBe(true);
+  } finally {
+    await server.close();
+    await demoRt.close();
+    await db2.drop();
+  }
+}, 60_000);
+
+test('a server that closes a bidding on the real clock before the bids are in: the tender fails and the demo tenders again', async () => {
+  const db3 = await createTestDb();
+  const demoClock = new ManualClock(END);
+  const demoRt = createRuntime(db3.url, { clock: demoClock, poolSize: 6, notify: { font: null } });
+  const server = createRuntime(db3.url, { clock: new ManualClock(END), notify: { font: null } });
+  // the server's timer poll lands right after the first tender is announced
+  const execute = demoRt.engine.execute.bind(demoRt.engine);
+  let raced = false;
+  demoRt.engine.execute = (async (...args: Parameters<typeof execute>) => {
+    const r = await execute(...args);
+    if (!raced && args[2].type === 'OpenTender') {
+      raced = true;
+      await server.scheduler.runDue();
+    }
+    return r;
+  }) as typeof demoRt.engine.execute;
+  try {
+    const c: AppContext = { ...demoRt, log: pino({ level: 'silent' }) };
+    const printed: string[] = [];
+    await runDemo(c, { clock: demoClock, end: END, print: (l) => printed.push(l) });
+    expect(printed.join('\n')).toMatch(/流标，重新招标/);
+    const { state } = await loadSubproject(c, CODE, 3);
+    if (state.status !== 'active') throw new Error('not procured');
+    expect(state.tenders.map((t) => !!t.failed)).toEqual([true, false]);
+    expect(state.award?.org).toBe('某物流有限公司');
+    expect(state.delivery.milestones.M2.status).toBe('publicity');
+    expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
+  } finally {
+    await server.close();
+    await demoRt.close();
+    await db3.drop();
+  }
+}, 60_000);
