@@ -1,6 +1,6 @@
 // Reads on the money read models shared by the HTTP routes and the bench.
 import type { Pool } from 'pg';
-import { notFound } from '../workflows/errors';
+import { programNotFound } from '../workflows/errors';
 import { SOURCES, type Funding } from '../workflows/program/types';
 
 /** The program's budget per source minus what has been paid out net of recoveries (R-FUND-7), one round trip. */
@@ -19,7 +19,7 @@ export async function programRemaining(db: Pool, code: string): Promise<Funding>
       WHERE p.code = $1`,
     values: [code],
   });
-  if (!rows.length) throw notFound(`综合示范项目 ${code} 不存在`, `program ${code} not found`);
+  if (!rows.length) throw programNotFound(code);
   const totals: Funding = {
     central: Number(rows[0].central_fen),
     local: Number(rows[0].local_fen),

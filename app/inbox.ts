@@ -42,11 +42,8 @@ function timing(due: string | null, nowMs: number) {
     : { daysLeft: Math.floor((end - nowMs) / DAY), overdue: false };
 }
 
-function programTasks(
-  p: ActiveProgram,
-  actor: Actor,
-  statuses: Record<number, never>,
-): Omit<Task, 'daysLeft' | 'overdue'>[] {
+/** The office's open gate acts and findings (computed gates are the system's, not a task). */
+function programTasks(p: ActiveProgram, actor: Actor): Omit<Task, 'daysLeft' | 'overdue'>[] {
   if (actor.role !== 'office' || p.status !== 'active') return [];
   const phase = p.def.phases[p.phaseIndex];
   const href = `/programs/${p.def.code}`;
@@ -56,7 +53,7 @@ function programTasks(
     seq: null,
     subprojectName: null,
   };
-  const tasks: Omit<Task, 'daysLeft' | 'overdue'>[] = gateStatuses(p, statuses)
+  const tasks: Omit<Task, 'daysLeft' | 'overdue'>[] = gateStatuses(p)
     .filter((g) => g.open && g.kind === 'act')
     .map((g) => ({
       ...base,
@@ -216,7 +213,7 @@ export async function inbox(ctx: AppContext, actor: Actor): Promise<Task[]> {
           (await ctx.engine.read(subprojectAggregate, subprojectKey(code, sp.seq))).state,
       ),
     );
-    tasks.push(...programTasks(p, actor, {}));
+    tasks.push(...programTasks(p, actor));
     for (const s of subs)
       if (
         s.status === 'active' &&

@@ -7,7 +7,7 @@ import {
   subprojectAggregate,
   subprojectKey,
 } from '../engine/aggregates';
-import { forbidden, notFound } from '../workflows/errors';
+import { forbidden, notFound, programNotFound } from '../workflows/errors';
 import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
 import type { SubprojectStatus } from '../workflows/program/decider';
 import { programFacts } from '../workflows/program/facts';
@@ -35,9 +35,6 @@ import { bidView, ledgerView, subprojectView } from './subproject-views';
 import { claimView, money, programView } from './views';
 
 const nowIso = (ctx: AppContext) => ctx.engine.clock.now().toISOString();
-
-export const programNotFound = (code: string) =>
-  notFound(`综合示范项目 ${code} 不存在`, `program ${code} not found`);
 
 export type LiveSubprojects = Record<
   number,

@@ -70,3 +70,5 @@ export const rule = (
   en: string,
   extra: { field?: string; figures?: Record<string, string | number> } = {},
 ) => new DomainError(code, 'rule', zh, en, extra);
+export const programNotFound = (code: string) =>
+  notFound(`综合示范项目 ${code} 不存在`, `program ${code} not found`);

@@ -27,7 +27,7 @@ import {
   type Actor,
   type Role,
 } from '../../workflows/program/types';
-import { DomainError, notFound } from '../../workflows/errors';
+import { DomainError, invalid, notFound } from '../../workflows/errors';
 import { formProblem, lines, nest, valuesOf } from './forms';
 import { fundExecutionChart } from './charts';
 import { createPageRenderer } from './render';
@@ -36,6 +36,23 @@ import type { FormOptions, Page } from './kit';
 export type { FormOptions, Page, PageKit } from './kit';
 
 export const SESSION_COOKIE = 'shifan_session';
+/** A money form's idempotency key comes with the page (hidden field), so a double click or a resent
+ * form moves money once; a form without one is refused, as the API refuses a request without it. */
+const formKey = (req: Request): string => {
+  const key = field(req, 'idempotencyKey');
+  if (!key)
+    throw invalid(
+      '表单缺少幂等键，请刷新页面后重新提交',
+      'the form carries no idempotency key',
+      'idempotencyKey',
+    );
+  return key;
+};
+/** The form's fields without the idempotency key (the use case takes it apart from its input). */
+const withoutKey = (b: Record<string, unknown>) => {
+  const { idempotencyKey: _key, ...rest } = b;
+  return rest;
+};
 /** Path parameters (the route patterns below name each one). */
 const P = (req: Request) => req.params as Record<string, string>;
 /** A form field as text (urlencoded bodies hold strings). */
@@ -108,7 +125,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     data: Record<string, unknown>,
     status = 200,
   ) => {
-    const tasks = actor ? await inbox(ctx, actor) : [];
+    // the inbox page has just folded the tasks: the count in the navigation reuses them
+    const tasks = Array.isArray(data.tasks) ? data.tasks : actor ? await inbox(ctx, actor) : [];
     res
       .status(status)
       .type('html')
@@ -638,20 +656,9 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   form('/programs/:code/subprojects/:seq/tranches/:tranche/release', {
     roles: ['finance'],
     schema: inputs.ReleaseBody,
-    shape: (b) => {
-      const { idempotencyKey: _key, ...rest } = b;
-      return rest;
-    },
-    run: (a, r, i) => {
-      const key = field(r, 'idempotencyKey');
-      return delivery.releaseTranche(
-        ctx,
-        a,
-        { ...target(r), tranche: P(r).tranche },
-        i,
-        key || randomUUID(),
-      );
-    },
+    shape: withoutKey,
+    run: (a, r, i) =>
+      delivery.releaseTranche(ctx, a, { ...target(r), tranche: P(r).tranche }, i, formKey(r)),
     back: spBack,
     view: subprojectPage,
     done: '已拨付（同一表单重复提交不会重复拨付）',
@@ -659,12 +666,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   form('/programs/:code/subprojects/:seq/recoveries', {
     roles: ['finance'],
     schema: inputs.RecoveryBody,
-    shape: (b) => {
-      const { idempotencyKey: _key, ...rest } = b;
-      return rest;
-    },
-    run: (a, r, i) =>
-      delivery.recordRecovery(ctx, a, target(r), i, field(r, 'idempotencyKey') || randomUUID()),
+    shape: withoutKey,
+    run: (a, r, i) => delivery.recordRecovery(ctx, a, target(r), i, formKey(r)),
     back: spBack,
     view: subprojectPage,
     done: '已登记追回款',
