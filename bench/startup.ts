@@ -8,9 +8,9 @@
 // Part of `npm run bench` (B5); alone: `node --import tsx bench/startup.ts [--quick]` prints JSON.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../test/support/free-port';
 
 const ROOT = path.resolve(__dirname, '..');
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -42,27 +42,24 @@ type Way = keyof typeof WAYS;
 /** Alternate which way goes first, so that neither always runs on a warmer (or busier) machine. */
 const order = (i: number): Way[] => (i % 2 ? ['tsx', 'compiled'] : ['compiled', 'tsx']);
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
+/** What a child writes to stdout and stderr so far. */
+function output(p: ChildProcess): () => string {
+  let out = '';
+  p.stdout?.on('data', (d) => (out += d));
+  p.stderr?.on('data', (d) => (out += d));
+  return () => out;
+}
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; out: string }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
+    const out = output(p);
     p.on('error', reject);
     p.on('close', (code) =>
       code === 0
-        ? resolve({ ms: performance.now() - t0, out })
-        : reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)),
+        ? resolve({ ms: performance.now() - t0, out: out() })
+        : reject(new Error(`${args.join(' ')} exited ${code}: ${out()}`)),
     );
   });
 }
@@ -79,13 +76,11 @@ async function startServer(
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
+  const out = output(proc);
   let exited = false;
   proc.once('exit', () => (exited = true));
   for (;;) {
-    if (exited) throw new Error(`server (${way}) exited before answering: ${out}`);
+    if (exited) throw new Error(`server (${way}) exited before answering: ${out()}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`);
       await res.arrayBuffer();
@@ -95,7 +90,7 @@ async function startServer(
     }
     if (performance.now() - t0 > 60_000) {
       proc.kill('SIGKILL');
-      throw new Error(`server (${way}) did not answer within 60 s: ${out}`);
+      throw new Error(`server (${way}) did not answer within 60 s: ${out()}`);
     }
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -3,9 +3,9 @@
 // retry with the same Idempotency-Key returns the recorded disbursement and the ledger holds one entry.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Client } from 'pg';
-import { createServer, type AddressInfo } from 'node:net';
 import { acceptMilestone, contract, tengzhouInImplementation } from '../support/flows';
 import { ROOT, SERVER_MAIN } from '../support/cli';
+import { freePort } from '../support/free-port';
 import { PASSWORD, startTestServer, type TestServer } from '../support/server';
 
 jest.setTimeout(90_000);
@@ -15,15 +15,6 @@ afterAll(async () => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   await t?.close();
 });
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 function serve(env: Record<string, string>): Promise<{ proc: ChildProcess; base: string }> {
   return new Promise((resolve, reject) => {

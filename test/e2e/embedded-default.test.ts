@@ -2,21 +2,12 @@
 // DATA_DIR set, the CLI before and while the server runs, data surviving a restart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, ROOT, SERVER_MAIN } from '../support/cli';
+import { freePort } from '../support/free-port';
 
 jest.setTimeout(90_000);
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 let dataDir: string;
 let env: Record<string, string>;
