@@ -1,57 +1,16 @@
 // The web console in a real browser (playwright-core driving Debian's chromium): log in as each role
 // and do the day's work from the pages alone; forms without their CSRF token are refused.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { loadTable } from '../support/fixtures';
-import { ok } from '../support/flows';
-import { PASSWORD, startTestServer, type TestServer } from '../support/server';
+import { shot, webConsole } from '../support/browser';
 
-const SHOTS =
-  process.env.SCREENSHOT_DIR ?? path.join(__dirname, '..', '..', '.data', 'screenshots');
-let t: TestServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  t = await startTestServer({ now: '2019-10-20T02:00:00.000Z' });
-  ok(
-    await t.call('POST', '/api/programs', {
-      token: t.tokens.office,
-      body: loadTable('tengzhou-2019'),
-    }),
-    201,
-  );
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
-async function loginAs(username: string): Promise<Page> {
-  const page = await (
-    await browser.newContext({ locale: 'zh-CN', viewport: { width: 1200, height: 900 } })
-  ).newPage();
-  await page.goto(`${t.base}/`);
-  await page.waitForURL(/\/login/);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button:has-text("登录")');
-  await page.waitForURL(`${t.base}/`);
-  return page;
-}
+const web = webConsole({ now: '2019-10-20T02:00:00.000Z', program: 'tengzhou-2019' });
 
 test('office: the inbox lists the open gates; the program page records one with its form and the audit record shows it', async () => {
-  const page = await loginAs('office1');
+  const page = await web.loginAs('office1');
   expect(await page.locator('h1').innerText()).toContain('待办');
   expect(await page.locator('table').innerText()).toContain(
     '登记关口：实施方案经批准并报省商务厅备案',
   );
-  await page.screenshot({ path: path.join(SHOTS, 'inbox-office.png'), fullPage: true });
+  await shot(page, 'inbox-office');
 
   await page.click('text=登记关口：实施方案经批准并报省商务厅备案');
   expect(await page.locator('h1').innerText()).toContain('滕州市');
@@ -68,12 +27,12 @@ test('office: the inbox lists the open gates; the program page records one with 
   // advancing with a gate still open: the API's problem answer, naming the gate, on the page
   await page.click('#advance button');
   expect(await page.locator('.problem').innerText()).toContain('成立领导小组');
-  await page.screenshot({ path: path.join(SHOTS, 'program-office.png'), fullPage: true });
+  await shot(page, 'program-office');
 });
 
 test('a form posted without its CSRF token is refused and changes nothing', async () => {
-  const page = await loginAs('office1');
-  const before = await t.count('event');
+  const page = await web.loginAs('office1');
+  const before = await web.t.count('event');
   const status = await page.evaluate(async () => {
     const r = await fetch('/programs/tengzhou-2019/gates/leading_group_established', {
       method: 'POST',
@@ -83,12 +42,12 @@ test('a form posted without its CSRF token is refused and changes nothing', asyn
     return r.status;
   });
   expect(status).toBe(403);
-  expect(await t.count('event')).toBe(before);
+  expect(await web.t.count('event')).toBe(before);
 });
 
 test('a refused form keeps what was typed and shows the problem beside the field', async () => {
-  const page = await loginAs('office1');
-  await page.goto(`${t.base}/programs/tengzhou-2019`);
+  const page = await web.loginAs('office1');
+  await page.goto(`${web.t.base}/programs/tengzhou-2019`);
   const gate = page.locator('#gate-leading_group_established form');
   await gate.locator('input[name="document.title"]').fill('领导小组');
   await gate.locator('input[name="document.number"]').fill('号'.repeat(101)); // a 文号 is at most 100 characters
@@ -97,7 +56,7 @@ test('a refused form keeps what was typed and shows the problem beside the field
   expect(await page.locator('#gate-leading_group_established .field-error').innerText()).toMatch(
     /100/,
   );
-  expect(await t.count('event')).toBe(2); // the program and the first gate act: nothing stored
+  expect(await web.t.count('event')).toBe(2); // the program and the first gate act: nothing stored
   expect(
     await page.locator('#gate-leading_group_established input[name="document.title"]').inputValue(),
   ).toBe('领导小组');

@@ -8,17 +8,11 @@
 // click (paid once), a second milestone rejected with defects and a deadline lands in the
 // contractor's 待办; the contractor of another organisation sees nothing of the awarded subproject.
 // The HTTP API and the runtime are used only to assert afterwards.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { loadTable } from '../support/fixtures';
-import { ok } from '../support/flows';
-import { PASSWORD, startTestServer, type TestServer } from '../support/server';
+import type { BrowserContext, Page } from 'playwright-core';
+import { logIn, shot, webConsole } from '../support/browser';
 
 jest.setTimeout(30_000);
 
-const SHOTS =
-  process.env.SCREENSHOT_DIR ?? path.join(__dirname, '..', '..', '.data', 'screenshots');
 const CODE = 'tengzhou-2019';
 const SP = `/programs/${CODE}/subprojects/3`;
 const SP_NAME = '市、镇、村三级物流配送体系';
@@ -26,27 +20,13 @@ const POST = '滕州市邮政分公司';
 const LOGISTICS = '某物流有限公司';
 const EXPRESS = '鲁南快递有限公司';
 
-let t: TestServer;
-let browser: Browser;
-const contexts = new Map<string, BrowserContext>();
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  t = await startTestServer({ now: '2019-10-20T02:00:00.000Z' }); // 10:00 in Beijing
-  ok(await t.call('POST', '/api/programs', { token: t.tokens.office, body: loadTable(CODE) }), 201);
-  await t.addUserAndLogin('contractorC', 'contractor', EXPRESS);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=zh-CN'],
-    // the browser's own controls (date fields, file pickers) in Chinese, as a user's browser shows
-    // them in the screenshots (needs Debian's chromium-l10n; without it they stay in English)
-    env: { ...process.env, LANG: 'zh_CN.UTF-8', LANGUAGE: 'zh_CN' },
-  });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+const web = webConsole({
+  now: '2019-10-20T02:00:00.000Z', // 10:00 in Beijing
+  program: CODE,
+  chineseControls: true,
+  setup: (t) => t.addUserAndLogin('contractorC', 'contractor', EXPRESS),
 });
+const contexts = new Map<string, BrowserContext>();
 
 /**
  * The user's page at `url`. Each user keeps one browser context (its cookies); when the session has
@@ -56,30 +36,27 @@ afterAll(async () => {
 async function as(username: string, url: string): Promise<Page> {
   let context = contexts.get(username);
   if (!context) {
-    context = await browser.newContext({
-      locale: 'zh-CN',
-      timezoneId: 'Asia/Shanghai',
-      viewport: { width: 1200, height: 900 },
-    });
+    context = await web.newContext();
     contexts.set(username, context);
   }
   context.setDefaultTimeout(5_000); // a missing element fails fast, naming it
   const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(`${t.base}${url}`);
-  if (new URL(page.url()).pathname === '/login') {
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('form button')]);
-  }
+  await page.goto(`${web.t.base}${url}`);
+  if (new URL(page.url()).pathname === '/login') await logIn(page, username);
   return page;
 }
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 /** Clicks a form's button and waits for the page the form answers with. */
 async function submit(page: Page, button: string): Promise<void> {
   await Promise.all([page.waitForEvent('load'), page.click(button)]);
+}
+/** Follows the link whose text has `text` (an inbox task) to its page. */
+const follow = (page: Page, text: string) => submit(page, `a:has-text("${text}")`);
+
+/** Moves the engine's clock to `iso` and fires the timers due by then, as the server's poll would. */
+async function after(iso: string): Promise<void> {
+  await web.t.at(iso);
+  await web.t.rt.scheduler.runDue();
 }
 
 const flash = (page: Page) => page.locator('.flash').innerText();
@@ -134,7 +111,7 @@ test('the office announces the tender; three contractors bid; before the opening
   for (const [user, price, proposal] of bids) {
     const page = await as(user, '/');
     expect(await page.locator('main table').innerText()).toContain('可投标');
-    await Promise.all([page.waitForEvent('load'), page.click('a:has-text("可投标")')]);
+    await follow(page, '可投标');
     await page.fill('#bid input[name=price]', price);
     await page.fill('#bid textarea[name=proposal]', proposal);
     await submit(page, '#bid button');
@@ -160,11 +137,10 @@ test('the office announces the tender; three contractors bid; before the opening
 });
 
 test('past the deadline the office opens, the evaluator scores, the office proposes the top score', async () => {
-  await t.at('2019-11-16T01:00:00.000Z');
-  await t.rt.scheduler.runDue();
+  await after('2019-11-16T01:00:00.000Z');
   const office = await as('office1', '/');
   expect(await office.locator('main table').innerText()).toContain('开标（投标已截止）');
-  await Promise.all([office.waitForEvent('load'), office.click('a:has-text("开标")')]);
+  await follow(office, '开标');
   await office.fill('#opening input[name=reason]', '投标截止，三家投标');
   await submit(office, '#opening button');
   await expectDone(office, '已开标');
@@ -175,7 +151,7 @@ test('past the deadline the office opens, the evaluator scores, the office propo
 
   const evaluator = await as('evaluator1', '/');
   expect(await evaluator.locator('main table').innerText()).toContain('评标打分');
-  await Promise.all([evaluator.waitForEvent('load'), evaluator.click('a:has-text("评标打分")')]);
+  await follow(evaluator, '评标打分');
   const scores: Record<string, string> = { [POST]: '92.5', [LOGISTICS]: '88', [EXPRESS]: '85' };
   for (const [org, score] of Object.entries(scores))
     await evaluator.locator(`#scores label:has-text("${org}") input[type=number]`).fill(score);
@@ -192,10 +168,9 @@ test('past the deadline the office opens, the evaluator scores, the office propo
 });
 
 test('after the candidate publicity the office awards and signs the contract; a contract that does not add up is refused with the difference and the rows kept', async () => {
-  await t.at('2019-11-20T01:00:00.000Z');
-  await t.rt.scheduler.runDue();
+  await after('2019-11-20T01:00:00.000Z');
   const office = await as('office1', '/');
-  await Promise.all([office.waitForEvent('load'), office.click('a:has-text("定标")')]);
+  await follow(office, '定标');
   await submit(office, '#award button');
   await expectDone(office, '已定标');
 
@@ -250,9 +225,9 @@ test('the contractor submits M1 with a file from the browser, the evaluator pre-
   expect(await page.locator('main table').innerText()).toContain(
     '提交里程碑：市级公共物流仓储配送中心建成',
   );
-  await Promise.all([page.waitForEvent('load'), page.click('a:has-text("提交里程碑：市级")')]);
+  await follow(page, '提交里程碑：市级');
   const card = page.locator('#milestone-M1');
-  const events = await t.count('event');
+  const events = await web.t.count('event');
   await card
     .locator('textarea[name=deliverable]')
     .fill('市级公共物流仓储配送中心已建成，面积3200㎡');
@@ -270,7 +245,7 @@ test('the contractor submits M1 with a file from the browser, the evaluator pre-
   expect(await card.locator('textarea[name=deliverable]').inputValue()).toBe(
     '市级公共物流仓储配送中心已建成，面积3200㎡',
   );
-  expect(await t.count('event')).toBe(events);
+  expect(await web.t.count('event')).toBe(events);
   await shot(page, '10a-submission-refused-contractor');
   await card.locator('input[name=files]').setInputFiles({
     name: '仓储配送中心竣工验收报告.pdf',
@@ -281,11 +256,11 @@ test('the contractor submits M1 with a file from the browser, the evaluator pre-
   await expectDone(page, '里程碑已提交');
   expect(await card.innerText()).toContain('仓储配送中心竣工验收报告.pdf');
   await shot(page, '10b-submission-contractor');
-  const files = await t.rt.pool.query<{ name: string }>('SELECT name FROM evidence_file');
+  const files = await web.t.rt.pool.query<{ name: string }>('SELECT name FROM evidence_file');
   expect(files.rows.map((r) => r.name)).toEqual(['仓储配送中心竣工验收报告.pdf']);
 
   const evaluator = await as('evaluator1', '/');
-  await Promise.all([evaluator.waitForEvent('load'), evaluator.click('a:has-text("预评里程碑")')]);
+  await follow(evaluator, '预评里程碑');
   const e = evaluator.locator('#milestone-M1');
   await e.locator('textarea[name=opinion]').fill('现场核验，仓储面积与设备与协议一致，资料齐全');
   await e.locator('select[name=recommendation]').selectOption('accept');
@@ -294,7 +269,7 @@ test('the contractor submits M1 with a file from the browser, the evaluator pre-
   await shot(evaluator, '11-pre-evaluation-evaluator');
 
   const office = await as('office1', '/');
-  await Promise.all([office.waitForEvent('load'), office.click('a:has-text("验收决定")')]);
+  await follow(office, '验收决定');
   const o = office.locator('#milestone-M1');
   await o.locator('select[name=decision]').selectOption('accept');
   await o.locator('input[name=reason]').fill('经第三方预评，验收合格');
@@ -305,11 +280,10 @@ test('the contractor submits M1 with a file from the browser, the evaluator pre-
 });
 
 test('after the acceptance publicity finance releases T1 with a double click: paid once', async () => {
-  await t.at('2019-11-28T02:00:00.000Z'); // accepted 11-20, 7 days of publicity
-  await t.rt.scheduler.runDue();
+  await after('2019-11-28T02:00:00.000Z'); // accepted 11-20, 7 days of publicity
   const page = await as('finance1', '/');
   expect(await page.locator('main table').innerText()).toContain('拨付批次 T1');
-  await Promise.all([page.waitForEvent('load'), page.click('a:has-text("拨付批次 T1")')]);
+  await follow(page, '拨付批次 T1');
   const posts: string[] = [];
   page.on('request', (r) => {
     if (r.method() === 'POST' && r.url().includes('/tranches/T1/release')) posts.push(r.url());
@@ -318,7 +292,7 @@ test('after the acceptance publicity finance releases T1 with a double click: pa
   // the server: the second click then really sends the form again while the first is in flight (a
   // fast server would answer the first before the second click, and chromium folds two clicks within
   // one task into one submission).
-  const lock = await t.rt.pool.connect();
+  const lock = await web.t.rt.pool.connect();
   await lock.query('SELECT pg_advisory_lock(7001, hashtext($1))', [CODE]);
   try {
     await page.dblclick('#tranche-T1 button', { delay: 60 });
@@ -336,11 +310,11 @@ test('after the acceptance publicity finance releases T1 with a double click: pa
   expect(await page.locator('#tranche-T1').innerText()).toContain('190万元');
   await shot(page, '13-released-finance');
 
-  const ledger = await t.rt.pool.query<{ tranche: string; amount_fen: string }>(
+  const ledger = await web.t.rt.pool.query<{ tranche: string; amount_fen: string }>(
     "SELECT tranche, amount_fen FROM ledger_entry WHERE kind = 'disbursement'",
   );
   expect(ledger.rows).toEqual([{ tranche: 'T1', amount_fen: String(190 * 1_000_000) }]);
-  const events = await t.rt.pool.query("SELECT 1 FROM event WHERE type = 'TrancheReleased'");
+  const events = await web.t.rt.pool.query("SELECT 1 FROM event WHERE type = 'TrancheReleased'");
   expect(events.rowCount).toBe(1);
 });
 
@@ -390,7 +364,7 @@ test('the contractor of another organisation sees nothing of the awarded subproj
   expect(inbox).not.toContain(SP_NAME);
   await shot(page, '16-inbox-contractorB');
 
-  const r = await page.goto(`${t.base}${SP}`);
+  const r = await page.goto(`${web.t.base}${SP}`);
   expect(r?.status()).toBe(403);
   const text = await page.locator('main').innerText();
   expect(text).toContain('该分项目已由其他单位承办，本单位无权查看或操作');

@@ -11,11 +11,18 @@ const day = 86_400_000;
 export const later = (t: TestServer, days: number) =>
   new Date(t.clock.now().getTime() + days * day).toISOString();
 
+/** The office imports a program's table (test/fixtures) over the API: 201 or it throws. */
+export const importProgram = async (
+  t: TestServer,
+  name: Parameters<typeof loadTable>[0] = 'tengzhou-2019',
+) =>
+  ok(await t.call('POST', '/api/programs', { token: t.tokens.office, body: loadTable(name) }), 201);
+
 /** Tengzhou imported, gates recorded, in 组织实施; three bidder organisations exist. */
 export async function tengzhouInImplementation(t: TestServer): Promise<void> {
   await t.at('2019-10-20T02:00:00.000Z');
+  await importProgram(t);
   const o = t.tokens.office;
-  ok(await t.call('POST', '/api/programs', { token: o, body: loadTable('tengzhou-2019') }), 201);
   ok(
     await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', {
       token: o,
