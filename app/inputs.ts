@@ -27,6 +27,24 @@ export const DocumentRef = z
   .strict()
   .meta({ id: 'DocumentRef', description: '依据文件' });
 
+/** A milestone's or a tranche's key in a contract. */
+const stepKey = z.string().regex(/^[A-Za-z0-9_-]{1,20}$/);
+
+/** An amount in 万元, exact to the fen (parsed by the use case). */
+const wan = z
+  .string()
+  .regex(/^\d[\d,]*(\.\d+)?$/)
+  .meta({ description: '金额（万元），精确到分', example: '100' });
+
+/** The office's ruling on an objection; `meaning` says what each decision does. */
+const ObjectionRuling = (meaning: string) =>
+  z
+    .object({
+      decision: z.enum(['upheld', 'dismissed']).meta({ description: meaning }),
+      reason: z.string().min(1).max(2000),
+    })
+    .strict();
+
 export const reason = z
   .string()
   .max(2000)
@@ -35,10 +53,10 @@ export const reason = z
 
 // ---- programs ----
 
-export const GateActBody = z
-  .object({ document: DocumentRef, reason })
-  .strict()
-  .meta({ id: 'GateActBody' });
+/** An act resting on a document: a gate closed, a finding closed. */
+const DocumentAct = z.object({ document: DocumentRef, reason }).strict();
+
+export const GateActBody = DocumentAct.meta({ id: 'GateActBody' });
 export const AdvanceBody = z
   .object({
     to: z
@@ -60,10 +78,7 @@ export const FindingBody = z
   })
   .strict()
   .meta({ id: 'FindingBody' });
-export const CloseFindingBody = z
-  .object({ document: DocumentRef, reason })
-  .strict()
-  .meta({ id: 'CloseFindingBody' });
+export const CloseFindingBody = DocumentAct.meta({ id: 'CloseFindingBody' });
 
 // ---- auth ----
 export const LoginBody = z
@@ -161,14 +176,9 @@ export const CandidateBody = z.object({ org: z.string().min(1), reason }).strict
 export const TenderObjectionBody = z
   .object({ text: z.string().min(1).max(5000).meta({ description: '异议内容' }) })
   .strict();
-export const TenderResolveBody = z
-  .object({
-    decision: z
-      .enum(['upheld', 'dismissed'])
-      .meta({ description: 'upheld 异议成立（撤销候选人）；dismissed 驳回（恢复定标）' }),
-    reason: z.string().min(1).max(2000),
-  })
-  .strict();
+export const TenderResolveBody = ObjectionRuling(
+  'upheld 异议成立（撤销候选人）；dismissed 驳回（恢复定标）',
+);
 export const AwardBody = z.object({ reason }).strict();
 export const DesignationBody = z
   .object({
@@ -185,7 +195,7 @@ export const ContractBody = z
       .array(
         z
           .object({
-            key: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/),
+            key: stepKey,
             title: z.string().min(1),
             deliverables: z.array(z.string().min(1)).default([]),
             due: z.iso.date(),
@@ -198,13 +208,10 @@ export const ContractBody = z
       .array(
         z
           .object({
-            key: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/),
+            key: stepKey,
             milestone: z.string().min(1),
             source: z.enum(SOURCES),
-            amount: z
-              .string()
-              .regex(/^\d[\d,]*(\.\d+)?$/)
-              .meta({ description: '金额（万元），精确到分', example: '190' }),
+            amount: wan.meta({ description: '金额（万元），精确到分', example: '190' }),
           })
           .strict(),
       )
@@ -220,10 +227,6 @@ const sha = z
   .string()
   .regex(/^[0-9a-f]{64}$/)
   .meta({ description: '已上传文件的 SHA-256（POST /api/files 的返回值）' });
-const wan = z
-  .string()
-  .regex(/^\d[\d,]*(\.\d+)?$/)
-  .meta({ description: '金额（万元），精确到分', example: '100' });
 export const SubmissionBody = z
   .object({
     deliverable: z.string().min(1).max(5000).meta({ description: '交付内容说明' }),
@@ -271,14 +274,9 @@ export const DecisionBody = z
   .strict()
   .meta({ id: 'MilestoneDecision' });
 export const AcceptanceObjectionBody = z.object({ text: z.string().min(1).max(5000) }).strict();
-export const AcceptanceResolveBody = z
-  .object({
-    decision: z
-      .enum(['upheld', 'dismissed'])
-      .meta({ description: 'upheld 异议成立（退回整改）；dismissed 驳回（恢复拨付）' }),
-    reason: z.string().min(1).max(2000),
-  })
-  .strict();
+export const AcceptanceResolveBody = ObjectionRuling(
+  'upheld 异议成立（退回整改）；dismissed 驳回（恢复拨付）',
+);
 export const ReleaseBody = z
   .object({
     amount: wan.optional().meta({ description: '本次拨付金额（万元）；缺省为该批次未拨付余额' }),
