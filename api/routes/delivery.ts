@@ -4,15 +4,7 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context';
 import * as delivery from '../../app/delivery';
-import {
-  AcceptanceObjectionBody,
-  AcceptanceResolveBody,
-  DecisionBody,
-  PreEvaluationBody,
-  RecoveryBody,
-  ReleaseBody,
-  SubmissionBody,
-} from '../../app/inputs';
+import * as inputs from '../../app/inputs';
 import * as queries from '../../app/queries';
 import type { Api } from '../http';
 import {
@@ -44,7 +36,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       tags: ['delivery'],
       access: ['contractor'],
       params: MilestoneParam,
-      body: SubmissionBody,
+      body: inputs.SubmissionBody,
       errors: [404, 409, 422],
       status: 201,
       summary: '承办单位提交里程碑（或整改后重新提交）',
@@ -61,7 +53,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       tags: ['delivery'],
       access: ['evaluator'],
       params: MilestoneParam,
-      body: PreEvaluationBody,
+      body: inputs.PreEvaluationBody,
       errors: [404, 409],
       summary: '第三方预评（R-AC-2）：意见、发现的问题、建议结论',
       response: view,
@@ -76,7 +68,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       tags: ['delivery'],
       access: ['office'],
       params: MilestoneParam,
-      body: DecisionBody,
+      body: inputs.DecisionBody,
       errors: [404, 409, 422],
       summary: '办公室验收决定：合格 → 公示；不合格 → 整改（超过整改次数则终止、通报并追回）',
       description: '须先有第三方预评（R-AC-2）；决定人不能是提交人或预评人。',
@@ -92,7 +84,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       tags: ['delivery'],
       access: ['contractor', 'office', 'supervisor', 'evaluator', 'finance'],
       params: MilestoneParam,
-      body: AcceptanceObjectionBody,
+      body: inputs.AcceptanceObjectionBody,
       errors: [404, 409],
       status: 201,
       summary: '验收结果公示期间提出异议（暂停拨付）',
@@ -108,7 +100,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       tags: ['delivery'],
       access: ['office'],
       params: AcceptanceObjectionParam,
-      body: AcceptanceResolveBody,
+      body: inputs.AcceptanceResolveBody,
       errors: [404, 409],
       summary: '处理验收公示异议：成立则退回整改，驳回则恢复',
       response: view,
@@ -125,7 +117,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       access: ['finance'],
       params: TrancheParam,
       headers: IdempotencyHeader,
-      body: ReleaseBody,
+      body: inputs.ReleaseBody,
       errors: [404, 409, 422],
       status: 201,
       alsoSuccess: [
@@ -172,7 +164,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       access: ['finance'],
       params: SubprojectParam,
       headers: IdempotencyHeader,
-      body: RecoveryBody,
+      body: inputs.RecoveryBody,
       errors: [404, 409, 422],
       status: 201,
       alsoSuccess: [{ status: 200, description: '同一 Idempotency-Key 的重复请求：不重复登记' }],
