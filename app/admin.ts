@@ -33,20 +33,18 @@ import {
   userAggregate,
   type Aggregate,
 } from '../activities/aggregates';
-import { DomainError } from '../workflows/errors';
+import { conflict, notFound, type DomainError } from '../workflows/errors';
 import type { Actor, CommandContext } from '../workflows/program/types';
 
 const MAX_ATTEMPTS = 8;
 
 /** A row id from a client: anything but a positive safe integer (which BIGINT always holds) names no row. */
-function rowId(id: number, notFound: () => DomainError): number {
-  if (!Number.isSafeInteger(id) || id < 1) throw notFound();
+function rowId(id: number, missing: () => DomainError): number {
+  if (!Number.isSafeInteger(id) || id < 1) throw missing();
   return id;
 }
-const noticeNotFound = () =>
-  new DomainError('NOT-FOUND', 'not_found', '通知不存在', 'notice not found');
-const mailNotFound = () =>
-  new DomainError('NOT-FOUND', 'not_found', '邮件不存在', 'mail not found');
+const noticeNotFound = () => notFound('通知不存在', 'notice not found');
+const mailNotFound = () => notFound('邮件不存在', 'mail not found');
 
 interface ActStep<S, C, E, R> {
   (
@@ -112,9 +110,8 @@ async function officeAct<
       });
       if (!(e instanceof VersionConflict)) throw e;
       if (attempt >= MAX_ATTEMPTS)
-        throw new DomainError(
+        throw conflict(
           'CONFLICT',
-          'conflict',
           '数据正被他人同时修改，请稍后重试',
           `stream ${streamId} kept changing under this act; retry`,
         );
@@ -188,8 +185,7 @@ export async function correctNotice(
         'SELECT name, county FROM program WHERE code = $1',
         [old.program_code],
       );
-      if (!program)
-        throw new DomainError('NOT-FOUND', 'not_found', '综合示范项目不存在', 'program not found');
+      if (!program) throw notFound('综合示范项目不存在', 'program not found');
       const title = `关于更正《${old.title}》（${old.doc_number}）的通知`;
       // the notice row names the event that issued it: stream notice-<id>, the event's version
       const issued = await issueNumberedNoticeIn(

@@ -1,7 +1,7 @@
 // Evidence files: uploaded as the raw request body, stored in PostgreSQL with their SHA-256, size and
 // type; downloadable by the office, evaluators, finance, supervisors and the uploading organisation.
 import { createHash } from 'node:crypto';
-import { DomainError, invalid } from '../workflows/errors';
+import { invalid } from '../workflows/errors';
 import type { Actor } from '../workflows/program/types';
 import type { FileRef } from '../workflows/subproject/types';
 import type { AppContext } from './context';
@@ -50,12 +50,10 @@ export async function resolveFileFields(
       hashes.map((h) => {
         const f = found.get(h);
         if (!f || (actor.role === 'contractor' && f.org !== actor.org)) {
-          throw new DomainError(
-            'INVALID-INPUT',
-            'invalid',
+          throw invalid(
             `文件 ${h.slice(0, 12)}… 不存在或不是本单位上传的（先 POST /api/files 上传）`,
             `file ${h} not found or not uploaded by your organisation`,
-            { field },
+            field,
           );
         }
         return { sha256: f.sha256, name: f.name, type: f.type, size: f.size };

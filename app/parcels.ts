@@ -3,7 +3,7 @@
 import { parse } from 'csv-parse/sync';
 import { programRemaining } from '../activities/funds';
 import { parcelsAggregate } from '../engine/aggregates';
-import { DomainError, invalid, rule as ruleError } from '../workflows/errors';
+import { invalid, rule as ruleError } from '../workflows/errors';
 import type { ParcelRule, ParcelState } from '../workflows/parcels/decider';
 import { waybillsOfRows, type Waybills } from '../workflows/parcels/waybills';
 import type { Actor } from '../workflows/program/types';
@@ -43,15 +43,7 @@ export async function claimParcels(
   const { state: program } = await loadProgram(ctx, t.code);
   const f = await ctx.prisma.evidenceFile.findUnique({ where: { sha256: input.file } });
   if (!f || f.org !== actor.org)
-    throw new DomainError(
-      'INVALID-INPUT',
-      'invalid',
-      '运单文件不存在或不是本单位上传的',
-      'file not found or not yours',
-      {
-        field: 'file',
-      },
-    );
+    throw invalid('运单文件不存在或不是本单位上传的', 'file not found or not yours', 'file');
   const waybills = waybillsOfFile(Buffer.from(f.content));
   // one array parameter (an `in` list of 150,000 numbers would exceed PostgreSQL's bind-parameter limit)
   const { rows: already } = await ctx.pool.query<{ waybill: string }>(

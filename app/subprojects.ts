@@ -2,7 +2,7 @@
 // publicity with objections, award or designation, and the contract with milestones and tranches.
 import { programAggregate, subprojectAggregate, subprojectKey } from '../engine/aggregates';
 import type { CommandMeta } from '../engine/engine';
-import { DomainError } from '../workflows/errors';
+import { invalid } from '../workflows/errors';
 import { parseMoney, parseYuan } from '../workflows/money';
 import { programFacts } from '../workflows/program/facts';
 import type { Actor } from '../workflows/program/types';
@@ -161,12 +161,10 @@ export const award = subprojectUseCase((_t: SubprojectRef, _input: In<typeof Awa
 export const designateContractor = subprojectUseCase(
   async (t: SubprojectRef, input: In<typeof DesignationBody>, ctx) => {
     if (!(await ctx.prisma.organisation.findUnique({ where: { name: input.org } }))) {
-      throw new DomainError(
-        'INVALID-INPUT',
-        'invalid',
+      throw invalid(
         `组织「${input.org}」尚未登记（用 shifan user add --org 登记其用户）`,
         `organisation ${input.org} is not registered`,
-        { field: 'org' },
+        'org',
       );
     }
     return {
