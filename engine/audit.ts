@@ -52,6 +52,7 @@ export async function verifyAudit(
   let streams = 0;
   let events = 0;
   let after = '';
+  const failed = (broken: BrokenLink): VerifyReport => ({ ok: false, streams, events, broken });
   for (;;) {
     const { rows: batch } = await pool.query<StreamRow>(
       'SELECT id, type, version, state, state_lag, head_hash FROM stream WHERE id > $1 ORDER BY id LIMIT 200',
@@ -63,7 +64,7 @@ export async function verifyAudit(
         events += n;
       });
       streams++;
-      if (broken) return { ok: false, streams, events, broken };
+      if (broken) return failed(broken);
     }
     after = batch[batch.length - 1].id;
     onProgress(streams, events);
@@ -74,18 +75,13 @@ export async function verifyAudit(
   );
   if (orphans.length) {
     const o = orphans[0];
-    return {
-      ok: false,
-      streams,
-      events,
-      broken: {
-        streamId: o.stream_id,
-        version: o.version,
-        eventId: Number(o.id),
-        problem: '事件所属的流记录缺失',
-        problem_en: 'event belongs to a missing stream row',
-      },
-    };
+    return failed({
+      streamId: o.stream_id,
+      version: o.version,
+      eventId: Number(o.id),
+      problem: '事件所属的流记录缺失',
+      problem_en: 'event belongs to a missing stream row',
+    });
   }
   // Issued notices (R-PUB-3): their stored HTML and PDF still match the SHA-256 recorded at issue.
   const { rows: altered } = await pool.query<{
@@ -100,18 +96,13 @@ export async function verifyAudit(
   );
   if (altered.length) {
     const n = altered[0];
-    return {
-      ok: false,
-      streams,
-      events,
-      broken: {
-        streamId: n.stream_id,
-        version: n.version,
-        eventId: null,
-        problem: `正式通知 ${n.doc_number}（#${n.id}）的内容已被改动：哈希不符`,
-        problem_en: `official notice ${n.doc_number} (#${n.id}) was altered: its SHA-256 does not match`,
-      },
-    };
+    return failed({
+      streamId: n.stream_id,
+      version: n.version,
+      eventId: null,
+      problem: `正式通知 ${n.doc_number}（#${n.id}）的内容已被改动：哈希不符`,
+      problem_en: `official notice ${n.doc_number} (#${n.id}) was altered: its SHA-256 does not match`,
+    });
   }
   // A correction's event (notice-<id>, NoticeCorrected) and the notice it issued were written in one
   // transaction: the notice row must still be the one the chained event names (id, 文号, SHA-256), which
@@ -131,18 +122,13 @@ export async function verifyAudit(
   );
   if (unmatched.length) {
     const u = unmatched[0];
-    return {
-      ok: false,
-      streams,
-      events,
-      broken: {
-        streamId: u.stream_id,
-        version: u.version,
-        eventId: Number(u.id),
-        problem: `更正事件 #${u.id} 所记录的更正通知 ${u.doc_number} 已缺失或被替换`,
-        problem_en: `the correction notice ${u.doc_number} recorded by event #${u.id} is missing or was replaced`,
-      },
-    };
+    return failed({
+      streamId: u.stream_id,
+      version: u.version,
+      eventId: Number(u.id),
+      problem: `更正事件 #${u.id} 所记录的更正通知 ${u.doc_number} 已缺失或被替换`,
+      problem_en: `the correction notice ${u.doc_number} recorded by event #${u.id} is missing or was replaced`,
+    });
   }
   const {
     rows: [{ n }],
