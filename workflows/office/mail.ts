@@ -1,7 +1,7 @@
 // The office's acts on a notification mail, one stream per mail (mail-<id>): retrying a dead-lettered
 // one today. Pure: the mail's delivery status lives in its mail_message row (the dispatcher moves it
 // on every attempt, which is no office act); the caller reads it under a row lock and brings it here.
-import { conflict } from '../errors';
+import { assertNever, conflict } from '../errors';
 import type { CommandContext } from '../program/types';
 
 export type MailActState =
@@ -43,10 +43,8 @@ export function decideMail(
         },
       ];
     }
-    default: {
-      const never: never = cmd.type; // one command today: narrowing by its type keeps the check
-      throw new Error(`unknown command ${never as string}`);
-    }
+    default: // one command today: narrowing by its type keeps the check
+      return assertNever(cmd.type, 'command');
   }
 }
 
@@ -58,10 +56,8 @@ export function evolveMail(state: MailActState, e: MailEvent): MailActState {
         mailId: e.data.mailId,
         retries: (state.status === 'retried' ? state.retries : 0) + 1,
       };
-    default: {
-      const never: never = e.type;
-      throw new Error(`unknown event ${never as string}`);
-    }
+    default:
+      return assertNever(e.type, 'event');
   }
 }
 

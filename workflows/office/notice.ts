@@ -2,7 +2,7 @@
 // An issued notice never changes (R-PUB-1): a correction is a new numbered notice citing it, and this
 // stream records who issued it, when and why. Pure: the caller allocates the 文号 and stores the new
 // notice in the same transaction and brings what it issued in the command; a refusal rolls that back.
-import { invalid } from '../errors';
+import { assertNever, invalid } from '../errors';
 import type { CommandContext } from '../program/types';
 
 export interface NoticeCorrection {
@@ -52,10 +52,8 @@ export function decideNotice(
         },
       ];
     }
-    default: {
-      const never: never = cmd.type; // one command today: narrowing by its type keeps the check
-      throw new Error(`unknown command ${never as string}`);
-    }
+    default: // one command today: narrowing by its type keeps the check
+      return assertNever(cmd.type, 'command');
   }
 }
 
@@ -69,10 +67,8 @@ export function evolveNotice(state: NoticeActState, e: NoticeEvent): NoticeActSt
         corrections: [...(state.status === 'corrected' ? state.corrections : []), c],
       };
     }
-    default: {
-      const never: never = e.type;
-      throw new Error(`unknown event ${never as string}`);
-    }
+    default:
+      return assertNever(e.type, 'event');
   }
 }
 

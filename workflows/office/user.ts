@@ -2,7 +2,7 @@
 // disabling it, resetting its password and unlocking it are further commands on the same stream when they
 // come (the state's `status` leaves room for them). Pure. The password never enters: the command carries
 // only its length (the rule is checked here), the caller hashes it, and no event holds it or its hash.
-import { DomainError } from '../errors';
+import { assertNever, DomainError } from '../errors';
 import { ROLES, type CommandContext, type Role } from '../program/types';
 
 /** What the audit record keeps of an account. */
@@ -89,10 +89,8 @@ export function decideUser(state: UserState, cmd: UserCommand, _ctx: CommandCont
         },
       ];
     }
-    default: {
-      const never: never = cmd.type; // one command today: narrowing by its type keeps the check
-      throw new Error(`unknown command ${never as string}`);
-    }
+    default: // one command today: narrowing by its type keeps the check
+      return assertNever(cmd.type, 'command');
   }
 }
 
@@ -100,10 +98,8 @@ export function evolveUser(_state: UserState, e: UserEvent): UserState {
   switch (e.type) {
     case 'UserAdded':
       return { status: 'active', ...e.data };
-    default: {
-      const never: never = e.type;
-      throw new Error(`unknown event ${never as string}`);
-    }
+    default:
+      return assertNever(e.type, 'event');
   }
 }
 
