@@ -1,6 +1,5 @@
 // `shifan demo` (issue 13): runDemo drives the Tengzhou program through the use cases to a lively
 // middle state on a clock it moves itself, ending at "now"; a second run refuses and changes nothing.
-import pino from 'pino';
 import type { AppContext } from '../../app/context';
 import { DEMO_USERS, demoSummary, runDemo, type DemoReport } from '../../app/demo';
 import { verifyAuditRecord } from '../../app/audit';
@@ -11,24 +10,24 @@ import {
   programLedger,
   subprojectBids,
 } from '../../app/queries';
-import { ManualClock } from '../../engine/clock';
-import { createRuntime, type Runtime } from '../../engine/runtime';
+import type { ManualClock } from '../../engine/clock';
+import type { Runtime } from '../../engine/runtime';
 import { DomainError } from '../../workflows/errors';
 import type { SubprojectCore } from '../../workflows/subproject/types';
-import { createTestDb, type TestDb } from '../support/pg-test-db';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
 
 const END = '2026-12-03T09:00:00.000Z'; // 17:00 in Beijing
 const CODE = 'tengzhou-2019';
 const office = { username: 'office1', role: 'office' as const, org: null };
-let db: TestDb;
+let demo: TestRuntime;
 let rt: Runtime;
 let clock: ManualClock;
 let ctx: AppContext;
 let report: DemoReport;
 const lines: string[] = [];
 
-const subproject = async (seq: number): Promise<SubprojectCore> => {
-  const { state } = await loadSubproject(ctx, CODE, seq);
+const subproject = async (seq: number, c = ctx): Promise<SubprojectCore> => {
+  const { state } = await loadSubproject(c, CODE, seq);
   if (state.status !== 'active') throw new Error(`subproject ${seq} not procured`);
   return state;
 };
@@ -36,16 +35,32 @@ const count = async (table: string) =>
   Number((await rt.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n);
 
 beforeAll(async () => {
-  db = await createTestDb();
-  clock = new ManualClock(END);
-  rt = createRuntime(db.url, { clock, poolSize: 6, notify: { font: null } });
-  ctx = { ...rt, log: pino({ level: 'silent' }) };
+  demo = await startTestRuntime(END);
+  ({ rt, clock, ctx } = demo);
   report = await runDemo(ctx, { clock, end: END, print: (l) => lines.push(l) });
 }, 60_000);
-afterAll(async () => {
-  await rt.close();
-  await db.drop();
-});
+afterAll(() => demo.close());
+
+/**
+ * `shifan demo` on a database of its own with its own clock, `beside` a server's runtime on the same
+ * database (with a clock of its own at END) set up to race it; then `check` with what it printed.
+ */
+async function demoBesideServer(
+  beside: (server: Runtime, demo: Runtime) => void,
+  check: (c: AppContext, printed: string[], server: Runtime) => Promise<void>,
+): Promise<void> {
+  const d = await startTestRuntime(END);
+  const server = await startTestRuntime(END, { db: d.db, poolSize: 10 });
+  try {
+    beside(server.rt, d.rt);
+    const printed: string[] = [];
+    await runDemo(d.ctx, { clock: d.clock, end: END, print: (l) => printed.push(l) });
+    await check(d.ctx, printed, server.rt);
+  } finally {
+    await server.close();
+    await d.close();
+  }
+}
 
 test('the clock ends at the given now, having started months before; progress is printed in Chinese', () => {
   expect(clock.now().toISOString()).toBe(END);
@@ -155,68 +170,52 @@ test('a second run refuses with a clear message and changes nothing', async () =
   expect(clock.now().toISOString()).toBe(END);
 });
 
-test('beside a server polling its timers every 50 ms on the real clock, the demo reaches the same state', async () => {
-  const db2 = await createTestDb();
-  const demoClock = new ManualClock(END);
-  const demoRt = createRuntime(db2.url, { clock: demoClock, poolSize: 6, notify: { font: null } });
-  const server = createRuntime(db2.url, { clock: new ManualClock(END), notify: { font: null } });
-  server.scheduler.start(50); // TIMER_POLL_MS's minimum
-  try {
-    const c: AppContext = { ...demoRt, log: pino({ level: 'silent' }) };
-    const printed: string[] = [];
-    await runDemo(c, { clock: demoClock, end: END, print: (l) => printed.push(l) });
-    await server.scheduler.stop();
-    const stage = async (seq: number) => {
-      const { state } = await loadSubproject(c, CODE, seq);
-      if (state.status !== 'active') throw new Error(`subproject ${seq} not procured`);
-      return state;
-    };
-    expect((await stage(4)).stage).toBe('bidding');
-    expect((await stage(3)).delivery.milestones.M2.status).toBe('publicity');
-    expect((await stage(1)).delivery.milestones.M1.status).toBe('rectifying');
-    const s6 = await stage(6);
-    expect(s6.delivery.clawback!.recovered.central).toBeGreaterThan(0);
-    expect(s6.delivery.clawback!.settledAt).toBeNull();
-    expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
-    expect(await server.scheduler.runDue()).toEqual({ due: 0, fired: 0, errors: [] });
-    expect((await verifyAuditRecord(c)).ok).toBe(true);
-  } finally {
-    await server.close();
-    await demoRt.close();
-    await db2.drop();
-  }
-}, 60_000);
+test(
+  'beside a server polling its timers every 50 ms on the real clock, the demo reaches the same state',
+  () =>
+    demoBesideServer(
+      (server) => server.scheduler.start(50), // TIMER_POLL_MS's minimum
+      async (c, _printed, server) => {
+        await server.scheduler.stop();
+        expect((await subproject(4, c)).stage).toBe('bidding');
+        expect((await subproject(3, c)).delivery.milestones.M2.status).toBe('publicity');
+        expect((await subproject(1, c)).delivery.milestones.M1.status).toBe('rectifying');
+        const s6 = await subproject(6, c);
+        expect(s6.delivery.clawback!.recovered.central).toBeGreaterThan(0);
+        expect(s6.delivery.clawback!.settledAt).toBeNull();
+        expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
+        expect(await server.scheduler.runDue()).toEqual({ due: 0, fired: 0, errors: [] });
+        expect((await verifyAuditRecord(c)).ok).toBe(true);
+      },
+    ),
+  60_000,
+);
 
-test('a server that closes a bidding on the real clock before the bids are in: the tender fails and the demo tenders again', async () => {
-  const db3 = await createTestDb();
-  const demoClock = new ManualClock(END);
-  const demoRt = createRuntime(db3.url, { clock: demoClock, poolSize: 6, notify: { font: null } });
-  const server = createRuntime(db3.url, { clock: new ManualClock(END), notify: { font: null } });
-  // the server's timer poll lands right after the first tender is announced
-  const execute = demoRt.engine.execute.bind(demoRt.engine);
-  let raced = false;
-  demoRt.engine.execute = (async (...args: Parameters<typeof execute>) => {
-    const r = await execute(...args);
-    if (!raced && args[2].type === 'OpenTender') {
-      raced = true;
-      await server.scheduler.runDue();
-    }
-    return r;
-  }) as typeof demoRt.engine.execute;
-  try {
-    const c: AppContext = { ...demoRt, log: pino({ level: 'silent' }) };
-    const printed: string[] = [];
-    await runDemo(c, { clock: demoClock, end: END, print: (l) => printed.push(l) });
-    expect(printed.join('\n')).toMatch(/流标，重新招标/);
-    const { state } = await loadSubproject(c, CODE, 3);
-    if (state.status !== 'active') throw new Error('not procured');
-    expect(state.tenders.map((t) => !!t.failed)).toEqual([true, false]);
-    expect(state.award?.org).toBe('某物流有限公司');
-    expect(state.delivery.milestones.M2.status).toBe('publicity');
-    expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
-  } finally {
-    await server.close();
-    await demoRt.close();
-    await db3.drop();
-  }
-}, 60_000);
+test(
+  'a server that closes a bidding on the real clock before the bids are in: the tender fails and the demo tenders again',
+  () =>
+    demoBesideServer(
+      // the server's timer poll lands right after the first tender is announced
+      (server, demoRt) => {
+        const execute = demoRt.engine.execute.bind(demoRt.engine);
+        let raced = false;
+        demoRt.engine.execute = (async (...args: Parameters<typeof execute>) => {
+          const r = await execute(...args);
+          if (!raced && args[2].type === 'OpenTender') {
+            raced = true;
+            await server.scheduler.runDue();
+          }
+          return r;
+        }) as typeof demoRt.engine.execute;
+      },
+      async (c, printed) => {
+        expect(printed.join('\n')).toMatch(/流标，重新招标/);
+        const state = await subproject(3, c);
+        expect(state.tenders.map((t) => !!t.failed)).toEqual([true, false]);
+        expect(state.award?.org).toBe('某物流有限公司');
+        expect(state.delivery.milestones.M2.status).toBe('publicity');
+        expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
+      },
+    ),
+  60_000,
+);
