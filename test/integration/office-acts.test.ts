@@ -1,7 +1,6 @@
 // Issue 11.4: the office's own acts (adding a user, correcting a notice, retrying a dead mail) are events
 // in the hash-chained audit record, written in the same PostgreSQL transaction as the change they record:
 // a refusal or a failure anywhere leaves neither, tampering is named by `shifan audit verify`.
-import pino from 'pino';
 import * as render from '../../activities/render';
 import { issueNumberedNotice } from '../../activities/notify/dispatch';
 import { login } from '../../activities/users';
@@ -9,26 +8,25 @@ import { addUser, correctNotice, retryMail } from '../../app/admin';
 import type { AppContext } from '../../app/context';
 import { programAggregate } from '../../engine/aggregates';
 import { verifyAudit } from '../../engine/audit';
-import { ManualClock } from '../../engine/clock';
-import { createRuntime, type Runtime } from '../../engine/runtime';
+import type { ManualClock } from '../../engine/clock';
+import type { Runtime } from '../../engine/runtime';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
 import type { Actor } from '../../workflows/program/types';
 import { loadTable } from '../support/fixtures';
-import { createTestDb, type TestDb } from '../support/pg-test-db';
+import { startTestRuntime, type TestRuntime } from '../support/runtime';
+import { asSuperuser } from '../support/tamper';
 
 const NOW = '2019-08-01T02:00:00.000Z';
 const office: Actor = { username: 'office1', role: 'office', org: null };
-let db: TestDb;
+let tr: TestRuntime;
 let rt: Runtime;
 let clock: ManualClock;
 let ctx: AppContext;
 let original: number; // an issued notice to correct
 
 beforeAll(async () => {
-  db = await createTestDb();
-  clock = new ManualClock(NOW);
-  rt = createRuntime(db.url, { clock, poolSize: 6, notify: { font: null } });
-  ctx = { ...rt, log: pino({ level: 'silent' }) };
+  tr = await startTestRuntime(NOW);
+  ({ rt, clock, ctx } = tr);
   const def = definitionFromTable(ProgramTable.parse(loadTable('tengzhou-2019')));
   await rt.engine.execute(
     programAggregate,
@@ -52,10 +50,7 @@ beforeAll(async () => {
   );
   original = Number(n.id);
 });
-afterAll(async () => {
-  await rt?.close();
-  await db?.drop();
-});
+afterAll(() => tr?.close());
 
 const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
   (await rt.pool.query(sql, params)).rows as T[];
@@ -63,20 +58,12 @@ const count = async (table: string, where = 'true', params: unknown[] = []) =>
   Number(
     (await q<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`, params))[0].n,
   );
+/** A stream's event rows, all columns (the typed ones are those the tests read one by one). */
 const eventsOf = (streamId: string) =>
-  q<{
-    id: string;
-    version: number;
-    type: string;
-    data: Record<string, unknown>;
-    actor: string;
-    role: string;
-    command: string;
-    reason: string | null;
-    at: Date;
-    prev_hash: string;
-    hash: string;
-  }>('SELECT * FROM event WHERE stream_id = $1 ORDER BY version', [streamId]);
+  q<{ version: number; reason: string | null; at: Date; prev_hash: string; hash: string }>(
+    'SELECT * FROM event WHERE stream_id = $1 ORDER BY version',
+    [streamId],
+  );
 /** What a refused or failed act must leave exactly as it was. */
 const snapshot = async () => ({
   streams: await count('stream'),
@@ -88,16 +75,25 @@ const snapshot = async () => ({
     'SELECT id, status, attempts, last_error, next_attempt_at FROM mail_message ORDER BY id',
   ),
 });
-/** superuser bypass of the append-only and immutability triggers, as an attacker with the database would */
-async function asSuperuser(sql: string, params: unknown[] = []): Promise<void> {
-  const c = await rt.pool.connect();
-  try {
-    await c.query('SET session_replication_role = replica');
-    await c.query(sql, params);
-  } finally {
-    await c.query('SET session_replication_role = origin');
-    c.release();
-  }
+/** Runs the refused or failed act(s) and expects every store exactly as it was before. */
+async function expectNothingStored(acts: () => Promise<unknown>): Promise<void> {
+  const before = await snapshot();
+  await acts();
+  expect(await snapshot()).toEqual(before);
+}
+/** Expects `shifan audit verify` to fail naming this event, with a problem containing `problem`. */
+async function expectBrokenAt(
+  e: { id: string; stream_id: string; version: number },
+  problem: string,
+): Promise<void> {
+  const report = await verifyAudit(rt.pool);
+  expect(report.ok).toBe(false);
+  expect(report.broken).toMatchObject({
+    streamId: e.stream_id,
+    version: e.version,
+    eventId: Number(e.id),
+  });
+  expect(report.broken!.problem).toContain(problem);
 }
 /** Makes the next appends of events of `type` fail inside PostgreSQL, after the act's change was written. */
 async function failingAppend<T>(type: string, fn: () => Promise<T>): Promise<void> {
@@ -181,21 +177,10 @@ describe('adding a user', () => {
       password: 'finance-pass-1',
       role: 'finance',
     });
-    const before = await snapshot();
     // taken through this use case, and taken by an account without a stream (test fixtures, older data)
     await rt.pool.query(
       `INSERT INTO app_user (username, password_hash, role) VALUES ('legacy1', 'x', 'office')`,
     );
-    before.users++;
-    for (const username of ['finance1', 'legacy1'])
-      await expect(
-        addUser(ctx, office, { username, password: 'another-pass-1', role: 'office' }),
-      ).rejects.toMatchObject({
-        code: 'CONFLICT',
-        kind: 'conflict',
-        message: `用户名 ${username} 已存在`,
-        violations: [{ field: 'username' }],
-      });
     const invalid: [Parameters<typeof addUser>[2], string][] = [
       [{ username: 'x', password: 'long-enough-1', role: 'office' }, 'username'],
       [{ username: 'short', password: 'short', role: 'office' }, 'password'],
@@ -212,26 +197,36 @@ describe('adding a user', () => {
         'email',
       ],
     ];
-    for (const [input, field] of invalid)
-      await expect(addUser(ctx, office, input)).rejects.toMatchObject({
-        code: 'USER-INVALID',
-        kind: 'invalid',
-        violations: [{ field }],
-      });
-    expect(await snapshot()).toEqual(before);
+    await expectNothingStored(async () => {
+      for (const username of ['finance1', 'legacy1'])
+        await expect(
+          addUser(ctx, office, { username, password: 'another-pass-1', role: 'office' }),
+        ).rejects.toMatchObject({
+          code: 'CONFLICT',
+          kind: 'conflict',
+          message: `用户名 ${username} 已存在`,
+          violations: [{ field: 'username' }],
+        });
+      for (const [input, field] of invalid)
+        await expect(addUser(ctx, office, input)).rejects.toMatchObject({
+          code: 'USER-INVALID',
+          kind: 'invalid',
+          violations: [{ field }],
+        });
+    });
   });
 
   test('a failed append leaves no account and no organisation', async () => {
-    const before = await snapshot();
-    await failingAppend('UserAdded', () =>
-      addUser(ctx, office, {
-        username: 'ghost1',
-        password: 'ghost-pass-1',
-        role: 'contractor',
-        org: '不该存在的公司',
-      }),
+    await expectNothingStored(() =>
+      failingAppend('UserAdded', () =>
+        addUser(ctx, office, {
+          username: 'ghost1',
+          password: 'ghost-pass-1',
+          role: 'contractor',
+          org: '不该存在的公司',
+        }),
+      ),
     );
-    expect(await snapshot()).toEqual(before);
     expect(await count('organisation', 'name = $1', ['不该存在的公司'])).toBe(0);
   });
 
@@ -311,38 +306,39 @@ describe('correcting a notice', () => {
   });
 
   test('unknown ids (also beyond BIGINT) are 404 NOT-FOUND; a blank text is refused; nothing stored', async () => {
-    const before = await snapshot();
-    for (const id of [999_999, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 63, 1e30, Infinity, NaN])
-      await expect(correctNotice(ctx, office, { id, text: '更正' })).rejects.toMatchObject({
-        code: 'NOT-FOUND',
-        kind: 'not_found',
-        message: '通知不存在',
+    await expectNothingStored(async () => {
+      for (const id of [999_999, 0, -1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 63, 1e30, Infinity, NaN])
+        await expect(correctNotice(ctx, office, { id, text: '更正' })).rejects.toMatchObject({
+          code: 'NOT-FOUND',
+          kind: 'not_found',
+          message: '通知不存在',
+        });
+      await expect(correctNotice(ctx, office, { id: original, text: '  ' })).rejects.toMatchObject({
+        kind: 'invalid',
+        violations: [{ field: 'text' }],
       });
-    await expect(correctNotice(ctx, office, { id: original, text: '  ' })).rejects.toMatchObject({
-      kind: 'invalid',
-      violations: [{ field: 'text' }],
     });
-    expect(await snapshot()).toEqual(before);
   });
 
   test('the notice and its event are one transaction: a failing render or append leaves neither', async () => {
-    const before = await snapshot();
-    const spy = jest.spyOn(render, 'renderNotice').mockImplementationOnce(() => {
-      throw new Error('template broke');
+    await expectNothingStored(async () => {
+      const spy = jest.spyOn(render, 'renderNotice').mockImplementationOnce(() => {
+        throw new Error('template broke');
+      });
+      try {
+        await expect(correctNotice(ctx, office, { id: original, text: '更正' })).rejects.toThrow(
+          'template broke',
+        );
+      } finally {
+        spy.mockRestore();
+      }
     });
-    try {
-      await expect(correctNotice(ctx, office, { id: original, text: '更正' })).rejects.toThrow(
-        'template broke',
-      );
-    } finally {
-      spy.mockRestore();
-    }
-    expect(await snapshot()).toEqual(before);
     // the notice row is written, then the event's insert fails: the notice goes with it
-    await failingAppend('NoticeCorrected', () =>
-      correctNotice(ctx, office, { id: original, text: '更正' }),
+    await expectNothingStored(() =>
+      failingAppend('NoticeCorrected', () =>
+        correctNotice(ctx, office, { id: original, text: '更正' }),
+      ),
     );
-    expect(await snapshot()).toEqual(before);
     // and the 文号 it would have taken is still free
     expect((await correctNotice(ctx, office, { id: original, text: '第三次' })).docNumber).toBe(
       '滕电商示范〔2019〕4号',
@@ -387,18 +383,18 @@ describe('retrying a dead mail', () => {
       data: { mailId: id, attemptsBefore: 6, lastError: '451 try again later' },
     });
 
-    const before = await snapshot();
-    await expect(retryMail(ctx, office, { id })).rejects.toMatchObject({
-      code: 'CONFLICT',
-      kind: 'conflict',
-      message: '邮件状态为 pending，无需重试',
-    });
-    for (const bad of [999_999, 0, 2 ** 63, 1e30])
-      await expect(retryMail(ctx, office, { id: bad })).rejects.toMatchObject({
-        code: 'NOT-FOUND',
-        message: '邮件不存在',
+    await expectNothingStored(async () => {
+      await expect(retryMail(ctx, office, { id })).rejects.toMatchObject({
+        code: 'CONFLICT',
+        kind: 'conflict',
+        message: '邮件状态为 pending，无需重试',
       });
-    expect(await snapshot()).toEqual(before);
+      for (const bad of [999_999, 0, 2 ** 63, 1e30])
+        await expect(retryMail(ctx, office, { id: bad })).rejects.toMatchObject({
+          code: 'NOT-FOUND',
+          message: '邮件不存在',
+        });
+    });
     expect(await verifyAudit(rt.pool)).toMatchObject({ ok: true });
   });
 
@@ -428,16 +424,11 @@ describe('audit verify', () => {
         "SELECT id, stream_id, version, reason FROM event WHERE stream_id LIKE $1 || '%' ORDER BY stream_id, version LIMIT 1",
         [prefix],
       );
-      await asSuperuser("UPDATE event SET reason = '事后补写的理由' WHERE id = $1", [e.id]);
-      const report = await verifyAudit(rt.pool);
-      expect(report.ok).toBe(false);
-      expect(report.broken).toMatchObject({
-        streamId: e.stream_id,
-        version: e.version,
-        eventId: Number(e.id),
-      });
-      expect(report.broken!.problem).toContain('内容已被改动');
-      await asSuperuser('UPDATE event SET reason = $2 WHERE id = $1', [e.id, e.reason]);
+      await asSuperuser(rt.pool, "UPDATE event SET reason = '事后补写的理由' WHERE id = $1", [
+        e.id,
+      ]);
+      await expectBrokenAt(e, '内容已被改动');
+      await asSuperuser(rt.pool, 'UPDATE event SET reason = $2 WHERE id = $1', [e.id, e.reason]);
       expect(await verifyAudit(rt.pool)).toMatchObject({ ok: true });
     }
   });
@@ -451,17 +442,12 @@ describe('audit verify', () => {
       [n.id],
     );
     await asSuperuser(
+      rt.pool,
       "UPDATE official_notice SET html = '<p>另一份</p>', sha256 = encode(sha256(convert_to('<p>另一份</p>', 'UTF8')), 'hex') WHERE id = $1",
       [n.id],
     );
-    const report = await verifyAudit(rt.pool);
-    expect(report.broken).toMatchObject({
-      streamId: e.stream_id,
-      version: e.version,
-      eventId: Number(e.id),
-    });
-    expect(report.broken!.problem).toContain('已缺失或被替换');
-    await asSuperuser('UPDATE official_notice SET html = $2, sha256 = $3 WHERE id = $1', [
+    await expectBrokenAt(e, '已缺失或被替换');
+    await asSuperuser(rt.pool, 'UPDATE official_notice SET html = $2, sha256 = $3 WHERE id = $1', [
       n.id,
       n.html,
       n.sha256,
