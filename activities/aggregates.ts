@@ -2,7 +2,9 @@
 import { projectProgram } from './projections/program';
 import { projectSubproject } from './projections/subproject';
 import { earliest, programDeadlines, subprojectDeadlines } from './projections/deadlines';
+import { parcelTasks, programTasks, subprojectTasks } from '../workflows/tasks';
 import { programEffects, subprojectEffects } from './notify/effects';
+import type { OpenTask } from '../workflows/tasks';
 import type { NewEvent, OutboxItem, ReadModelViews, StoredEvent } from './store/event-store';
 import {
   mailDef,
@@ -33,6 +35,8 @@ export interface Aggregate<S, C extends { type: string }, E extends NewEvent> ex
   nextDue?(state: S): string;
   /** Notices and mails the new events cause, written to the outbox in the same transaction. */
   effects?(state: S, events: StoredEvent<E>[]): OutboxItem[];
+  /** The state's open human tasks (待办, table `task`), all of them: written with every append. */
+  tasks?(state: S): OpenTask[];
 }
 
 export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEvent> = {
@@ -46,6 +50,7 @@ export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEv
           now,
           events.some((e) => e.type === 'ProgramCreated'),
         ),
+  tasks: (s) => (s.status === 'empty' ? [] : programTasks(s)),
   effects: (s, events) => (s.status === 'empty' ? [] : programEffects(events, s)),
   nextDue: (s) => (s.status === 'active' ? earliest(programDeadlines('', s)) : 'infinity'),
 };
@@ -54,6 +59,7 @@ export const programAggregate: Aggregate<ProgramState, ProgramCommand, ProgramEv
 export const subprojectAggregate: Aggregate<SubprojectState, SubprojectCommand, SubprojectEvent> = {
   ...subprojectDef,
   project: (s, _v, _now, events) => (s.status === 'empty' ? {} : projectSubproject(s, events)),
+  tasks: (s) => (s.status === 'empty' ? [] : subprojectTasks(s)),
   effects: (s, events) => (s.status === 'empty' ? [] : subprojectEffects(events, s)),
   nextDue: (s) => (s.status === 'active' ? earliest(subprojectDeadlines('', s)) : 'infinity'),
 };
@@ -92,6 +98,7 @@ export const parcelsAggregate: Aggregate<ParcelState, ParcelCommand, ParcelEvent
     }
     return views;
   },
+  tasks: (s) => (s.status === 'empty' ? [] : parcelTasks(s)),
 };
 
 // The office's own acts (workflows/office/). What each changes (app_user, official_notice, mail_message)

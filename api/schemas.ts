@@ -2,6 +2,7 @@
 // app/inputs.ts; the program table schema lives with its decider).
 import { z } from 'zod';
 import { GATE_KEYS, ROLES, type GateKey } from '../workflows/program/types';
+import { TASK_KINDS, type TaskKind } from '../workflows/tasks';
 
 export const ProgramCode = z.object({
   code: z
@@ -97,4 +98,23 @@ export const IdempotencyHeader = z.object({
       description:
         '幂等键：同一键重复请求返回首次结果（200，带 Idempotent-Replayed: true），不重复拨付',
     }),
+});
+
+export const TasksResponse = z.object({
+  total: z.number().int(),
+  tasks: z.array(
+    z.object({
+      kind: z.enum(Object.keys(TASK_KINDS) as [TaskKind, ...TaskKind[]]),
+      what: z.string(),
+      programCode: z.string(),
+      programName: z.string(),
+      seq: z.number().int().nullable(),
+      subprojectName: z.string().nullable(),
+      since: z.string().nullable(),
+      due: z.string().nullable(),
+      daysLeft: z.number().int().nullable(),
+      overdue: z.boolean(),
+      href: z.string(),
+    }),
+  ),
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Config } from './config';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPg } from './embedded-pg';
 import { applyMigrations } from './migrate';
+import { backfillTasks } from '../activities/store/tasks';
 
 export const APP_DB = 'app';
 
@@ -108,6 +109,8 @@ export async function openDatabase(
   }
   const m = await applyMigrations(url, undefined, log);
   if (m.applied.length) log(`migrations applied: ${m.applied.join(', ')} (${Math.round(m.ms)} ms)`);
+  const backfilled = await backfillTasks(url);
+  if (backfilled) log(`待办 derived for ${backfilled} streams written before the task table`);
   const ownerFile = path.join(cfg.dataDir, 'pg.owner');
   return {
     url,

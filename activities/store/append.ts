@@ -61,7 +61,11 @@ export async function appendDecided<S, C extends { type: string }, E extends New
     events,
     wakeAt: agg.wakeAt?.(state) ?? null,
     nextDue: agg.nextDue?.(state) ?? null,
-    views: { ...agg.project(state, version, a.now, events), ...a.extraViews },
+    views: {
+      ...agg.project(state, version, a.now, events),
+      ...(agg.tasks ? { tasks: agg.tasks(state) } : {}),
+      ...a.extraViews,
+    },
     outbox: agg.effects?.(state, events) ?? [],
     now: a.now,
   };

@@ -2,6 +2,7 @@
 // recipes/throughput.md). Streams hold the folded state and the head of the hash chain.
 import type { Pool, PoolClient } from 'pg';
 import { eventHash, GENESIS_HASH } from './hash';
+import type { OpenTask } from '../../workflows/tasks';
 
 /** `lag`: events after the stored state, folded in when loading (the row's state is a snapshot, see appendDecided). */
 export interface LoadedStream<S> {
@@ -74,6 +75,8 @@ export interface ReadModelViews {
     at: string;
   }[];
   waybills?: { program_code: string; claim_id: string; numbers: string[] };
+  /** the stream's open tasks, all of them (table `task`: rows not listed are deleted) */
+  tasks?: OpenTask[];
 }
 export interface OutboxItem {
   kind: string;

@@ -15,7 +15,7 @@ import * as auth from '../../app/auth';
 import type { AppContext } from '../../app/context';
 import * as delivery from '../../app/delivery';
 import { MAX_FILE_BYTES, uploadFile } from '../../app/files';
-import { inbox } from '../../app/inbox';
+import { inboxCount, INBOX_PAGE, myTasks } from '../../app/inbox';
 import * as inputs from '../../app/inputs';
 import { ROOT } from '../../app/paths';
 import * as programs from '../../app/programs';
@@ -125,8 +125,12 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     data: Record<string, unknown>,
     status = 200,
   ) => {
-    // the inbox page has just folded the tasks: the count in the navigation reuses them
-    const tasks = Array.isArray(data.tasks) ? data.tasks : actor ? await inbox(ctx, actor) : [];
+    const taskCount =
+      typeof data.taskCount === 'number'
+        ? data.taskCount
+        : actor
+          ? await inboxCount(ctx, actor)
+          : 0;
     res
       .status(status)
       .type('html')
@@ -135,7 +139,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         renderer.render(page, {
           ...data,
           me: actor && { ...actor, roleName: ROLE_NAMES[actor.role] },
-          taskCount: tasks.length,
+          taskCount,
           csrf: generateCsrfToken(req, res, { overwrite: false }),
           flash: typeof req.query.ok === 'string' ? req.query.ok : null,
           now: ctx.engine.clock.now().toISOString(),
@@ -266,10 +270,10 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   });
 
   // ---- 待办 ----
-  page('/', async (_req, actor) => ({
-    page: 'inbox',
-    data: { title: '待办', tasks: await inbox(ctx, actor) },
-  }));
+  page('/', async (_req, actor) => {
+    const { tasks, total } = await myTasks(ctx, actor);
+    return { page: 'inbox', data: { title: '待办', tasks, taskCount: total, shown: INBOX_PAGE } };
+  });
   page('/done', async (_req, actor) => ({
     page: 'done',
     data: { title: '已办', items: await queries.doneBy(ctx, actor) },

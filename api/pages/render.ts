@@ -46,6 +46,8 @@ function createEngine() {
   hb.registerHelper('array', (...args: unknown[]) => args.slice(0, -1));
   hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
   hb.registerHelper('not', (a: unknown) => !a);
+  hb.registerHelper('abs', (a: unknown) => (typeof a === 'number' ? Math.abs(a) : a));
+  hb.registerHelper('gt', (a: unknown, b: unknown) => Number(a) > Number(b));
   hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   hb.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   hb.registerHelper(

@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import * as auth from '../../app/auth';
 import type { AppContext } from '../../app/context';
+import { INBOX_PAGE, myTasks } from '../../app/inbox';
 import { LoginBody } from '../../app/inputs';
 import type { Api } from '../http';
 import { HttpError } from '../problem';
-import { LoginResponse } from '../schemas';
+import { LoginResponse, TasksResponse } from '../schemas';
 
 export function authRoutes(api: Api, ctx: AppContext): void {
   api.route(
@@ -64,6 +65,18 @@ export function authRoutes(api: Api, ctx: AppContext): void {
       },
     },
     ({ actor }) => Promise.resolve(actor),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/me/tasks',
+      tags: ['auth'],
+      access: 'authenticated',
+      summary: `待办：当前用户现在须办理的事项，逾期的在前（最多 ${INBOX_PAGE} 项，total 为总数）`,
+      response: { description: '待办', schema: TasksResponse },
+    },
+    ({ actor }) => myTasks(ctx, actor),
   );
 }
 
