@@ -244,8 +244,58 @@ interface Procurement {
   seq: number;
   /** bidders in bidding order: organisation, price (元), score; the top score wins */
   bids: [org: string, price: string, score: number][];
-  contract: unknown;
+  /** the contract's title */
+  contract: string;
+  /** the contract's milestones: key, title (also the deliverable), due day, and its tranches in 万元 by
+   *  source (tranche keys M1-C, M1-L: the milestone's key and the source's letter) */
+  milestones: [key: string, title: string, due: number, tranches: Partial<Tranches>][];
 }
+/** The demo's contracts are funded by the central and the local budget. */
+type Tranches = Record<'central' | 'local', string>;
+const SOURCE_LETTER: Tranches = { central: 'C', local: 'L' };
+
+/** The three subprojects the demo procures, in that order. */
+const PROCUREMENTS: Procurement[] = [
+  {
+    seq: 3,
+    bids: [
+      [WULIU, '5280000', 93.5],
+      [POST, '5350000', 88],
+      [KUAIDI, '5390000', 85],
+    ],
+    contract: '滕州市三级物流配送体系建设项目承办协议',
+    milestones: [
+      ['M1', '市级公共物流仓储配送中心建成运营', -70, { central: '190', local: '80' }],
+      ['M2', '镇村两级配送网点覆盖，48小时送达', 20, { central: '190', local: '80' }],
+    ],
+  },
+  {
+    seq: 1,
+    bids: [
+      [POST, '2960000', 92],
+      [WULIU, '2980000', 86],
+      [KUAIDI, '2990000', 84],
+    ],
+    contract: '滕州电子商务公共服务中心建设项目承办协议',
+    milestones: [
+      ['M1', '中心场地装修及设备配置（不低于1500㎡）', -25, { central: '100', local: '50' }],
+      ['M2', '中心运营服务（培训孵化、产品对接、营销推广）', 120, { central: '100', local: '50' }],
+    ],
+  },
+  {
+    seq: 6,
+    bids: [
+      [KUAIDI, '985000', 91],
+      [POST, '990000', 87],
+      [WULIU, '996000', 83],
+    ],
+    contract: '滕州市电商扶贫项目承办协议',
+    milestones: [
+      ['M1', '开设扶贫网店，对接贫困户农产品', -85, { central: '40' }],
+      ['M2', '带动贫困户融入电商产业链实现增收', -19, { central: '60' }],
+    ],
+  },
+];
 
 /** Runs the demo; answers what it created. Refuses (DomainError, nothing changed) when the program or
  * a demo user exists already. Needs the embedded engine: its timers are fired by the demo's clock. */
@@ -322,34 +372,52 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
   say('进入「组织实施」阶段');
 
   // ---- procurement of three subprojects, one after another ----
+  const contractOf = (p: Procurement) => ({
+    document: { title: p.contract },
+    milestones: p.milestones.map(([key, title, due]) => ({
+      key,
+      title,
+      due: tl.date(due),
+      deliverables: [title],
+    })),
+    tranches: p.milestones.flatMap(([milestone, , , amounts]) =>
+      Object.entries(amounts).map(([source, amount]) => ({
+        key: `${milestone}-${SOURCE_LETTER[source as keyof Tranches]}`,
+        milestone,
+        source,
+        amount,
+      })),
+    ),
+  });
+  const tender = (seq: number, bidDeadline: string, qualifications: string[]) =>
+    openTender(
+      ctx,
+      office,
+      { code, seq },
+      TenderBody.parse({
+        announcement: { title: `${names[seq]}招标公告`, qualifications },
+        bidDeadline,
+      }),
+    );
+  const bid = (seq: number, org: string, price: string) =>
+    submitBid(
+      ctx,
+      actor(CONTRACTOR_OF[org]),
+      { code, seq },
+      BidBody.parse({ price, proposal: `${org}关于${names[seq]}的投标方案` }),
+    );
   const procure = async (p: Procurement) => {
     const t = { code, seq: p.seq };
     for (let round = 1, d = tl.day + 1; ; round++) {
       if (round > 3) throw new Error(`demo: subproject ${p.seq} failed to tender three times`);
       await tl.to(d, '09:30');
       say(`招标：${sp(p.seq)}发布招标公告，投标截止 ${tl.date(d + 21)}`);
-      await openTender(
-        ctx,
-        office,
-        t,
-        TenderBody.parse({
-          announcement: {
-            title: `${names[p.seq]}招标公告`,
-            qualifications: ['具有独立法人资格', '近三年无重大违法记录'],
-          },
-          bidDeadline: tl.date(d + 21),
-        }),
-      );
+      await tender(p.seq, tl.date(d + 21), ['具有独立法人资格', '近三年无重大违法记录']);
       let submitted = 0;
       for (const [i, [org, price]] of p.bids.entries()) {
         await tl.to(d + 1 + i, '15:00', { timers: false });
         try {
-          await submitBid(
-            ctx,
-            actor(CONTRACTOR_OF[org]),
-            t,
-            BidBody.parse({ price, proposal: `${org}关于${names[p.seq]}的投标方案` }),
-          );
+          await bid(p.seq, org, price);
           submitted++;
         } catch (e) {
           // a server beside the demo closed the bidding on the real clock (see the top of this file)
@@ -382,95 +450,12 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
       await tl.to(d + 28);
       await award(ctx, office, t, AwardBody.parse({}));
       await tl.to(d + 30);
-      await signContract(ctx, office, t, ContractBody.parse(p.contract));
+      await signContract(ctx, office, t, ContractBody.parse(contractOf(p)));
       say(`  公示期满无异议，定标并签订承办协议（${winner}）`);
       return;
     }
   };
-  const milestones = (
-    list: [key: string, title: string, due: number][],
-    tranches: [key: string, milestone: string, source: string, amount: string][],
-  ) => ({
-    milestones: list.map(([key, title, due]) => ({
-      key,
-      title,
-      due: tl.date(due),
-      deliverables: [title],
-    })),
-    tranches: tranches.map(([key, milestone, source, amount]) => ({
-      key,
-      milestone,
-      source,
-      amount,
-    })),
-  });
-  await procure({
-    seq: 3,
-    bids: [
-      [WULIU, '5280000', 93.5],
-      [POST, '5350000', 88],
-      [KUAIDI, '5390000', 85],
-    ],
-    contract: {
-      document: { title: '滕州市三级物流配送体系建设项目承办协议' },
-      ...milestones(
-        [
-          ['M1', '市级公共物流仓储配送中心建成运营', -70],
-          ['M2', '镇村两级配送网点覆盖，48小时送达', 20],
-        ],
-        [
-          ['M1-C', 'M1', 'central', '190'],
-          ['M1-L', 'M1', 'local', '80'],
-          ['M2-C', 'M2', 'central', '190'],
-          ['M2-L', 'M2', 'local', '80'],
-        ],
-      ),
-    },
-  });
-  await procure({
-    seq: 1,
-    bids: [
-      [POST, '2960000', 92],
-      [WULIU, '2980000', 86],
-      [KUAIDI, '2990000', 84],
-    ],
-    contract: {
-      document: { title: '滕州电子商务公共服务中心建设项目承办协议' },
-      ...milestones(
-        [
-          ['M1', '中心场地装修及设备配置（不低于1500㎡）', -25],
-          ['M2', '中心运营服务（培训孵化、产品对接、营销推广）', 120],
-        ],
-        [
-          ['M1-C', 'M1', 'central', '100'],
-          ['M1-L', 'M1', 'local', '50'],
-          ['M2-C', 'M2', 'central', '100'],
-          ['M2-L', 'M2', 'local', '50'],
-        ],
-      ),
-    },
-  });
-  await procure({
-    seq: 6,
-    bids: [
-      [KUAIDI, '985000', 91],
-      [POST, '990000', 87],
-      [WULIU, '996000', 83],
-    ],
-    contract: {
-      document: { title: '滕州市电商扶贫项目承办协议' },
-      ...milestones(
-        [
-          ['M1', '开设扶贫网店，对接贫困户农产品', -85],
-          ['M2', '带动贫困户融入电商产业链实现增收', -19],
-        ],
-        [
-          ['M1-C', 'M1', 'central', '40'],
-          ['M2-C', 'M2', 'central', '60'],
-        ],
-      ),
-    },
-  });
+  for (const p of PROCUREMENTS) await procure(p);
 
   // ---- delivery and money, in date order ----
   const submit = async (seq: number, key: string, day: number, deliverable: string) => {
@@ -567,35 +552,21 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
   await accept(3, 'M1', -72);
   await release(3, ['M1-C', 'M1-L'], -64);
   await submit(1, 'M1', -26, '中心场地装修完成，设备到位，面积 1520㎡');
-  await preEval(1, 'M1', -24, 'reject', ['消防验收合格证明未提供', '部分设备与投标清单不符']);
-  await reject(1, 'M1', -22, ['消防验收合格证明未提供', '部分设备与投标清单不符'], 25);
+  const defects1 = ['消防验收合格证明未提供', '部分设备与投标清单不符'];
+  await preEval(1, 'M1', -24, 'reject', defects1);
+  await reject(1, 'M1', -22, defects1, 25);
   await submit(6, 'M2', -20, '带动贫困户 160 户，户均增收证明材料');
-  await preEval(6, 'M2', -18, 'reject', ['增收证明缺少乡镇核实盖章', '带动户数与台账不符']);
-  await reject(6, 'M2', -17, ['增收证明缺少乡镇核实盖章', '带动户数与台账不符'], -13);
+  const defects6 = ['增收证明缺少乡镇核实盖章', '带动户数与台账不符'];
+  await preEval(6, 'M2', -18, 'reject', defects6);
+  await reject(6, 'M2', -17, defects6, -13);
   await tl.to(-12, '09:00'); // seq 6's rectification deadline passed: terminated, named, clawback
   say(`${sp(6)}：整改期限届满未重新提交，分项目终止，通报承办单位，追回已拨付资金`);
 
   await tl.to(-10, '09:30');
-  await openTender(
-    ctx,
-    office,
-    { code, seq: 4 },
-    TenderBody.parse({
-      announcement: {
-        title: `${names[4]}招标公告`,
-        qualifications: ['具有独立法人资格', '具有区域公共品牌策划运营经验'],
-      },
-      bidDeadline: tl.date(12),
-    }),
-  );
+  await tender(4, tl.date(12), ['具有独立法人资格', '具有区域公共品牌策划运营经验']);
   say(`招标：${sp(4)}发布招标公告，投标截止 ${tl.date(12)}`);
   await tl.to(-8, '15:00');
-  await submitBid(
-    ctx,
-    actor('post1'),
-    { code, seq: 4 },
-    BidBody.parse({ price: '5900000', proposal: `${POST}关于${names[4]}的投标方案` }),
-  );
+  await bid(4, POST, '5900000');
   await tl.to(-7);
   await recordRecovery(
     ctx,
@@ -606,12 +577,7 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
   );
   say(`${sp(6)}：财政局登记追回 15 万元（部分）`);
   await tl.to(-6, '11:00');
-  await submitBid(
-    ctx,
-    actor('wuliu1'),
-    { code, seq: 4 },
-    BidBody.parse({ price: '5850000', proposal: `${WULIU}关于${names[4]}的投标方案` }),
-  );
+  await bid(4, WULIU, '5850000');
   say(`${sp(4)}：收到 2 份密封投标`);
   await submit(3, 'M2', -5, '镇村两级配送网点 261 个，48 小时送达率 98%');
   await preEval(3, 'M2', -4, 'accept');
