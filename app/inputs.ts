@@ -27,6 +27,9 @@ export const DocumentRef = z
   .strict()
   .meta({ id: 'DocumentRef', description: '依据文件' });
 
+/** Items of text (requirements, deliverables, findings, defects): none unless given. */
+const texts = z.array(z.string().min(1)).default([]);
+
 /** A milestone's or a tranche's key in a contract. */
 const stepKey = z.string().regex(/^[A-Za-z0-9_-]{1,20}$/);
 
@@ -121,10 +124,7 @@ export const TenderBody = z
           .max(300)
           .meta({ example: '滕州市三级物流配送体系建设项目招标公告' }),
         number: z.string().max(100).optional().meta({ description: '招标编号' }),
-        qualifications: z
-          .array(z.string().min(1))
-          .default([])
-          .meta({ description: '投标人资格要求' }),
+        qualifications: texts.meta({ description: '投标人资格要求' }),
         documents: z.array(DocumentRef).default([]).meta({ description: '招标文件' }),
       })
       .strict(),
@@ -197,9 +197,9 @@ export const ContractBody = z
           .object({
             key: stepKey,
             title: z.string().min(1),
-            deliverables: z.array(z.string().min(1)).default([]),
+            deliverables: texts,
             due: z.iso.date(),
-            evidenceRequired: z.array(z.string().min(1)).default([]),
+            evidenceRequired: texts,
           })
           .strict(),
       )
@@ -251,7 +251,7 @@ export const SubmissionBody = z
 export const PreEvaluationBody = z
   .object({
     opinion: z.string().min(1).max(20000),
-    findings: z.array(z.string().min(1)).default([]),
+    findings: texts,
     recommendation: z
       .enum(['accept', 'reject'])
       .meta({ description: '建议结论（决定由办公室作出）' }),
@@ -261,10 +261,7 @@ export const PreEvaluationBody = z
 export const DecisionBody = z
   .object({
     decision: z.enum(['accept', 'reject']),
-    defects: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ description: '不合格时列出的问题（整改通知内容）' }),
+    defects: texts.meta({ description: '不合格时列出的问题（整改通知内容）' }),
     rectificationDeadline: z.iso
       .date()
       .optional()
