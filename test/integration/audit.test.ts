@@ -3,36 +3,27 @@
 import path from 'node:path';
 import { verifyAudit } from '../../engine/audit';
 import { runCli, ROOT } from '../support/cli';
-import { loadTable } from '../support/fixtures';
+import { importProgram, ok } from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
+import { asSuperuser } from '../support/tamper';
 
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
+  await importProgram(t);
   const office = t.tokens.office;
-  expect(
-    (await t.call('POST', '/api/programs', { token: office, body: loadTable('tengzhou-2019') }))
-      .status,
-  ).toBe(201);
-  expect(
-    (
-      await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', {
-        token: office,
-        body: {
-          document: { title: '实施方案', number: '滕政办字〔2019〕33号' },
-          reason: '报省备案',
-        },
-      })
-    ).status,
-  ).toBe(200);
-  expect(
-    (
-      await t.call('POST', '/api/programs/tengzhou-2019/gates/leading_group_established', {
-        token: office,
-        body: { document: { title: '领导小组通知' } },
-      })
-    ).status,
-  ).toBe(200);
+  ok(
+    await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', {
+      token: office,
+      body: { document: { title: '实施方案', number: '滕政办字〔2019〕33号' }, reason: '报省备案' },
+    }),
+  );
+  ok(
+    await t.call('POST', '/api/programs/tengzhou-2019/gates/leading_group_established', {
+      token: office,
+      body: { document: { title: '领导小组通知' } },
+    }),
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -71,45 +62,35 @@ test('`shifan audit verify` passes on an intact chain', async () => {
 });
 
 test('editing an event row directly in PostgreSQL → verify fails naming that event', async () => {
-  const c = await t.rt.pool.connect();
-  try {
-    const { rows } = await c.query(
-      "SELECT id FROM event WHERE stream_id = 'program-tengzhou-2019' AND version = 2",
-    );
-    const id = Number(rows[0].id);
-    await c.query('SET session_replication_role = replica'); // superuser bypass of the append-only trigger
-    await c.query(
-      `UPDATE event SET data = jsonb_set(data, '{document,number}', '"滕政办字〔2019〕99号"') WHERE id = $1`,
-      [id],
-    );
-    await c.query('SET session_replication_role = origin');
-    const r = await runCli(['audit', 'verify'], env());
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('审计链断开');
-    expect(r.stderr).toContain('program-tengzhou-2019');
-    expect(r.stderr).toContain(`#${id}`);
-    expect(r.stderr).toContain('版本 version 2');
-    expect(r.stderr).toContain('内容已被改动');
-    const report = await verifyAudit(t.rt.pool);
-    expect(report.broken).toMatchObject({
-      streamId: 'program-tengzhou-2019',
-      version: 2,
-      eventId: id,
-    });
-  } finally {
-    c.release();
-  }
+  const { rows } = await t.rt.pool.query(
+    "SELECT id FROM event WHERE stream_id = 'program-tengzhou-2019' AND version = 2",
+  );
+  const id = Number(rows[0].id);
+  await asSuperuser(
+    t.rt.pool,
+    `UPDATE event SET data = jsonb_set(data, '{document,number}', '"滕政办字〔2019〕99号"') WHERE id = $1`,
+    [id],
+  );
+  const r = await runCli(['audit', 'verify'], env());
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('审计链断开');
+  expect(r.stderr).toContain('program-tengzhou-2019');
+  expect(r.stderr).toContain(`#${id}`);
+  expect(r.stderr).toContain('版本 version 2');
+  expect(r.stderr).toContain('内容已被改动');
+  const report = await verifyAudit(t.rt.pool);
+  expect(report.broken).toMatchObject({
+    streamId: 'program-tengzhou-2019',
+    version: 2,
+    eventId: id,
+  });
 });
 
 test('a deleted event is found too', async () => {
-  const c = await t.rt.pool.connect();
-  try {
-    await c.query('SET session_replication_role = replica');
-    await c.query("DELETE FROM event WHERE stream_id = 'program-tengzhou-2019' AND version > 1");
-    await c.query('SET session_replication_role = origin');
-  } finally {
-    c.release();
-  }
+  await asSuperuser(
+    t.rt.pool,
+    "DELETE FROM event WHERE stream_id = 'program-tengzhou-2019' AND version > 1",
+  );
   const report = await verifyAudit(t.rt.pool);
   expect(report.ok).toBe(false);
   expect(report.broken!.problem).toContain('有事件被删除');

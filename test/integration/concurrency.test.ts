@@ -2,7 +2,7 @@
 // within one process (queued) and across processes (optimistic version check + retry).
 import { programAggregate } from '../../engine/aggregates';
 import { EmbeddedEngine } from '../../engine/embedded/engine';
-import { loadTable } from '../support/fixtures';
+import { importProgram } from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
 import canonicalize from 'canonicalize';
 import { Pool } from 'pg';
@@ -12,14 +12,7 @@ import { verifyAudit } from '../../engine/audit';
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
-  expect(
-    (
-      await t.call('POST', '/api/programs', {
-        token: t.tokens.office,
-        body: loadTable('tengzhou-2019'),
-      })
-    ).status,
-  ).toBe(201);
+  await importProgram(t);
 });
 afterAll(async () => {
   await t?.close();

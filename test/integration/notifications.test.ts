@@ -12,6 +12,7 @@ import { findCjkFont } from '../../activities/notify/pdf';
 import { verifyAudit } from '../../engine/audit';
 import { contract, later, ok, tengzhouInImplementation } from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
+import { asSuperuser } from '../support/tamper';
 
 jest.setTimeout(60_000);
 let t: TestServer;
@@ -282,16 +283,11 @@ test('issued notices are immutable; a correction is a new notice; audit verify c
   const list = ok(await t.call('GET', '/api/notices?program=tengzhou-2019')); // public: no token
   expect(list.items.find((x: { id: number }) => x.id === corr.id).corrects).toBe(Number(n.id));
   expect((await verifyAudit(t.rt.pool)).ok).toBe(true);
-  const c = await t.rt.pool.connect();
-  try {
-    await c.query('SET session_replication_role = replica');
-    await c.query("UPDATE official_notice SET html = replace(html, '招标', '采购') WHERE id = $1", [
-      n.id,
-    ]);
-  } finally {
-    await c.query('SET session_replication_role = origin');
-    c.release();
-  }
+  await asSuperuser(
+    t.rt.pool,
+    "UPDATE official_notice SET html = replace(html, '招标', '采购') WHERE id = $1",
+    [n.id],
+  );
   const report = await verifyAudit(t.rt.pool);
   expect(report.ok).toBe(false);
   expect(report.broken!.problem).toContain(n.docNumber);

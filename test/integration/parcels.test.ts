@@ -1,19 +1,12 @@
 // R-FUND-6 acceptance on Shicheng's rule (0.5元 a parcel, ≤ 10万 per business a year, ≤ 100万 in all).
-import { loadTable } from '../support/fixtures';
-import { ok } from '../support/flows';
+import { importProgram, ok } from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
 
 let t: TestServer;
 const C = '/api/programs/shicheng-2020/parcel-claims';
 beforeAll(async () => {
   t = await startTestServer({ now: '2020-04-10T02:00:00.000Z' });
-  ok(
-    await t.call('POST', '/api/programs', {
-      token: t.tokens.office,
-      body: loadTable('shicheng-2020'),
-    }),
-    201,
-  );
+  await importProgram(t, 'shicheng-2020');
 });
 afterAll(async () => {
   await t?.close();
@@ -126,13 +119,7 @@ test('Q2: 100,000 parcels pays only the 2.5万 left under the 10万 yearly cap, 
 });
 
 test('a program without a parcel subsidy refuses claims', async () => {
-  ok(
-    await t.call('POST', '/api/programs', {
-      token: t.tokens.office,
-      body: loadTable('tengzhou-2019'),
-    }),
-    201,
-  );
+  await importProgram(t);
   const file = await uploadCsv(t.tokens.contractor, 'x.csv', csv('QQ', 1, 5));
   const r = await t.call('POST', '/api/programs/tengzhou-2019/parcel-claims', {
     token: t.tokens.contractor,
