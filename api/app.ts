@@ -1,6 +1,5 @@
 // Express 5 app factory (no listen: tests mount it on port 0).
 import express, { type Express } from 'express';
-import { z } from 'zod';
 import { authenticate } from '../app/auth';
 import type { AppContext } from '../app/context';
 import { MAX_FILE_BYTES } from '../app/files';
@@ -23,9 +22,6 @@ const isApiPath = (p: string) =>
   p.startsWith('/api/') || p === '/api' || p === '/openapi.json' || p === '/healthz';
 
 export const API_VERSION = '0.1.0';
-
-// Validation messages in Chinese (users read them); field paths and codes stay as they are.
-z.config(z.locales.zhCN());
 
 export function createApp(ctx: AppContext & { cookieSecure?: boolean }): Express {
   const app = express();

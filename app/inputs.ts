@@ -5,6 +5,15 @@ import { z } from 'zod';
 import { ROLES, SOURCES, TRAINING_ARCHIVE_ITEMS } from '../workflows/program/types';
 import { NOTICE_KINDS } from '../workflows/notices';
 
+// Validation messages in Chinese (users read them), for the API, the pages and the CLI alike; field
+// paths and codes stay as they are. A field left out (or a form field left empty) says so plainly
+// instead of zod's "expected string, received undefined".
+z.config(z.locales.zhCN());
+z.config({
+  customError: (iss) =>
+    iss.code === 'invalid_type' && iss.input === undefined ? '必填，不能为空' : undefined,
+});
+
 /** A use case's input: what its schema gives once it has parsed the request. */
 export type In<S extends z.ZodType> = z.output<S>;
 

@@ -2,7 +2,7 @@
 // R-TD-3) are in workflows/subproject/access.ts; these build the JSON views (money as {fen, wan}).
 import { formatYuan, sumFen } from '../workflows/money';
 import { SOURCES, SOURCE_NAMES, type Actor } from '../workflows/program/types';
-import { liveBids } from '../workflows/subproject/access';
+import { liveBids, sealedBidCount } from '../workflows/subproject/access';
 import { stageName, subprojectStatus } from '../workflows/subproject/status';
 import {
   ledgerOf,
@@ -40,6 +40,7 @@ function tenderView(t: Tender, viewer: Actor) {
     candidate: t.candidate,
     objections: t.objections,
     sealed: !opened,
+    sealedBidCount: sealedBidCount(t, viewer),
   };
   if (viewer.role === 'contractor') {
     return {

@@ -657,6 +657,23 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     view: subprojectPage,
     done: '验收决定已记录',
   });
+  form('/programs/:code/subprojects/:seq/milestones/:key/objections', {
+    roles: ['contractor', 'office', 'supervisor', 'evaluator', 'finance'],
+    schema: inputs.AcceptanceObjectionBody,
+    run: (a, r, i) => delivery.raiseAcceptanceObjection(ctx, a, milestone(r), i),
+    back: spBack,
+    view: subprojectPage,
+    done: '异议已提交，公示期满后暂停拨付，待办公室处理',
+  });
+  form('/programs/:code/subprojects/:seq/milestones/:key/objections/:id/resolve', {
+    roles: ['office'],
+    schema: inputs.AcceptanceResolveBody,
+    run: (a, r, i) =>
+      delivery.resolveAcceptanceObjection(ctx, a, { ...milestone(r), id: P(r).id }, i),
+    back: spBack,
+    view: subprojectPage,
+    done: '验收异议已处理',
+  });
   form('/programs/:code/subprojects/:seq/tranches/:tranche/release', {
     roles: ['finance'],
     schema: inputs.ReleaseBody,

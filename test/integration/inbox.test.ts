@@ -72,7 +72,7 @@ test('R-PH-2: a program in 启动筹备 gives the office its gate acts; recordin
   await expectTableMatchesStates();
 });
 
-test('R-TD-1: bidding is a contractor task until the deadline, opening an office task after it', async () => {
+test('R-TD-1: bidding is a contractor task until the deadline, opening an office task after it; only the desk counts the sealed bids', async () => {
   ok(
     await post('/tender', t.tokens.office, {
       announcement: { title: '分项目6招标公告' },
@@ -85,6 +85,13 @@ test('R-TD-1: bidding is a contractor task until the deadline, opening an office
   expect((await tasksOf(t.tokens.office)).kinds).toEqual([]);
   for (const token of [t.tokens.contractor, t.tokens.contractorB, t.tokens.contractorC])
     ok(await post('/bids', token, { price: '1000000', proposal: '方案' }), 201);
+  // the tender desk counts the sealed envelopes; the bidders and the evaluator learn no number
+  const sealed = async (token: string) =>
+    ok(await t.call('GET', SP, { token })).tenders[0].sealedBidCount as number | null;
+  expect(await sealed(t.tokens.office)).toBe(3);
+  expect(await sealed(t.tokens.supervisor)).toBe(3);
+  expect(await sealed(t.tokens.contractor)).toBeNull();
+  expect(await sealed(t.tokens.evaluator)).toBeNull();
 
   await t.at(later(t, 22)); // the deadline has passed: nothing was appended, the rows stay as they were
   expect((await tasksOf(t.tokens.contractor)).kinds).toEqual([]);

@@ -1,6 +1,7 @@
 // Who may read or act on what of a subproject's procurement (pure rules, shared by every reader).
 // R-TD-1: bids are sealed until the opening: before it nobody, the office included, reads another
-// organisation's bid, not even who bid or how many did; a bidder reads its own.
+// organisation's bid or learns who bid; a bidder reads its own; the office's tender desk (and the
+// supervisor) counts the sealed envelopes that have arrived, and nobody else learns the number.
 // R-TD-3: once awarded, a contractor of another organisation neither sees nor acts on the subproject.
 import { forbidden, notFound } from '../errors';
 import type { Actor } from '../program/types';
@@ -41,6 +42,15 @@ export function readableBids(s: SubprojectCore, actor: Actor): { round: number; 
     );
   }
   return { round: t.round, bids: liveBids(t) };
+}
+
+/** R-TD-1: how many sealed bids have arrived, before the opening, for the tenderer's own desk only: the
+ * office receives the sealed envelopes and the supervisor oversees it; nobody may tell the bidders
+ * (招标投标法第二十二条: no disclosure of the number of bidders), so a contractor or the evaluator
+ * gets null. After the opening the bids themselves are read. */
+export function sealedBidCount(t: Tender, actor: Actor): number | null {
+  if (t.opening || (actor.role !== 'office' && actor.role !== 'supervisor')) return null;
+  return liveBids(t).length;
 }
 
 /** Rounds whose bids have been opened. */
