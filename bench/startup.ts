@@ -126,10 +126,19 @@ export async function startup(opts: { cliRuns: number; serverRuns: number; tscRu
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
-  let server: ChildProcess | undefined;
+  let server: ChildProcess | undefined; // running now: the finally stops it if the bench fails
+  const start = async (way: Way) => {
+    const s = await startServer(way, env);
+    server = s.proc;
+    return s.ms;
+  };
+  const stop = async () => {
+    if (server) await stopServer(server);
+    server = undefined;
+  };
   try {
     // existing data: the cluster initialised, migrated, a user and a program in it, stopped cleanly
-    server = (await startServer('compiled', env)).proc;
+    await start('compiled');
     await run(
       [
         ...WAYS.compiled.cli,
@@ -147,8 +156,7 @@ export async function startup(opts: { cliRuns: number; serverRuns: number; tscRu
       ],
       env,
     );
-    await stopServer(server);
-    server = undefined;
+    await stop();
 
     log(
       `B5 (b): server start on existing data to the first 200 from /healthz, ${opts.serverRuns}× each way`,
@@ -156,15 +164,12 @@ export async function startup(opts: { cliRuns: number; serverRuns: number; tscRu
     const starts: Record<Way, number[]> = { compiled: [], tsx: [] };
     for (let i = 0; i < opts.serverRuns; i++)
       for (const way of order(i)) {
-        const s = await startServer(way, env);
-        server = s.proc;
-        starts[way].push(s.ms);
-        await stopServer(s.proc);
-        server = undefined;
+        starts[way].push(await start(way));
+        await stop();
       }
 
     log(`B5 (a): \`shifan program list\` beside the running server, ${opts.cliRuns}× each way`);
-    server = (await startServer('compiled', env)).proc;
+    await start('compiled');
     const lists: Record<Way, number[]> = { compiled: [], tsx: [] };
     for (let i = 0; i < opts.cliRuns; i++)
       for (const way of order(i)) {
@@ -172,8 +177,7 @@ export async function startup(opts: { cliRuns: number; serverRuns: number; tscRu
         if (!r.out.includes('tengzhou-2019')) throw new Error(`program list (${way}): ${r.out}`);
         lists[way].push(r.ms);
       }
-    await stopServer(server);
-    server = undefined;
+    await stop();
 
     log('B5 (c): the prestart check with nothing changed, against a no-change incremental tsc');
     const ifStale: number[] = [];
@@ -205,7 +209,7 @@ export async function startup(opts: { cliRuns: number; serverRuns: number; tscRu
     };
     return result;
   } finally {
-    if (server) await stopServer(server);
+    await stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
