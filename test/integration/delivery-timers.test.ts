@@ -1,7 +1,15 @@
 // Delivery deadlines (acceptance publicity end, rectification deadline, clawback deadline) fire once
 // each, also when the server was down when they came due and two restarted processes race for them.
 import { createRuntime } from '../../engine/runtime';
-import { contract, later, ok, release, tengzhouInImplementation } from '../support/flows';
+import {
+  contract,
+  later,
+  ok,
+  preEvaluate,
+  release,
+  submitMilestone,
+  tengzhouInImplementation,
+} from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
 
 let t: TestServer;
@@ -42,19 +50,8 @@ test('publicity end, rectification deadline and clawback deadline each fire once
   const SP = '/api/programs/tengzhou-2019/subprojects/6';
   const stream = 'subproject-tengzhou-2019-6';
   const step = async (m: string, decision: 'accept' | 'reject') => {
-    ok(
-      await t.call('POST', `${SP}/milestones/${m}/submission`, {
-        token: t.tokens.contractor,
-        body: { deliverable: m },
-      }),
-      201,
-    );
-    ok(
-      await t.call('POST', `${SP}/milestones/${m}/pre-evaluation`, {
-        token: t.tokens.evaluator,
-        body: { opinion: 'o', recommendation: decision },
-      }),
-    );
+    await submitMilestone(t, `${SP}/milestones/${m}`, { deliverable: m });
+    await preEvaluate(t, `${SP}/milestones/${m}`, { opinion: 'o', recommendation: decision });
     ok(
       await t.call('POST', `${SP}/milestones/${m}/decision`, {
         token: t.tokens.office,

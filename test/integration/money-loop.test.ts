@@ -5,7 +5,9 @@ import {
   contract,
   later,
   ok,
+  preEvaluate,
   release,
+  submitMilestone,
   tengzhouInImplementation,
   upload,
 } from '../support/flows';
@@ -68,13 +70,11 @@ describe('Tengzhou subproject 5 (training, 200万): archive, pre-evaluation, acc
   });
 
   test('the office cannot decide before the third party pre-evaluates (R-AC-2); nothing is releasable yet', async () => {
-    ok(
-      await t.call('POST', `${SP}/milestones/M1/submission`, {
-        token: t.tokens.contractor,
-        body: { deliverable: '第一期培训', counts: { trainees: 2600 }, archive },
-      }),
-      201,
-    );
+    await submitMilestone(t, `${SP}/milestones/M1`, {
+      deliverable: '第一期培训',
+      counts: { trainees: 2600 },
+      archive,
+    });
     const r = await t.call('POST', `${SP}/milestones/M1/decision`, {
       token: t.tokens.office,
       body: { decision: 'accept' },
@@ -92,16 +92,11 @@ describe('Tengzhou subproject 5 (training, 200万): archive, pre-evaluation, acc
       body: { decision: 'accept' },
     });
     expect(asSubmitter.status).toBe(403);
-    ok(
-      await t.call('POST', `${SP}/milestones/M1/pre-evaluation`, {
-        token: t.tokens.evaluator,
-        body: {
-          opinion: '培训档案齐全，签到表与花名册一致',
-          findings: [],
-          recommendation: 'accept',
-        },
-      }),
-    );
+    await preEvaluate(t, `${SP}/milestones/M1`, {
+      opinion: '培训档案齐全，签到表与花名册一致',
+      findings: [],
+      recommendation: 'accept',
+    });
     const asEvaluator = await t.call('POST', `${SP}/milestones/M1/decision`, {
       token: t.tokens.evaluator,
       body: { decision: 'accept' },
@@ -180,19 +175,12 @@ describe('rejection → rectification → accepted on the second round (subproje
       ],
     });
     const m = `${SP}/milestones/M1`;
-    ok(
-      await t.call('POST', `${m}/submission`, {
-        token: t.tokens.contractor,
-        body: { deliverable: '中心建成', counts: { area_m2: 1400 } },
-      }),
-      201,
-    );
-    ok(
-      await t.call('POST', `${m}/pre-evaluation`, {
-        token: t.tokens.evaluator,
-        body: { opinion: '面积不足1500㎡', findings: ['面积1400㎡'], recommendation: 'reject' },
-      }),
-    );
+    await submitMilestone(t, m, { deliverable: '中心建成', counts: { area_m2: 1400 } });
+    await preEvaluate(t, m, {
+      opinion: '面积不足1500㎡',
+      findings: ['面积1400㎡'],
+      recommendation: 'reject',
+    });
     const deadline = later(t, 30).slice(0, 10);
     let r = ok(
       await t.call('POST', `${m}/decision`, {
@@ -205,19 +193,8 @@ describe('rejection → rectification → accepted on the second round (subproje
       rectification: { defects: ['面积不足1500㎡'] },
     });
     await t.at(later(t, 20));
-    ok(
-      await t.call('POST', `${m}/submission`, {
-        token: t.tokens.contractor,
-        body: { deliverable: '扩建后中心', counts: { area_m2: 1600 } },
-      }),
-      201,
-    );
-    ok(
-      await t.call('POST', `${m}/pre-evaluation`, {
-        token: t.tokens.evaluator,
-        body: { opinion: '整改到位', recommendation: 'accept' },
-      }),
-    );
+    await submitMilestone(t, m, { deliverable: '扩建后中心', counts: { area_m2: 1600 } });
+    await preEvaluate(t, m, { opinion: '整改到位', recommendation: 'accept' });
     r = ok(
       await t.call('POST', `${m}/decision`, {
         token: t.tokens.office,
@@ -252,19 +229,8 @@ describe('rectification deadline missed → public naming + clawback of exactly 
     await acceptMilestone(t, 'tengzhou-2019', 4, 'M1', { deliverable: '品牌发布' });
     expect((await release(t, 'tengzhou-2019', 4, 'T1', 'tz4-T1')).status).toBe(201);
     const m = `${SP}/milestones/M2`;
-    ok(
-      await t.call('POST', `${m}/submission`, {
-        token: t.tokens.contractor,
-        body: { deliverable: '溯源系统上线' },
-      }),
-      201,
-    );
-    ok(
-      await t.call('POST', `${m}/pre-evaluation`, {
-        token: t.tokens.evaluator,
-        body: { opinion: '未实现一品一码', recommendation: 'reject' },
-      }),
-    );
+    await submitMilestone(t, m, { deliverable: '溯源系统上线' });
+    await preEvaluate(t, m, { opinion: '未实现一品一码', recommendation: 'reject' });
     ok(
       await t.call('POST', `${m}/decision`, {
         token: t.tokens.office,

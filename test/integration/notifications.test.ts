@@ -10,7 +10,14 @@ import { MAX_ATTEMPTS, Notifier } from '../../activities/notify/dispatch';
 import { createMailer } from '../../activities/notify/mailer';
 import { findCjkFont } from '../../activities/notify/pdf';
 import { verifyAudit } from '../../engine/audit';
-import { contract, later, ok, tengzhouInImplementation } from '../support/flows';
+import {
+  contract,
+  later,
+  ok,
+  preEvaluate,
+  submitMilestone,
+  tengzhouInImplementation,
+} from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
 import { asSuperuser } from '../support/tamper';
 
@@ -119,19 +126,8 @@ test('procurement events issued numbered notices; the award mail reached the con
 
 test('rejection → 整改通知书 by mail with the defects, the deadline and the 文号; receipts and pre-evaluation requests', async () => {
   const m = '/api/programs/tengzhou-2019/subprojects/1/milestones/M1';
-  ok(
-    await t.call('POST', `${m}/submission`, {
-      token: t.tokens.contractor,
-      body: { deliverable: '中心建成' },
-    }),
-    201,
-  );
-  ok(
-    await t.call('POST', `${m}/pre-evaluation`, {
-      token: t.tokens.evaluator,
-      body: { opinion: '面积不足', recommendation: 'reject' },
-    }),
-  );
+  await submitMilestone(t, m, { deliverable: '中心建成' });
+  await preEvaluate(t, m, { opinion: '面积不足', recommendation: 'reject' });
   const deadline = later(t, 30).slice(0, 10);
   ok(
     await t.call('POST', `${m}/decision`, {

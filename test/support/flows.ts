@@ -111,6 +111,16 @@ export async function upload(
   return body.sha256;
 }
 
+/** The contractor submits the milestone at `m` (its API path): 201 or it throws. */
+export const submitMilestone = async (t: TestServer, m: string, body: Record<string, unknown>) =>
+  ok(await t.call('POST', `${m}/submission`, { token: t.tokens.contractor, body }), 201);
+/** The evaluator's pre-evaluation of the milestone at `m`: 200 or it throws. */
+export const preEvaluate = async (
+  t: TestServer,
+  m: string,
+  body: { opinion: string; recommendation: 'accept' | 'reject'; findings?: string[] },
+) => ok(await t.call('POST', `${m}/pre-evaluation`, { token: t.tokens.evaluator, body }));
+
 /** Submit → pre-evaluate → accept → publicity ends (clock moved, timers run). */
 export async function acceptMilestone(
   t: TestServer,
@@ -120,16 +130,8 @@ export async function acceptMilestone(
   submission: Record<string, unknown>,
 ): Promise<void> {
   const m = `/api/programs/${code}/subprojects/${seq}/milestones/${key}`;
-  ok(
-    await t.call('POST', `${m}/submission`, { token: t.tokens.contractor, body: submission }),
-    201,
-  );
-  ok(
-    await t.call('POST', `${m}/pre-evaluation`, {
-      token: t.tokens.evaluator,
-      body: { opinion: '资料齐全，建议通过', recommendation: 'accept' },
-    }),
-  );
+  await submitMilestone(t, m, submission);
+  await preEvaluate(t, m, { opinion: '资料齐全，建议通过', recommendation: 'accept' });
   ok(
     await t.call('POST', `${m}/decision`, { token: t.tokens.office, body: { decision: 'accept' } }),
   );
