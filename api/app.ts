@@ -1,5 +1,9 @@
-// Express 5 app factory (no listen: tests mount it on port 0).
+// Express 5 app factory (no listen: tests mount it on port 0). `app.listen` makes the hardened HTTP
+// server (createHttpServer): timeouts, and a problem answer even to a request Node refuses itself.
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { authenticate } from '../app/auth';
 import type { AppContext } from '../app/context';
 import { MAX_FILE_BYTES } from '../app/files';
@@ -7,8 +11,8 @@ import { databaseHealth } from '../app/queries';
 import { Api } from './http';
 import { pageRoutes } from './pages';
 import { requestLog } from './request-log';
-import { refuseNul } from './text-guard';
-import { problemHandler, sendProblem } from './problem';
+import { refuseBadText } from './text-guard';
+import { problemHandler, rawProblem, sendProblem } from './problem';
 import { authRoutes, bearer } from './routes/auth';
 import { fileRoutes } from './routes/files';
 import { deliveryRoutes } from './routes/delivery';
@@ -23,14 +27,103 @@ const isApiPath = (p: string) =>
 
 export const API_VERSION = '0.1.0';
 
-export function createApp(ctx: AppContext & { cookieSecure?: boolean }): Express {
+export interface HttpServerOptions {
+  /** the whole request, body included (Node's requestTimeout) */
+  requestTimeoutMs?: number;
+  /** the request line and headers (Node's headersTimeout): a slow client cannot hold sockets open */
+  headersTimeoutMs?: number;
+  /** an idle keep-alive connection */
+  keepAliveTimeoutMs?: number;
+}
+
+/** What Node answers itself, before Express sees the request, as a problem like every other answer. */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  const sent = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || sent?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const raw =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? rawProblem(
+          431,
+          'HEADERS-TOO-LARGE',
+          '请求行与请求头合计超过 16 KB（地址过长或请求头过多）',
+          'the request line and headers exceed 16 KB (path too long or too many headers)',
+        )
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? rawProblem(
+            408,
+            'REQUEST-TIMEOUT',
+            '请求未在规定时间内发完',
+            'the request was not received in time',
+          )
+        : rawProblem(
+            400,
+            'MALFORMED-HTTP',
+            `HTTP 请求格式错误（${err.code ?? 'parse error'}）`,
+            `malformed HTTP request (${err.code ?? 'parse error'})`,
+          );
+  socket.end(raw);
+}
+
+export function createHttpServer(app: Express, o: HttpServerOptions = {}): Server {
+  const requestTimeout = o.requestTimeoutMs ?? 120_000;
+  const headersTimeout = Math.min(o.headersTimeoutMs ?? 10_000, requestTimeout);
+  const server = createServer(
+    {
+      requestTimeout,
+      headersTimeout,
+      // how often Node looks for requests over their timeouts (default 30 s, longer than the limits)
+      connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(headersTimeout / 2))),
+    },
+    app,
+  );
+  server.keepAliveTimeout = o.keepAliveTimeoutMs ?? 5_000;
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+export function createApp(
+  ctx: AppContext & { cookieSecure?: boolean; http?: HttpServerOptions },
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(ctx.log, (url) => url === '/healthz'));
   // evidence uploads are the raw body (before the JSON parser, which then leaves them alone)
   app.use('/api/files', express.raw({ type: () => true, limit: MAX_FILE_BYTES }));
+  // every server of this app is the hardened one, the tests' `app.listen(0)` included
+  app.listen = function listen(...args: unknown[]) {
+    const server = createHttpServer(app, ctx.http);
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      let called = false;
+      const done = (...a: unknown[]) => {
+        if (called) return;
+        called = true;
+        (last as (...x: unknown[]) => void)(...a);
+      };
+      args[args.length - 1] = done;
+      server.once('error', done);
+    }
+    return server.listen(...(args as Parameters<Server['listen']>));
+  } as Express['listen'];
+  // security headers: CSP (scripts and styles from this server; the pages' inline style attributes
+  // allowed), no framing by other sites, nosniff, no referrer to other origins; HSTS and
+  // upgrade-insecure-requests only when the console is served over HTTPS (COOKIE_SECURE)
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'upgrade-insecure-requests': ctx.cookieSecure ? [] : null,
+        },
+      },
+      strictTransportSecurity: ctx.cookieSecure ? { maxAge: 15_552_000 } : false,
+    }),
+  );
   app.use(express.json({ limit: '2mb' }));
-  app.use(refuseNul);
+  app.use(refuseBadText); // NUL, lone surrogates, nesting beyond 32 levels: 400 naming the field
 
   const api = new Api(async (req) => {
     const token = bearer(req.headers.authorization);

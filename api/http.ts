@@ -8,6 +8,8 @@ import type { Actor, Role } from '../workflows/program/types';
 import { ROLE_NAMES } from '../workflows/program/types';
 import { CommandOutcome } from '../app/result';
 import { HttpError } from './problem';
+import { NOT_FOUND_PARAM } from './schemas';
+import { stringDefect, textRefusal } from './text-guard';
 
 export type Access = 'public' | 'authenticated' | readonly Role[];
 
@@ -89,6 +91,33 @@ const PROBLEM_TEXT: Record<number, string> = {
   422: '违反业务规则（列出全部规则编号与数字）',
   500: '服务器内部错误',
 };
+
+/** Path parameters: text checked as bodies are (NUL, lone surrogates: 400 naming the parameter); a
+ * parameter that cannot address anything (a non-canonical or out-of-range number) is a 404 naming it. */
+function parseParams(schema: z.ZodType, raw: Record<string, string>): unknown {
+  for (const [k, v] of Object.entries(raw)) {
+    const d = typeof v === 'string' ? stringDefect(v) : null;
+    if (d) throw textRefusal(k, d);
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const nowhere = r.error.issues.filter(
+    (i) =>
+      i.code === 'custom' && (i.params as Record<string, unknown> | undefined)?.[NOT_FOUND_PARAM],
+  );
+  if (!nowhere.length) throw r.error;
+  const named = nowhere.map((i) => {
+    const name = String(i.path[0]);
+    return { name, value: raw[name], message: i.message };
+  });
+  throw new HttpError(
+    404,
+    `地址中的 ${named.map((n) => `${n.name}「${n.value}」`).join('、')} 不指向任何对象：${named.map((n) => n.message).join('；')}`,
+    `${named.map((n) => `${n.name} ${JSON.stringify(n.value)}`).join(', ')} in the path addresses nothing: a canonical decimal number is expected (no leading zero, sign, space, exponent or point) within range`,
+    'NOT-FOUND',
+    named.map((n) => ({ path: n.name, message: n.message, code: 'NON-CANONICAL-NUMBER' })),
+  );
+}
 
 export class Api {
   readonly registry = new OpenAPIRegistry();
@@ -264,7 +293,9 @@ export class Api {
             'UNSUPPORTED-MEDIA-TYPE',
           );
         }
-        const params = spec.params ? spec.params.parse(req.params) : {};
+        const params = spec.params
+          ? parseParams(spec.params, req.params as Record<string, string>)
+          : {};
         const query = spec.query ? spec.query.parse(req.query) : {};
         const body = spec.body ? spec.body.parse(req.body ?? {}) : undefined;
         const out = await handler({ params, query, body, actor, req, res } as Handled<

@@ -79,14 +79,30 @@ async function main() {
     }
     rt.notifier.start(cfg.NOTIFY_POLL_MS);
     installFailpoint(rt.engine, cfg.SHIFAN_FAILPOINT);
-    const app = createApp({ ...rt, log, cookieSecure: cfg.COOKIE_SECURE });
+    const app = createApp({
+      ...rt,
+      log,
+      cookieSecure: cfg.COOKIE_SECURE,
+      http: {
+        requestTimeoutMs: cfg.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: cfg.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveTimeoutMs: cfg.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
+    });
     await new Promise<void>((resolve, reject) => {
-      server = app.listen(cfg.PORT, (err?: Error) => (err ? reject(err) : resolve()));
+      const done = (err?: Error) => (err ? reject(err) : resolve());
+      server = cfg.HOST ? app.listen(cfg.PORT, cfg.HOST, done) : app.listen(cfg.PORT, done);
     });
     const addr = server!.address();
+    const shownHost =
+      !cfg.HOST || cfg.HOST === '0.0.0.0' || cfg.HOST === '::'
+        ? 'localhost'
+        : cfg.HOST.includes(':')
+          ? `[${cfg.HOST}]`
+          : cfg.HOST;
     const users = await countUsers({ ...rt, log });
     say(
-      `listening on http://localhost:${typeof addr === 'object' && addr ? addr.port : cfg.PORT} (ready in ${Math.round(performance.now() - t0)} ms; API docs at /openapi.json)`,
+      `listening on http://${shownHost}:${typeof addr === 'object' && addr ? addr.port : cfg.PORT} (ready in ${Math.round(performance.now() - t0)} ms; API docs at /openapi.json)`,
     );
     if (!users)
       say(

@@ -17,10 +17,13 @@ const TITLE: Record<number, [string, string]> = {
   401: ['未登录或登录已过期', 'Authentication required'],
   403: ['无权执行此操作', 'Forbidden'],
   404: ['未找到', 'Not found'],
+  408: ['请求超时', 'Request timeout'],
   409: ['当前状态下不能执行此操作', 'Conflict with the current state'],
   413: ['请求体过大', 'Payload too large'],
+  414: ['地址过长', 'URI too long'],
   415: ['请求体格式不支持', 'Unsupported media type'],
   422: ['违反业务规则', 'Business rule violated'],
+  431: ['请求头过大', 'Request header fields too large'],
   500: ['服务器内部错误', 'Internal server error'],
 };
 
@@ -30,6 +33,8 @@ export class HttpError extends Error {
     message: string,
     readonly messageEn: string,
     readonly code = `HTTP-${status}`,
+    /** the fields or parameters at fault, as in a 400's errors[] */
+    readonly errors?: { path: string; message: string; code?: string }[],
   ) {
     super(message);
   }
@@ -64,6 +69,35 @@ export function sendProblem(
     .status(p.status)
     .type('application/problem+json')
     .json({ type: p.type ?? `urn:shifan:problem:${p.code}`, title, title_en, ...p });
+}
+
+/** A whole HTTP/1.1 response carrying a problem, for answers written to the socket before Express runs
+ * (an oversized request line or headers, a malformed request, a header timeout). */
+export function rawProblem(
+  status: number,
+  code: string,
+  detail: string,
+  detail_en: string,
+): string {
+  const [title, title_en] = TITLE[status] ?? TITLE[500];
+  const body = JSON.stringify({
+    type: `urn:shifan:problem:${code}`,
+    title,
+    title_en,
+    status,
+    code,
+    detail,
+    detail_en,
+  });
+  return [
+    `HTTP/1.1 ${status} ${title_en}`,
+    'Content-Type: application/problem+json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'X-Content-Type-Options: nosniff',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }
 
 const zodPath = (path: PropertyKey[]) =>
@@ -125,6 +159,7 @@ export const problemHandler =
         instance,
         detail: err.message,
         detail_en: err.messageEn,
+        ...(err.errors ? { errors: err.errors } : {}),
       });
     // body-parser errors (malformed JSON, too large) carry a status and `expose`
     const e = err as {

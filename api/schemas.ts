@@ -71,19 +71,50 @@ export const ProgramViewSchema = z
   .loose()
   .meta({ id: 'ProgramView' });
 
+/** Marks a path parameter whose refusal is a 404 (the path names nothing), not a 400. */
+export const NOT_FOUND_PARAM = 'notFound';
+
+/** Largest value of a 4-byte integer column (subproject seq). */
+export const INT4_MAX = 2_147_483_647;
+
+/**
+ * A number in a path, e.g. a subproject's seq or a notice id: canonical decimal (`^[1-9][0-9]*$`) within
+ * `max` (the column's range; bigint ids within what a JavaScript number holds exactly, far beyond any
+ * sequence value). Anything else (`0x1`, `1e0`, `+1`, ` 1`, `1.0`, `0b1`, `01`, 9223372036854775807)
+ * addresses nothing and is a 404 naming the parameter; it never reaches a query or a decider.
+ */
+export function pathNumber(description: string, max: number, prefix = '') {
+  const re = new RegExp(`^${prefix}[1-9][0-9]*$`);
+  return z
+    .string()
+    .refine((s) => re.test(s) && Number(s.slice(prefix.length)) <= max, {
+      params: { [NOT_FOUND_PARAM]: true },
+      error: `应为 ${prefix}1 至 ${prefix}${max} 之间的规范十进制数（如 ${prefix}1，不带前导零、符号、空格或小数点）`,
+    })
+    .meta({ description, pattern: re.source, example: `${prefix}1` });
+}
+
 export const SubprojectParam = ProgramCode.extend({
-  seq: z.coerce.number().int().positive().meta({ description: '分项目序号' }),
+  seq: pathNumber('分项目序号', INT4_MAX).transform(Number),
 });
-export const TenderObjectionParam = SubprojectParam.extend({ id: z.string().regex(/^O\d+$/) });
+export const TenderObjectionParam = SubprojectParam.extend({
+  id: pathNumber('异议编号', INT4_MAX, 'O'),
+});
 export const MilestoneParam = SubprojectParam.extend({
   key: z.string().min(1).max(20).meta({ description: '里程碑编号（承办协议中的 key）' }),
 });
-export const AcceptanceObjectionParam = MilestoneParam.extend({ id: z.string().regex(/^O\d+$/) });
+export const AcceptanceObjectionParam = MilestoneParam.extend({
+  id: pathNumber('异议编号', INT4_MAX, 'O'),
+});
 export const TrancheParam = SubprojectParam.extend({
   tranche: z.string().min(1).max(20).meta({ description: '拨付批次编号' }),
 });
-export const ClaimParam = ProgramCode.extend({ id: z.string().regex(/^C\d+$/) });
-export const FindingParam = ProgramCode.extend({ id: z.string().regex(/^F\d+$/) });
+export const ClaimParam = ProgramCode.extend({ id: pathNumber('申报编号', INT4_MAX, 'C') });
+export const FindingParam = ProgramCode.extend({ id: pathNumber('问题编号', INT4_MAX, 'F') });
+/** A notice or mail id (bigint column). */
+export const IdParam = z.object({
+  id: pathNumber('编号', Number.MAX_SAFE_INTEGER).transform(Number),
+});
 export const GateParam = ProgramCode.extend({
   gate: z.enum(GATE_KEYS as [GateKey, ...GateKey[]]).meta({ description: '关口' }),
 });

@@ -4,6 +4,16 @@ import { z } from 'zod';
 
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // the address to listen on: unset → every interface; 127.0.0.1 (or ::1) → this machine only (behind a proxy)
+  HOST: z
+    .string()
+    .regex(/^[0-9A-Za-z.:\-[\]]+$/, 'HOST must be an address or host name, e.g. 127.0.0.1')
+    .optional(),
+  // HTTP timeouts (ms): the whole request, body included (a 20 MB upload must fit); the request line and
+  // headers (a slow client holding a connection open); an idle keep-alive connection
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   DATABASE_URL: z.url().optional(), // set → use that PostgreSQL; unset → embedded PostgreSQL under DATA_DIR
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
@@ -39,5 +49,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `配置错误 / invalid configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
+  if (r.data.HTTP_HEADERS_TIMEOUT_MS > r.data.HTTP_REQUEST_TIMEOUT_MS)
+    throw new Error(
+      `配置错误 / invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${r.data.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${r.data.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
   return { ...r.data, dataDir: path.resolve(r.data.DATA_DIR) };
 }

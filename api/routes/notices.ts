@@ -7,8 +7,8 @@ import { CorrectionBody, NoticeList, PreviewBody } from '../../app/inputs';
 import * as notices from '../../app/notices';
 import * as queries from '../../app/queries';
 import type { Api } from '../http';
+import { IdParam as Id } from '../schemas';
 
-const Id = z.object({ id: z.string().regex(/^\d+$/, '编号应为正整数').transform(Number) });
 const TemplateParam = z.object({ name: z.string().regex(/^[a-z_]+$/) });
 
 export function noticeRoutes(api: Api, ctx: AppContext): void {
