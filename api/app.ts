@@ -8,6 +8,7 @@ import { authenticate } from '../app/auth';
 import type { AppContext } from '../app/context';
 import { MAX_FILE_BYTES } from '../app/files';
 import { databaseHealth } from '../app/queries';
+import { integrityAlarms } from '../engine/audit';
 import { Api } from './http';
 import { pageRoutes } from './pages';
 import { requestLog } from './request-log';
@@ -148,7 +149,13 @@ export function createApp(
     res.json(doc);
   });
   app.get('/healthz', async (_req, res) => {
-    res.json({ status: 'ok', ...(await databaseHealth(ctx)), version: API_VERSION });
+    const integrity = integrityAlarms(); // streams refused for failing their integrity check (200 still: restarting fixes nothing)
+    res.json({
+      status: integrity.length ? 'alarm' : 'ok',
+      ...(await databaseHealth(ctx)),
+      version: API_VERSION,
+      ...(integrity.length ? { integrity } : {}),
+    });
   });
   // the web console: every path outside the API (its forms call the same use cases)
   const pages = pageRoutes(ctx, { secureCookies: ctx.cookieSecure });

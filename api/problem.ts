@@ -25,6 +25,7 @@ const TITLE: Record<number, [string, string]> = {
   422: ['违反业务规则', 'Business rule violated'],
   431: ['请求头过大', 'Request header fields too large'],
   500: ['服务器内部错误', 'Internal server error'],
+  503: ['数据完整性校验未通过，暂停受理', 'Refused: stored record failed its integrity check'],
 };
 
 export class HttpError extends Error {
@@ -128,6 +129,23 @@ export const problemHandler =
         errors,
         detail: `请求参数有 ${errors.length} 处错误：${errors.map((e) => `${e.path || '(根)'} ${e.message}`).join('；')}`,
         detail_en: `${errors.length} invalid field(s): ${errors.map((e) => e.path || '(root)').join(', ')}`,
+      });
+    }
+    // a stream whose stored record failed its integrity check (issue 12.7): not the client's fault and not
+    // to be retried until someone repairs the record, so 503 with an error in the log for the operators
+    if (err instanceof DomainError && err.code === 'STREAM-INTEGRITY') {
+      log.error(
+        { reqId: instance, integrity: err.violations[0]?.figures, problem: err.messageEn },
+        'stream integrity check failed: command refused',
+      );
+      return sendProblem(res, {
+        status: 503,
+        code: err.code,
+        instance,
+        detail: err.message,
+        detail_en: err.messageEn,
+        rules: [err.code],
+        violations: err.violations,
       });
     }
     if (err instanceof DomainError) {

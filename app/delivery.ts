@@ -3,11 +3,13 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { programRemaining } from '../activities/funds';
+import { StreamIntegrityError, trancheLedgerPaid } from '../activities/store/event-store';
 import { subprojectAggregate, subprojectKey } from '../engine/aggregates';
 import { parseMoney, type Fen } from '../workflows/money';
 import { SOURCE_NAMES, type Actor } from '../workflows/program/types';
 import { assertMayAccess } from '../workflows/subproject/access';
-import { ledgerOf } from '../workflows/subproject/delivery';
+import { ledgerOf, trancheDisbursed } from '../workflows/subproject/delivery';
+import type { SubprojectState } from '../workflows/subproject/types';
 import type { AppContext } from './context';
 import { resolveFileFields } from './files';
 import type {
@@ -108,10 +110,29 @@ const requestHash = (x: unknown) =>
     .digest('hex');
 
 /**
+ * The release cross-check (issue 12.7): what the subproject's state says was paid out of the tranche
+ * must be what `ledger_entry` recorded, both written in one statement by every release. A difference
+ * means one of them was changed behind the application's back: deciding on either could pay twice.
+ */
+function assertLedgerAgrees(s: SubprojectState, streamId: string, tranche: string, paid: Fen) {
+  if (s.status !== 'active') return;
+  const inState = trancheDisbursed(s, tranche);
+  if (inState !== paid)
+    throw new StreamIntegrityError(
+      streamId,
+      null,
+      null,
+      `分期 ${tranche} 的已拨付金额在状态中为 ${inState} 分，资金台账（ledger_entry）中为 ${paid} 分，二者不符`,
+      `tranche ${tranche}: the state says ${inState} fen were paid, ledger_entry ${paid} fen`,
+    );
+}
+
+/**
  * Finance releases a tranche (R-FUND-7), once per idempotency key: the same key answers the first
  * release again and pays nothing more (`replayed`). The program's remaining budget per source is read
  * and spent under the program's funds lock, so releases on different subprojects and parcel payments
- * of one program never together exceed it.
+ * of one program never together exceed it; under the same lock the tranche's payments in the state are
+ * cross-checked against `ledger_entry` (assertLedgerAgrees).
  */
 export async function releaseTranche(
   ctx: AppContext,
@@ -123,21 +144,34 @@ export async function releaseTranche(
   const amount: Fen | null = input.amount
     ? parseMoney(input.amount, '万元', { field: 'amount' })
     : null;
-  const r = await ctx.fundsLock.run(t.code, async () =>
-    ctx.engine.execute(
+  const key = subprojectKey(t.code, t.seq);
+  const streamId = subprojectAggregate.streamId(key);
+  const r = await ctx.fundsLock.run(t.code, async () => {
+    const [remaining, paid] = await Promise.all([
+      programRemaining(ctx.pool, t.code),
+      trancheLedgerPaid(ctx.pool, streamId, t.tranche),
+    ]);
+    return ctx.engine.execute(
       subprojectAggregate,
-      subprojectKey(t.code, t.seq),
+      key,
       {
         type: 'ReleaseTranche',
         tranche: t.tranche,
         amount,
         idempotencyKey,
         requestHash: requestHash({ tranche: t.tranche, amount }),
-        programRemaining: await programRemaining(ctx.pool, t.code),
+        programRemaining: remaining,
       },
-      { actor, reason: input.reason, precheck: (s) => assertMayAccess(s, actor) },
-    ),
-  );
+      {
+        actor,
+        reason: input.reason,
+        precheck: (s) => {
+          assertMayAccess(s, actor);
+          assertLedgerAgrees(s, streamId, t.tranche, paid);
+        },
+      },
+    );
+  });
   if (r.state.status !== 'active') throw new Error('unreachable: a release left no subproject');
   const d = r.state.delivery.disbursements.find((x) => x.idempotencyKey === idempotencyKey);
   if (!d) throw new Error('unreachable: a release recorded no disbursement');

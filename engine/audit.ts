@@ -1,12 +1,53 @@
 // `shifan audit verify` (R-PUB-3): walks every stream's events in order and checks that versions are
 // contiguous, each event's hash matches its content and chains to the previous one, the stream row's
 // head and version match its last event, and folding the events gives the stored state (a snapshot at
-// version − state_lag). The office's own acts (user-, notice-, mail- streams, app/admin.ts) are streams
+// version − state_lag, bound to that event's hash: see SNAPSHOT_KEY). The office's own acts (user-, notice-, mail- streams, app/admin.ts) are streams
 // like any other; a correction's event must also still match the notice it issued.
 import canonicalize from 'canonicalize';
 import type { Pool } from 'pg';
+import {
+  snapshotDigest,
+  splitSnapshot,
+  type StreamIntegrityError,
+} from '../activities/store/event-store';
 import { eventHash, GENESIS_HASH } from '../activities/store/hash';
 import { AGGREGATES } from './aggregates';
+
+/** A stream refused at run time because it failed its integrity check (engine loads, release cross-check). */
+export interface IntegrityAlarm {
+  streamId: string;
+  version: number | null;
+  eventId: number | null;
+  problem: string;
+  problem_en: string;
+  /** when this process first refused a command on it, and how many it refused since */
+  since: string;
+  refused: number;
+}
+// In this process's memory: after a restart the next command on the stream raises it again.
+const alarms = new Map<string, IntegrityAlarm>();
+
+/** Called by the engines when a command is refused for a StreamIntegrityError. */
+export function raiseIntegrityAlarm(e: StreamIntegrityError): void {
+  const seen = alarms.get(e.streamId);
+  alarms.set(e.streamId, {
+    streamId: e.streamId,
+    version: e.version,
+    eventId: e.eventId,
+    problem: e.problem,
+    problem_en: e.problemEn,
+    since: seen?.since ?? new Date().toISOString(),
+    refused: (seen?.refused ?? 0) + 1,
+  });
+}
+/** A stream that loads intact again (repaired) is no longer alarmed. */
+export function clearIntegrityAlarm(streamId: string): void {
+  if (alarms.size) alarms.delete(streamId);
+}
+/** The streams refused for failing their integrity check (GET /healthz shows them). */
+export function integrityAlarms(): IntegrityAlarm[] {
+  return [...alarms.values()];
+}
 
 export interface BrokenLink {
   streamId: string;
@@ -146,6 +187,7 @@ async function verifyStream(
   const snapshotAt = s.version - s.state_lag;
   let atSnapshot: unknown = snapshotAt === 0 ? state : undefined;
   let prev = GENESIS_HASH;
+  let hashAtSnapshot = snapshotAt === 0 ? GENESIS_HASH : undefined;
   let expected = 1;
   let lastVersion = 0;
   const link = (
@@ -198,7 +240,10 @@ async function verifyStream(
           `event #${id} (version ${e.version}, ${e.type}) was altered: its hash does not match its content`,
         );
       if (agg) state = agg.evolve(state, { type: e.type, data: e.data });
-      if (e.version === snapshotAt) atSnapshot = state;
+      if (e.version === snapshotAt) {
+        atSnapshot = state;
+        hashAtSnapshot = e.hash;
+      }
       prev = e.hash;
       expected++;
       lastVersion = e.version;
@@ -219,7 +264,20 @@ async function verifyStream(
       '流记录的链头哈希与最后一个事件不符',
       'the stream head hash does not match its last event',
     );
-  if (agg && canonicalize(atSnapshot) !== canonicalize(s.state))
+  const { state: stored, binding } = splitSnapshot(s.state);
+  if (
+    binding &&
+    (binding.version !== snapshotAt ||
+      binding.hash !== hashAtSnapshot ||
+      snapshotDigest(s.id, binding.version, binding.hash, stored) !== binding.digest)
+  )
+    return link(
+      snapshotAt,
+      null,
+      '状态快照与其绑定的事件哈希不符：快照或事件已被改动',
+      'the state snapshot does not match the event hash it is bound to: the snapshot or an event was altered',
+    );
+  if (agg && canonicalize(atSnapshot) !== canonicalize(stored))
     return link(
       snapshotAt,
       null,

@@ -5,13 +5,15 @@
 // The stream row's state is a snapshot: written with a stream's first events and then whenever
 // SNAPSHOT_EVERY events have been appended since the last one; in between an append sends only the
 // events (a subproject's state grows to ≈ 15 KB of JSON over its life, its events are ≈ 200 bytes).
-// Loading folds the few events after the snapshot (loadStream); the embedded engine keeps the current
-// state in memory anyway.
+// Loading folds the few events after the snapshot (loadStream), each checked against the hash chain,
+// the snapshot against its binding (bindSnapshot); the embedded engine keeps the current state in
+// memory anyway.
 import type { Pool, PoolClient } from 'pg';
 import type { Aggregate } from '../aggregates';
 import {
   AppendBatcher,
   appendToStream,
+  bindSnapshot,
   chainEvents,
   type AppendInput,
   type LoadedStream,
@@ -57,7 +59,15 @@ export async function appendDecided<S, C extends { type: string }, E extends New
     streamId: a.streamId,
     streamType: agg.streamType,
     expected: a.loaded.version,
-    state: lag ? null : state,
+    // a snapshot carries the hash of the last event it covers, so a load can tell it was not edited
+    state: lag
+      ? null
+      : bindSnapshot(
+          a.streamId,
+          version,
+          events.length ? events[events.length - 1].hash : a.loaded.headHash,
+          state,
+        ),
     events,
     wakeAt: agg.wakeAt?.(state) ?? null,
     nextDue: agg.nextDue?.(state) ?? null,

@@ -1,7 +1,10 @@
 // Event store on PostgreSQL through `pg` (not Prisma: the append path is one round trip, see
 // recipes/throughput.md). Streams hold the folded state and the head of the hash chain.
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import type { Pool, PoolClient } from 'pg';
 import { eventHash, GENESIS_HASH } from './hash';
+import { DomainError } from '../../workflows/errors';
 import type { OpenTask } from '../../workflows/tasks';
 
 /** `lag`: events after the stored state, folded in when loading (the row's state is a snapshot, see appendDecided). */
@@ -110,23 +113,261 @@ const STREAM_SELECT = `SELECT s.id, s.version, s.state, s.head_hash, s.state_lag
                                       FROM event e WHERE e.stream_id = s.id AND e.version > s.version - s.state_lag) END AS tail
   FROM stream s`;
 
+/**
+ * Where a stored snapshot keeps its binding: the version and hash of the last event it covers, and a
+ * digest over (stream, version, hash, state). A load checks the digest and that the events after the
+ * snapshot chain from that hash, so neither the snapshot nor the events folded onto it can be edited
+ * in place unnoticed. Not part of the aggregate's state: stripped on every read.
+ */
+export const SNAPSHOT_KEY = '$snapshot';
+export interface SnapshotBinding {
+  version: number;
+  hash: string;
+  digest: string;
+}
+export function snapshotDigest(
+  streamId: string,
+  version: number,
+  hash: string,
+  state: unknown,
+): string {
+  return createHash('sha256')
+    .update(canonicalize({ stream: streamId, version, hash, state }) ?? '')
+    .digest('hex');
+}
+const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+/** The state as the stream row stores it: with its binding to the last event it covers (version, hash). */
+export function bindSnapshot(
+  streamId: string,
+  version: number,
+  hash: string,
+  state: unknown,
+): unknown {
+  if (!isRecord(state)) return state; // aggregate states are objects; anything else is stored unbound
+  const binding: SnapshotBinding = {
+    version,
+    hash,
+    digest: snapshotDigest(streamId, version, hash, state),
+  };
+  return { ...state, [SNAPSHOT_KEY]: binding };
+}
+/** A stored state split into the aggregate's state and its binding (null: written before bindings). */
+export function splitSnapshot<S>(stored: S): { state: S; binding: SnapshotBinding | null } {
+  if (!isRecord(stored) || !(SNAPSHOT_KEY in stored)) return { state: stored, binding: null };
+  const { [SNAPSHOT_KEY]: binding, ...state } = stored;
+  return { state: state as S, binding: binding as SnapshotBinding };
+}
+
+/**
+ * A stream whose stored record fails its integrity check on loading (an event edited, deleted or out of
+ * chain, the snapshot edited), or whose state disagrees with the money recorded for it (`ledger_entry`).
+ * Commands on it are refused until someone repairs it: deciding on a state nobody can vouch for could
+ * pay twice (issue 12.7). `version`/`eventId`: the first broken event, where one is known.
+ */
+export class StreamIntegrityError extends DomainError {
+  constructor(
+    readonly streamId: string,
+    readonly version: number | null,
+    readonly eventId: number | null,
+    readonly problem: string,
+    readonly problemEn: string,
+  ) {
+    const at =
+      eventId !== null
+        ? `事件 #${eventId}（第 ${version} 号）`
+        : version !== null
+          ? `第 ${version} 号事件`
+          : '';
+    const atEn =
+      eventId !== null
+        ? `event #${eventId} (version ${version})`
+        : version !== null
+          ? `version ${version}`
+          : '';
+    super(
+      'STREAM-INTEGRITY',
+      'conflict',
+      `流 ${streamId} 未通过完整性校验${at ? `，第一个断点：${at}` : ''}：${problem}。在修复之前，对它的命令一律拒绝；请运行 shifan audit verify 并联系管理员`,
+      `stream ${streamId} failed its integrity check${atEn ? `, first broken: ${atEn}` : ''}: ${problemEn}. Commands on it are refused until it is repaired; run \`shifan audit verify\``,
+      {
+        figures: {
+          stream: streamId,
+          ...(version !== null ? { version } : {}),
+          ...(eventId !== null ? { eventId } : {}),
+        },
+      },
+    );
+    this.name = 'StreamIntegrityError';
+  }
+}
+
 function folded<S, E extends NewEvent>(r: StreamRow<S, E>, agg: Fold<S, E>): S {
   const tail = r.tail ?? [];
   if (tail.length !== r.state_lag)
     throw new Error(
       `stream ${r.id}: ${r.state_lag} events expected after the stored state, found ${tail.length}`,
     );
-  return tail.reduce((state, e) => agg.evolve(state, e), r.state);
+  return tail.reduce((state, e) => agg.evolve(state, e), splitSnapshot(r.state).state);
 }
 
+interface ChainedEvent {
+  id: number;
+  version: number;
+  type: string;
+  data: unknown;
+  actor: string;
+  role: string;
+  command: string;
+  reason: string | null;
+  at: string;
+  prev_hash: string;
+  hash: string;
+}
+interface VerifiedRow<S> {
+  id: string;
+  version: number;
+  state: S;
+  head_hash: string;
+  state_lag: number;
+  tail: ChainedEvent[] | null;
+}
+// The events after a bound snapshot (all of them for a snapshot written before bindings), with every
+// hashed column; `at` exactly as it was hashed (ISO-8601, milliseconds, UTC).
+const VERIFIED_SELECT = `SELECT s.id, s.version, s.state, s.head_hash, s.state_lag,
+    (SELECT json_agg(json_build_object('id', e.id, 'version', e.version, 'type', e.type, 'data', e.data,
+              'actor', e.actor, 'role', e.role, 'command', e.command, 'reason', e.reason,
+              'at', to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'prev_hash', e.prev_hash, 'hash', e.hash) ORDER BY e.version)
+       FROM event e WHERE e.stream_id = s.id
+        AND e.version > CASE WHEN s.state ? '${SNAPSHOT_KEY}' THEN s.version - s.state_lag ELSE 0 END) AS tail
+  FROM stream s WHERE s.id = $1`;
+
+/** Folds the row's events onto its snapshot, checking each against the hash chain (see SNAPSHOT_KEY);
+ * a snapshot without a binding (written before them) is checked by folding every event from the start. */
+function verifiedFold<S, E extends NewEvent>(r: VerifiedRow<S>, agg: Fold<S, E>): S {
+  const broken = (version: number | null, eventId: number | null, zh: string, en: string) =>
+    new StreamIntegrityError(r.id, version, eventId, zh, en);
+  const { state: snapshot, binding } = splitSnapshot(r.state);
+  const snapshotAt = r.version - r.state_lag;
+  let state: S;
+  let prev: string;
+  if (binding) {
+    if (
+      binding.version !== snapshotAt ||
+      snapshotDigest(r.id, binding.version, binding.hash, snapshot) !== binding.digest
+    )
+      throw broken(
+        snapshotAt,
+        null,
+        `第 ${snapshotAt} 号事件处的状态快照已被改动：与其绑定的哈希不符`,
+        `the state snapshot at version ${snapshotAt} was altered: it does not match its binding`,
+      );
+    state = snapshot;
+    prev = binding.hash;
+  } else {
+    state = agg.initialState;
+    prev = GENESIS_HASH;
+  }
+  let expected = (binding ? snapshotAt : 0) + 1;
+  for (const e of r.tail ?? []) {
+    const id = Number(e.id);
+    if (e.version !== expected)
+      throw broken(
+        expected,
+        null,
+        `缺少第 ${expected} 号事件（下一条是第 ${e.version} 号）`,
+        `event version ${expected} is missing (next is ${e.version})`,
+      );
+    if (e.prev_hash !== prev)
+      throw broken(
+        e.version,
+        id,
+        `事件 #${id}（第 ${e.version} 号）的前序哈希与上一事件不符：链条在此断开`,
+        `event #${id} (version ${e.version}) does not chain to the previous event`,
+      );
+    const recomputed = eventHash({
+      stream: r.id,
+      version: e.version,
+      type: e.type,
+      data: e.data,
+      actor: e.actor,
+      role: e.role,
+      command: e.command,
+      reason: e.reason,
+      at: e.at,
+      prevHash: e.prev_hash,
+    });
+    if (recomputed !== e.hash)
+      throw broken(
+        e.version,
+        id,
+        `事件 #${id}（第 ${e.version} 号，${e.type}）的内容已被改动：哈希不符`,
+        `event #${id} (version ${e.version}, ${e.type}) was altered: its hash does not match its content`,
+      );
+    // `{ type, data }` of one stored event of this stream is one `E` (the stream's type names its aggregate)
+    state = agg.evolve(state, { type: e.type, data: e.data } as E);
+    if (!binding && e.version === snapshotAt && canonicalize(state) !== canonicalize(snapshot))
+      throw broken(
+        snapshotAt,
+        null,
+        '由事件重放得到的状态与存储的状态快照不符',
+        'the stored snapshot differs from the state folded from its events',
+      );
+    prev = e.hash;
+    expected++;
+  }
+  if (expected - 1 !== r.version)
+    throw broken(
+      expected - 1 < r.version ? expected : r.version + 1,
+      null,
+      expected - 1 < r.version
+        ? `流记录版本为 ${r.version}，但事件只到第 ${expected - 1} 号：有事件被删除`
+        : `流记录版本为 ${r.version}，但有第 ${expected - 1} 号事件`,
+      expected - 1 < r.version
+        ? `stream is at version ${r.version} but events end at ${expected - 1}: events were deleted`
+        : `stream is at version ${r.version} but holds events up to ${expected - 1}`,
+    );
+  if (prev !== r.head_hash)
+    throw broken(
+      r.version,
+      null,
+      '流记录的链头哈希与最后一个事件不符',
+      'the stream head hash does not match its last event',
+    );
+  return state;
+}
+
+/**
+ * Loads a stream for a command: its snapshot and the events after it, each checked against the hash
+ * chain (throws StreamIntegrityError). `verify: false` (reads that decide nothing) skips the check.
+ */
 export async function loadStream<S, E extends NewEvent>(
   db: Queryable,
   streamId: string,
   agg: Fold<S, E>,
+  opts: { verify?: boolean } = {},
 ): Promise<LoadedStream<S>> {
-  const { rows } = await db.query<StreamRow<S, E>>({
-    name: 'shifan_load_stream',
-    text: `${STREAM_SELECT} WHERE s.id = $1`,
+  if (opts.verify === false) {
+    const { rows } = await db.query<StreamRow<S, E>>({
+      name: 'shifan_load_stream',
+      text: `${STREAM_SELECT} WHERE s.id = $1`,
+      values: [streamId],
+    });
+    if (!rows.length)
+      return { version: 0, state: agg.initialState, headHash: GENESIS_HASH, exists: false, lag: 0 };
+    const r = rows[0];
+    return {
+      version: r.version,
+      state: folded(r, agg),
+      headHash: r.head_hash,
+      exists: true,
+      lag: r.state_lag,
+    };
+  }
+  const { rows } = await db.query<VerifiedRow<S>>({
+    name: 'shifan_load_stream_verified',
+    text: VERIFIED_SELECT,
     values: [streamId],
   });
   if (!rows.length)
@@ -134,11 +375,25 @@ export async function loadStream<S, E extends NewEvent>(
   const r = rows[0];
   return {
     version: r.version,
-    state: folded(r, agg),
+    state: verifiedFold(r, agg),
     headHash: r.head_hash,
     exists: true,
     lag: r.state_lag,
   };
+}
+
+/** What `ledger_entry` records as paid out of one tranche of a stream (fen), for the release cross-check. */
+export async function trancheLedgerPaid(
+  db: Queryable,
+  streamId: string,
+  tranche: string,
+): Promise<number> {
+  const { rows } = await db.query<{ paid: string | null }>({
+    name: 'shifan_tranche_ledger_paid',
+    text: `SELECT sum(amount_fen)::text AS paid FROM ledger_entry WHERE stream_id = $1 AND kind = 'disbursement' AND tranche = $2`,
+    values: [streamId, tranche],
+  });
+  return Number(rows[0]?.paid ?? 0);
 }
 
 /** The current state of every stream of a type; with `dueBy`, only of those whose earliest open deadline

@@ -7,11 +7,17 @@
 // the load. Only a successful append trusts it: the append's version check proves the cached state was
 // current. Anything else decided on a cached state (a refusal, nothing to do, a failed precheck) is
 // decided again on a fresh load, so a change made by another process is never missed.
+//
+// Every load for a command checks the events it folds against the stream's hash chain (loadStream): a
+// stream edited behind the application's back is refused (StreamIntegrityError), raised as an alarm
+// (engine/audit.ts, GET /healthz), and never decided on. The cache holds only states this process
+// appended or loaded intact.
 import type { Pool } from 'pg';
 import { appendDecided } from '../../activities/store/append';
 import {
   AppendBatcher,
   loadStream,
+  StreamIntegrityError,
   VersionConflict,
   type LoadedStream,
   type NewEvent,
@@ -19,6 +25,7 @@ import {
 import { DomainError } from '../../workflows/errors';
 import type { CommandContext } from '../../workflows/program/types';
 import type { Aggregate } from '../aggregates';
+import { clearIntegrityAlarm, raiseIntegrityAlarm } from '../audit';
 import { systemClock, type Clock } from '../clock';
 import { KeyedLock } from './keyed-lock';
 import type { CommandMeta, CommandResult, Engine } from '../engine';
@@ -98,80 +105,94 @@ export class EmbeddedEngine implements Engine {
     command: NoInfer<C>,
     meta: CommandMeta<S>,
   ): Promise<CommandResult<S, E>> {
-    return this.locks.run(streamId, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const now = this.clock.now().toISOString();
-        const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
-        const decideOn = (s: LoadedStream<S>): E[] => {
-          meta.precheck?.(s.state);
-          return agg.decide(s.state, command, ctx);
-        };
-        const cached = this.cache.get<S>(streamId);
-        let loaded: LoadedStream<S>;
-        let decided: E[] = [];
-        try {
-          if (cached) decided = decideOn(cached);
-        } catch {
-          /* refused on the cached state: decided again below */
-        }
-        if (decided.length) {
-          loaded = cached!;
-          this.stats.cacheHits++;
-        } else {
-          // nothing cached, or refused / nothing to do on the cached state: decide on what the database holds
-          if (cached) this.cache.delete(streamId);
-          loaded = await loadStream(this.pool, streamId, agg);
-          decided = decideOn(loaded);
-          if (!decided.length)
-            return { streamId, version: loaded.version, state: loaded.state, events: [] };
-        }
-        try {
-          const r = await appendDecided(this.appender, agg, {
-            streamId,
-            loaded,
-            decided,
-            now,
-            extraViews: meta.extraViews,
-            meta: {
-              actor: meta.actor.username,
-              role: meta.actor.role,
-              command: command.type,
-              reason: meta.reason ?? null,
-            },
-          });
-          this.stats.appended++;
-          this.cache.set(streamId, {
-            version: r.version,
-            state: r.state,
-            headHash: r.events[r.events.length - 1].hash,
-            exists: true,
-            lag: r.lag,
-          });
-          this.onCommitted?.(command, r.events);
-          return { streamId, version: r.version, state: r.state, events: r.events };
-        } catch (e) {
-          this.cache.delete(streamId);
-          if (!(e instanceof VersionConflict)) throw e;
-          this.stats.conflicts++;
-          if (attempt >= MAX_ATTEMPTS) {
-            throw new DomainError(
-              'CONFLICT',
-              'conflict',
-              '数据正被他人同时修改，请稍后重试',
-              `stream ${streamId} kept changing under this command; retry`,
-            );
-          }
-          await new Promise((r) => setTimeout(r, Math.min(100, 2 ** attempt) * Math.random()));
-        }
+    return this.locks.run(streamId, () =>
+      this.attempt(agg, streamId, command, meta).catch((e: unknown) => {
+        if (e instanceof StreamIntegrityError) raiseIntegrityAlarm(e);
+        throw e;
+      }),
+    );
+  }
+
+  private async attempt<S, C extends { type: string }, E extends NewEvent>(
+    agg: Aggregate<S, C, E>,
+    streamId: string,
+    command: C,
+    meta: CommandMeta<S>,
+  ): Promise<CommandResult<S, E>> {
+    for (let attempt = 1; ; attempt++) {
+      const now = this.clock.now().toISOString();
+      const ctx: CommandContext = { now, actor: meta.actor, reason: meta.reason ?? undefined };
+      const decideOn = (s: LoadedStream<S>): E[] => {
+        meta.precheck?.(s.state);
+        return agg.decide(s.state, command, ctx);
+      };
+      const cached = this.cache.get<S>(streamId);
+      let loaded: LoadedStream<S>;
+      let decided: E[] = [];
+      try {
+        if (cached) decided = decideOn(cached);
+      } catch {
+        /* refused on the cached state: decided again below */
       }
-    });
+      if (decided.length) {
+        loaded = cached!;
+        this.stats.cacheHits++;
+      } else {
+        // nothing cached, or refused / nothing to do on the cached state: decide on what the database holds
+        if (cached) this.cache.delete(streamId);
+        loaded = await loadStream(this.pool, streamId, agg);
+        clearIntegrityAlarm(streamId);
+        decided = decideOn(loaded);
+        if (!decided.length)
+          return { streamId, version: loaded.version, state: loaded.state, events: [] };
+      }
+      try {
+        const r = await appendDecided(this.appender, agg, {
+          streamId,
+          loaded,
+          decided,
+          now,
+          extraViews: meta.extraViews,
+          meta: {
+            actor: meta.actor.username,
+            role: meta.actor.role,
+            command: command.type,
+            reason: meta.reason ?? null,
+          },
+        });
+        this.stats.appended++;
+        this.cache.set(streamId, {
+          version: r.version,
+          state: r.state,
+          headHash: r.events[r.events.length - 1].hash,
+          exists: true,
+          lag: r.lag,
+        });
+        this.onCommitted?.(command, r.events);
+        return { streamId, version: r.version, state: r.state, events: r.events };
+      } catch (e) {
+        this.cache.delete(streamId);
+        if (!(e instanceof VersionConflict)) throw e;
+        this.stats.conflicts++;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new DomainError(
+            'CONFLICT',
+            'conflict',
+            '数据正被他人同时修改，请稍后重试',
+            `stream ${streamId} kept changing under this command; retry`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100, 2 ** attempt) * Math.random()));
+      }
+    }
   }
 
   async read<S>(
     agg: Aggregate<S, { type: string }, NewEvent>,
     key: string,
   ): Promise<{ version: number; state: S }> {
-    const s = await loadStream(this.pool, agg.streamId(key), agg);
+    // a read decides nothing: not checked against the chain (commands on the stream are)
+    const s = await loadStream(this.pool, agg.streamId(key), agg, { verify: false });
     return { version: s.version, state: s.state };
   }
 }

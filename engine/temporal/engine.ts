@@ -6,7 +6,12 @@ import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Aggregate } from '../../activities/aggregates';
-import { loadStream, type NewEvent, type StoredEvent } from '../../activities/store/event-store';
+import {
+  loadStream,
+  StreamIntegrityError,
+  type NewEvent,
+  type StoredEvent,
+} from '../../activities/store/event-store';
 import { DomainError, type DomainErrorKind, type Violation } from '../../workflows/errors';
 import type {
   CommandEnvelope,
@@ -14,6 +19,7 @@ import type {
   EntityInput,
   entityWorkflow,
 } from '../../workflows/temporal/entity';
+import { clearIntegrityAlarm, raiseIntegrityAlarm } from '../audit';
 import type { Clock } from '../clock';
 import type { Engine, CommandMeta, CommandResult } from '../engine';
 
@@ -40,7 +46,18 @@ export class TemporalEngine implements Engine {
     meta: CommandMeta<S>,
   ): Promise<CommandResult<S, E>> {
     const streamId = agg.streamId(key);
-    if (meta.precheck) meta.precheck((await loadStream(this.pool, streamId, agg)).state);
+    if (meta.precheck) {
+      // checked against the hash chain like the embedded engine's loads (the workflow decides on its own
+      // history; its persistence activity checks the stream again before appending)
+      try {
+        const s = await loadStream(this.pool, streamId, agg);
+        clearIntegrityAlarm(streamId);
+        meta.precheck(s.state);
+      } catch (e) {
+        if (e instanceof StreamIntegrityError) raiseIntegrityAlarm(e);
+        throw e;
+      }
+    }
     const input: EntityInput = { streamType: agg.streamType, streamId };
     const env: CommandEnvelope = {
       command,
@@ -70,7 +87,7 @@ export class TemporalEngine implements Engine {
     } catch (e) {
       throw toDomainError(e);
     }
-    const loaded = await loadStream(this.pool, streamId, agg);
+    const loaded = await loadStream(this.pool, streamId, agg, { verify: false }); // just persisted, checked
     const { rows } = await this.pool.query<{
       version: number;
       type: string;
@@ -108,7 +125,7 @@ export class TemporalEngine implements Engine {
   }
 
   async read<S>(agg: Aggregate<S, { type: string }, NewEvent>, key: string) {
-    const s = await loadStream(this.pool, agg.streamId(key), agg);
+    const s = await loadStream(this.pool, agg.streamId(key), agg, { verify: false }); // a read
     return { version: s.version, state: s.state };
   }
 }
