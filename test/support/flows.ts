@@ -23,18 +23,16 @@ export async function tengzhouInImplementation(t: TestServer): Promise<void> {
   await t.at('2019-10-20T02:00:00.000Z');
   await importProgram(t);
   const o = t.tokens.office;
-  ok(
-    await t.call('POST', '/api/programs/tengzhou-2019/gates/plan_filed', {
-      token: o,
-      body: { document: { title: '实施方案' } },
-    }),
-  );
-  ok(
-    await t.call('POST', '/api/programs/tengzhou-2019/gates/leading_group_established', {
-      token: o,
-      body: { document: { title: '领导小组' } },
-    }),
-  );
+  for (const [gate, title] of [
+    ['plan_filed', '实施方案'],
+    ['leading_group_established', '领导小组'],
+  ])
+    ok(
+      await t.call('POST', `/api/programs/tengzhou-2019/gates/${gate}`, {
+        token: o,
+        body: { document: { title } },
+      }),
+    );
   ok(
     await t.call('POST', '/api/programs/tengzhou-2019/advance', {
       token: o,
