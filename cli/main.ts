@@ -13,7 +13,7 @@ import { importProgram } from '../app/programs';
 import { listPrograms, listUsers } from '../app/queries';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
-import { openDatabase } from '../engine/database';
+import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
 import {
   createRuntime,
   createTemporalRuntime,
@@ -205,6 +205,23 @@ export function buildCli(): Command {
         writeFileSync(o.out, output);
         console.log(`已写入 ${o.out}`);
       } else process.stdout.write(`${String(output)}\n`); // a string: only a PDF (with --out) is a Buffer
+    });
+
+  program
+    .command('db')
+    .description('数据库')
+    .command('url')
+    .description(
+      '打印数据库连接串（内置 PostgreSQL 的密码见 $DATA_DIR/pg.password），例如 psql "$(shifan db url)"',
+    )
+    .action(async () => {
+      const cfg = loadConfig();
+      const r = await databaseUrl(cfg, (m) => console.error(m));
+      console.log(r.url);
+      if (r.embedded && !r.running)
+        console.error(
+          `内置 PostgreSQL 未在运行：先启动服务（npm start）再连接 / the embedded PostgreSQL is not running: start the server first (password file: ${passwordFile(cfg.dataDir)})`,
+        );
     });
 
   program

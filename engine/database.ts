@@ -1,10 +1,31 @@
 // Opens the product's database: DATABASE_URL when set; otherwise the embedded PostgreSQL under
 // DATA_DIR/pg. If that cluster is already running (the server is up and a CLI command runs beside it),
 // connect to it instead of starting a second postmaster; stop only a cluster this process started.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//
+// The embedded cluster's superuser password is generated on first use and kept in DATA_DIR/pg.password
+// (mode 0600, readable by the user who runs shifan only); `shifan db url` prints the connection string.
+// A data directory made before that (postgres/postgres) gets its new password on its first start.
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
+import { Client } from 'pg';
 import type { Config } from './config';
-import { ensureDatabase, startEmbeddedPostgres, type RunningPg } from './embedded-pg';
+import {
+  embeddedUrl,
+  ensureDatabase,
+  LEGACY_PASSWORD,
+  PG_USER,
+  startEmbeddedPostgres,
+  type RunningPg,
+} from './embedded-pg';
 import { applyMigrations } from './migrate';
 import { backfillTasks } from '../activities/store/tasks';
 
@@ -44,6 +65,91 @@ function owner(dataDir: string): { pid: number; kind: string } | null {
   return alive(Number(pid)) ? { pid: Number(pid), kind } : null;
 }
 
+/** Where the embedded cluster's superuser password is kept. */
+export const passwordFile = (dataDir: string) => path.join(dataDir, 'pg.password');
+
+/** The password in DATA_DIR/pg.password, generated (and the file written, 0600) when there is none yet. */
+export function embeddedPassword(dataDir: string): string {
+  const f = passwordFile(dataDir);
+  const read = () => {
+    if (statSync(f).mode & 0o077) chmodSync(f, 0o600); // e.g. copied with a lax umask
+    return readFileSync(f, 'utf8').trim();
+  };
+  if (existsSync(f)) {
+    const p = read();
+    if (p) return p;
+    rmSync(f);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const p = randomBytes(24).toString('base64url'); // 32 characters, nothing to quote in SQL or a URL
+  try {
+    writeFileSync(f, `${p}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return read(); // another process wrote it first
+    throw e;
+  }
+  return p;
+}
+
+/**
+ * Makes the running cluster's superuser password the one in DATA_DIR/pg.password. A cluster made
+ * before generated passwords still has postgres/postgres: log in with that once and ALTER USER.
+ */
+async function adoptPassword(
+  dataDir: string,
+  port: number,
+  password: string,
+  log: (m: string) => void,
+): Promise<void> {
+  const attempt = async (pw: string) => {
+    const c = new Client({ connectionString: embeddedUrl(pw, port, 'postgres') });
+    try {
+      await c.connect();
+      return c;
+    } catch (e) {
+      await c.end().catch(() => {});
+      if ((e as { code?: string }).code === '28P01') return null; // password authentication failed
+      throw e;
+    }
+  };
+  const ok = await attempt(password);
+  if (ok) {
+    await ok.end();
+    return;
+  }
+  const legacy = await attempt(LEGACY_PASSWORD);
+  if (!legacy)
+    throw new Error(
+      `无法登录内置 PostgreSQL：${passwordFile(dataDir)} 中的密码不对 / cannot log in to the embedded PostgreSQL: the password in ${passwordFile(dataDir)} does not match the cluster's`,
+    );
+  try {
+    // not a bind parameter (ALTER USER takes none); the generated password is base64url, nothing to quote
+    await legacy.query(`ALTER USER ${PG_USER} WITH PASSWORD '${password.replace(/'/g, "''")}'`);
+  } finally {
+    await legacy.end();
+  }
+  log(
+    `embedded PostgreSQL: the superuser's password is no longer postgres/postgres; the new one is in ${passwordFile(dataDir)} (shifan db url)`,
+  );
+}
+
+/** The connection string of the product's database (`shifan db url`): DATABASE_URL, or the embedded
+ * cluster's (its password from DATA_DIR/pg.password), with whether that cluster is running now. */
+export async function databaseUrl(
+  cfg: Config,
+  log: (m: string) => void = () => {},
+): Promise<{ url: string; embedded: boolean; running: boolean }> {
+  if (cfg.DATABASE_URL) return { url: cfg.DATABASE_URL, embedded: false, running: true };
+  const password = embeddedPassword(cfg.dataDir);
+  const running = runningCluster(path.join(cfg.dataDir, 'pg'));
+  if (running) await adoptPassword(cfg.dataDir, running.port, password, log);
+  return {
+    url: embeddedUrl(password, running?.port ?? cfg.EMBEDDED_PG_PORT, APP_DB),
+    embedded: true,
+    running: !!running,
+  };
+}
+
 async function stopOrphan(pid: number, log: (m: string) => void): Promise<void> {
   log(
     `embedded PostgreSQL (pid ${pid}) was left running by a process that is gone (crash or kill -9): stopping it first`,
@@ -71,6 +177,7 @@ export async function openDatabase(
     log(`using DATABASE_URL (${new URL(url).host})`);
   } else {
     const dir = path.join(cfg.dataDir, 'pg');
+    const password = embeddedPassword(cfg.dataDir);
     let running = runningCluster(dir);
     if (running && kind === 'server') {
       let holder = owner(cfg.dataDir);
@@ -91,7 +198,8 @@ export async function openDatabase(
       }
     }
     if (running) {
-      url = `postgresql://postgres:postgres@127.0.0.1:${running.port}/${APP_DB}`;
+      await adoptPassword(cfg.dataDir, running.port, password, log);
+      url = embeddedUrl(password, running.port, APP_DB);
       reused = true;
       log(`using the running embedded PostgreSQL (pid ${running.pid}, port ${running.port})`);
     } else {
@@ -99,9 +207,17 @@ export async function openDatabase(
         dir,
         port: cfg.EMBEDDED_PG_PORT,
         persistent: true,
+        password,
         log: cfg.PG_LOG ? (l) => process.stderr.write(`[pg] ${l}`) : undefined,
       });
       writeFileSync(path.join(cfg.dataDir, 'pg.owner'), `${process.pid} ${kind}\n`);
+      try {
+        await adoptPassword(cfg.dataDir, embedded.port, password, log);
+      } catch (e) {
+        await embedded.stop();
+        rmSync(path.join(cfg.dataDir, 'pg.owner'), { force: true });
+        throw e;
+      }
       await ensureDatabase(embedded.adminUrl, APP_DB);
       url = embedded.url(APP_DB);
       log(`embedded PostgreSQL up (${dir}, port ${cfg.EMBEDDED_PG_PORT})`);
