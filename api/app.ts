@@ -19,6 +19,7 @@ import { fileRoutes } from './routes/files';
 import { deliveryRoutes } from './routes/delivery';
 import { parcelRoutes } from './routes/parcels';
 import { noticeRoutes } from './routes/notices';
+import { outboxRoutes } from './routes/outbox';
 import { supervisionRoutes } from './routes/supervision';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
@@ -137,6 +138,7 @@ export function createApp(
   deliveryRoutes(api, ctx);
   parcelRoutes(api, ctx);
   noticeRoutes(api, ctx);
+  outboxRoutes(api, ctx);
   supervisionRoutes(api, ctx);
 
   const doc = api.openapi({

@@ -8,6 +8,7 @@ import {
   subprojectKey,
 } from '../engine/aggregates';
 import { forbidden, notFound, programNotFound } from '../workflows/errors';
+import { deadLetterCount } from './dead-letters';
 import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
 import type { SubprojectStatus } from '../workflows/program/decider';
 import { programFacts } from '../workflows/program/facts';
@@ -388,11 +389,12 @@ export async function evidenceFile(ctx: AppContext, viewer: Actor, sha256: strin
   return f;
 }
 
-/** The database answers, and how fast (GET /healthz). */
+/** The database answers, and how fast; and how many notifications are dead letters (GET /healthz). */
 export async function databaseHealth(ctx: AppContext) {
   const t0 = performance.now();
   await ctx.pool.query('SELECT 1');
-  return { db: 'up' as const, dbMs: Math.round((performance.now() - t0) * 10) / 10 };
+  const dbMs = Math.round((performance.now() - t0) * 10) / 10;
+  return { db: 'up' as const, dbMs, deadLetters: await deadLetterCount(ctx) };
 }
 
 /** 已办: what this user did, newest first, from the audit record (R-PUB-3). */

@@ -13,3 +13,14 @@ export const NOTICE_KIND_NAMES = {
 } as const;
 export type NoticeKind = keyof typeof NOTICE_KIND_NAMES;
 export const NOTICE_KINDS = Object.keys(NOTICE_KIND_NAMES) as [NoticeKind, ...NoticeKind[]];
+
+// 文号 (issue 12.5): 机关代字〔年份〕序号号, numbered per issuing office (its 机关代字) and year of issue.
+/** A 机关代字: two to twelve Chinese characters, e.g. 滕商务 (滕州市商务局). */
+export const DOC_PREFIX_PATTERN = /^\p{Script=Han}{2,12}$/u;
+
+/** The default 机关代字 of a county's office: its first character + 商务 (滕州市 → 滕商务). */
+export const defaultDocPrefix = (county: string): string => `${Array.from(county)[0] ?? ''}商务`;
+
+/** 滕商务, 2019, 12 → 滕商务〔2019〕12号 */
+export const docNumberOf = (prefix: string, year: number, serial: number): string =>
+  `${prefix}〔${year}〕${serial}号`;

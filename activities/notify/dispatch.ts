@@ -1,11 +1,15 @@
-// The outbox dispatcher: issues the official notices (文号 per program and year, HTML + PDF, SHA-256,
-// immutable) and queues one mail per (event, template, recipient); then sends pending mails with retries
-// and exponential backoff, dead-lettering them after MAX_ATTEMPTS for the office to retry. Rows are
-// leased (next_attempt_at moves forward) so a crashed dispatcher's work comes back, and every write is
-// keyed so that doing it twice changes nothing.
+// The outbox dispatcher: issues the official notices (文号 per issuing office — its 机关代字 — and year,
+// HTML + PDF, SHA-256, immutable) and queues one mail per (event, template, recipient); then sends
+// pending mails with retries and exponential backoff, dead-lettering them after MAX_ATTEMPTS for the
+// office to retry. An outbox row that fails permanently (a constraint violation, a payload it cannot
+// read) or transiently MAX_OUTBOX_ATTEMPTS times is dead-lettered too, with its error (issue 12.5): one
+// bad row never stalls the others. Rows are leased (next_attempt_at moves forward) so a crashed
+// dispatcher's work comes back, and every write is keyed so that doing it twice changes nothing.
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { renderMail, renderNotice, htmlToText } from '../render';
+import { renderMail, renderNotice, htmlToText, MAIL_TEMPLATES, NOTICE_TEMPLATES } from '../render';
+import { defaultDocPrefix, docNumberOf } from '../../workflows/notices';
+import { programDef } from '../../workflows/aggregates';
 import { shanghaiDay } from '../../workflows/time';
 import type { Mailer } from './mailer';
 import { Poller } from '../poller';
@@ -14,9 +18,35 @@ import type { MailSpec, NotifyPayload } from './effects';
 import { beijingText, monthOf, openDeadlines, overdueByParty, upcoming } from './reminders';
 
 export const MAX_ATTEMPTS = 6;
+/** an outbox row failing transiently this many times is dead-lettered (≈ 2 h of backoff in all) */
+export const MAX_OUTBOX_ATTEMPTS = 12;
 const LEASE_MS = 60_000;
 export const REPORT_PHONE = '12312（商务部举报电话）';
 const backoffMs = (attempt: number) => Math.min(3600_000, 2000 * 2 ** (attempt - 1)); // 2 s, 4 s, 8 s, … ≤ 1 h
+/** nodemailer's `responseCode`: 5xx is a permanent refusal (RFC 5321 §4.2.1) */
+const smtpPermanent = (e: unknown) => {
+  const code = (e as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+};
+/** What the dead-letter list shows: the PostgreSQL code and constraint when there are, kept short. */
+const errorText = (e: unknown, permanent: boolean) => {
+  const x = e as { message?: unknown; code?: unknown; constraint?: unknown; detail?: unknown };
+  const parts = [
+    permanent ? 'permanent' : 'transient',
+    typeof x.code === 'string' ? x.code : null,
+    typeof x.constraint === 'string' ? x.constraint : null,
+  ].filter(Boolean);
+  const detail = typeof x.detail === 'string' ? ` (${x.detail})` : '';
+  return `[${parts.join(' ')}] ${String(x.message ?? e)}${detail}`.slice(0, 1000);
+};
+/** A template that cannot render this payload (a field it needs is missing) will not on a retry either. */
+function rendered<T>(template: string, render: () => T): T {
+  try {
+    return render();
+  } catch (e) {
+    throw new PermanentError(`template ${template}: ${(e as Error).message}`);
+  }
+}
 const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
 export interface NotifierDeps {
@@ -42,9 +72,58 @@ export interface DispatchRun {
   dead: number;
 }
 
-/** 滕州市 → 滕电商示范〔2019〕12号 */
-export const docNumberOf = (county: string, year: number, serial: number) =>
-  `${county.slice(0, 1)}电商示范〔${year}〕${serial}号`;
+export { docNumberOf };
+
+/** A failure that doing the same again cannot cure: the row is dead-lettered at once. */
+export class PermanentError extends Error {
+  override readonly name = 'PermanentError';
+}
+
+/**
+ * Whether retrying can help. Permanent: our own PermanentError (a payload that cannot be read), code
+ * errors on the payload (TypeError, RangeError, SyntaxError), and PostgreSQL's data exceptions (class
+ * 22), integrity violations (23: a duplicate 文号, …), syntax or access errors (42) and the schema's
+ * refusals (SF…: an immutable row). Everything else — serialization failures and deadlocks (40), lost
+ * connections (08, ECONNRESET …), lock or statement timeouts (55, 57), a full disk (53) — is transient
+ * and retried with backoff, at most MAX_OUTBOX_ATTEMPTS times.
+ */
+export function isPermanent(e: unknown): boolean {
+  if (e instanceof PermanentError) return true;
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|42|SF)[0-9A-Z]{3}$/.test(code);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Refuses (PermanentError, naming the field) an outbox payload the dispatcher could not process. */
+export function checkPayload(p: unknown): asserts p is NotifyPayload {
+  const bad = (field: string, what: string) => {
+    throw new PermanentError(`bad outbox payload: ${field} ${what}`);
+  };
+  if (!isObject(p)) return bad('payload', 'is not an object');
+  if (typeof p.programCode !== 'string' || !p.programCode) bad('programCode', 'is missing');
+  if (!Number.isInteger(p.version)) bad('version', 'is not an integer');
+  if (typeof p.at !== 'string' || Number.isNaN(Date.parse(p.at))) bad('at', 'is not a time');
+  if (!Array.isArray(p.notices)) return bad('notices', 'is not a list');
+  if (!Array.isArray(p.mails)) return bad('mails', 'is not a list');
+  p.notices.forEach((n: unknown, i) => {
+    if (!isObject(n)) return bad(`notices[${i}]`, 'is not an object');
+    if (typeof n.kind !== 'string' || !NOTICE_TEMPLATES.includes(n.kind))
+      bad(`notices[${i}].kind`, `has no template (${String(n.kind)})`);
+    if (typeof n.title !== 'string') bad(`notices[${i}].title`, 'is not a string');
+    if (!isObject(n.data)) bad(`notices[${i}].data`, 'is not an object');
+  });
+  p.mails.forEach((m: unknown, i) => {
+    if (!isObject(m)) return bad(`mails[${i}]`, 'is not an object');
+    if (typeof m.template !== 'string' || !MAIL_TEMPLATES.includes(m.template))
+      bad(`mails[${i}].template`, `has no template (${String(m.template)})`);
+    if (typeof m.subject !== 'string') bad(`mails[${i}].subject`, 'is not a string');
+    if (!isObject(m.to)) bad(`mails[${i}].to`, 'is not an object');
+    if (!isObject(m.data)) bad(`mails[${i}].data`, 'is not an object');
+  });
+}
 
 export interface IssuedNotice {
   id: string;
@@ -57,7 +136,10 @@ export interface IssuedNotice {
 
 export interface NoticeToIssue {
   programCode: string;
+  /** for the default 机关代字 when neither `docPrefix` nor the program's table names one */
   county: string;
+  /** the 机关代字; without it, the program's (its ProgramCreated event), else the county's default */
+  docPrefix?: string;
   at: string;
   kind: string;
   streamId: string;
@@ -69,9 +151,12 @@ export type BuildNotice = (
 ) => Promise<{ title: string; html: string; bodyText: string; pdf: Buffer | null }>;
 
 /**
- * Allocates the next 文号 of the program for the Beijing year of `at` and stores the notice, in one
- * transaction under an advisory lock per program and year. With `version`, a notice already issued for
- * (stream, version, kind) is returned instead (idempotent); without it, the serial is the version.
+ * Allocates the next 文号 of the issuing office (its 机关代字) for the Beijing year of `at` and stores
+ * the notice, in one transaction under an advisory lock per 机关代字 and year: programs of different
+ * offices never wait for each other, and programs sharing one (the same county, or two counties whose
+ * default is the same, 试验县 and 试点县 → 试商务) take turns for distinct serials. With `version`, a notice
+ * already issued for (stream, version, kind) is returned instead (idempotent); without it, the serial
+ * is the version.
  */
 export async function issueNumberedNotice(
   pool: Pool,
@@ -103,7 +188,9 @@ export async function issueNumberedNoticeIn(
   build: BuildNotice,
 ): Promise<IssuedNotice> {
   const year = Number(shanghaiDay(n.at).slice(0, 4));
-  await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${n.programCode}:${year}`]);
+  const prefix =
+    n.docPrefix ?? (await programDocPrefix(c, n.programCode)) ?? defaultDocPrefix(n.county);
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notice:${prefix}:${year}`]);
   if (n.version !== undefined) {
     const existing = await c.query<{
       id: string;
@@ -129,10 +216,10 @@ export async function issueNumberedNoticeIn(
   const {
     rows: [{ next }],
   } = await c.query<{ next: number }>(
-    'SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE program_code = $1 AND year = $2',
-    [n.programCode, year],
+    'SELECT COALESCE(MAX(serial), 0) + 1 AS next FROM official_notice WHERE doc_prefix = $1 AND year = $2',
+    [prefix, year],
   );
-  const docNumber = docNumberOf(n.county, year, next);
+  const docNumber = docNumberOf(prefix, year, next);
   const d = await build(docNumber);
   const htmlSha = sha256(d.html);
   const {
@@ -161,6 +248,15 @@ export async function issueNumberedNoticeIn(
   return { id, docNumber, title: d.title, bodyText: d.bodyText, sha256: htmlSha };
 }
 
+/** The 机关代字 the program's budget table named (kept in its ProgramCreated event), or null. */
+async function programDocPrefix(c: PoolClient, code: string): Promise<string | null> {
+  const { rows } = await c.query<{ prefix: string | null }>(
+    "SELECT data #>> '{definition,docPrefix}' AS prefix FROM event WHERE stream_id = $1 AND version = 1",
+    [programDef.streamId(code)],
+  );
+  return rows[0]?.prefix || null;
+}
+
 export class Notifier {
   constructor(private readonly d: NotifierDeps) {}
 
@@ -180,10 +276,10 @@ export class Notifier {
       id: string;
       stream_id: string;
       version: number;
-      payload: NotifyPayload;
+      payload: unknown;
       attempts: number;
     }>(
-      `WITH c AS (SELECT id FROM outbox WHERE dispatched_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
+      `WITH c AS (SELECT id FROM outbox WHERE dispatched_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
        UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = $2 FROM c WHERE o.id = c.id
        RETURNING o.id, o.stream_id, o.version, o.payload, o.attempts`,
       [now, new Date(now.getTime() + LEASE_MS)],
@@ -191,6 +287,7 @@ export class Notifier {
     for (const r of rows.sort((a, b) => Number(a.id) - Number(b.id))) {
       run.outbox++;
       try {
+        checkPayload(r.payload);
         const n = await this.handle(r.stream_id, r.payload);
         run.notices += n.notices;
         run.mailsQueued += n.mails;
@@ -199,11 +296,19 @@ export class Notifier {
           [r.id, now],
         );
       } catch (e) {
-        this.d.log?.error({ err: e, outbox: r.id }, 'notification failed');
-        await this.d.pool.query(
-          'UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1',
-          [r.id, String((e as Error).message), new Date(now.getTime() + backoffMs(r.attempts))],
+        const permanent = isPermanent(e);
+        const dead = permanent || r.attempts >= MAX_OUTBOX_ATTEMPTS;
+        const error = errorText(e, permanent);
+        this.d.log?.error(
+          { err: e, outbox: r.id, attempts: r.attempts, permanent, dead },
+          dead ? 'notification dead-lettered' : 'notification failed',
         );
+        await this.d.pool.query(
+          'UPDATE outbox SET last_error = $2, next_attempt_at = $3, dead_at = $4 WHERE id = $1',
+          [r.id, error, new Date(now.getTime() + backoffMs(r.attempts)), dead ? now : null],
+        );
+        if (dead) run.dead++;
+        else run.failed++;
       }
     }
     await this.remind(run, now);
@@ -268,7 +373,7 @@ export class Notifier {
       'SELECT name, county FROM program WHERE code = $1',
       [code],
     );
-    if (!rows.length) throw new Error(`program ${code} not found`);
+    if (!rows.length) throw new PermanentError(`program ${code} not found`);
     return { name: rows[0].name, county: rows[0].county, reportPhone: REPORT_PHONE };
   }
 
@@ -312,13 +417,15 @@ export class Notifier {
         version: p.version,
       },
       async (docNumber) => {
-        const { html, bodyText } = renderNotice(kind, {
-          ...data,
-          title,
-          docNumber,
-          issuedAt: p.at,
-          program,
-        });
+        const { html, bodyText } = rendered(kind, () =>
+          renderNotice(kind, {
+            ...data,
+            title,
+            docNumber,
+            issuedAt: p.at,
+            program,
+          }),
+        );
         const pdf = this.d.font
           ? await renderPdf(
               {
@@ -383,7 +490,7 @@ export class Notifier {
             }
           : {}),
       };
-      const text = renderMail(m.template, data);
+      const text = rendered(m.template, () => renderMail(m.template, data));
       const subject = notice ? `${m.subject}（${notice.docNumber}）` : m.subject;
       const messageId = `<${sha256(`${eventKey}|${m.template}|${u.email}`).slice(0, 32)}@shifan.local>`; // the same mail always has the same Message-ID
       const r = await this.d.pool.query(
@@ -425,7 +532,8 @@ export class Notifier {
         );
         run.sent++;
       } catch (e) {
-        const dead = r.attempts >= MAX_ATTEMPTS;
+        // an SMTP 5xx (550 no such mailbox, …) is final: dead at once; 4xx and lost connections retry
+        const dead = r.attempts >= MAX_ATTEMPTS || smtpPermanent(e);
         await this.d.pool.query(
           'UPDATE mail_message SET status = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1',
           [

@@ -2,6 +2,7 @@
 // ProgramDefinition in fen. Shape errors are 400s with field paths; rule checks (R-FUND-*) come after.
 import { z } from 'zod';
 import { DomainError, type Violation } from '../errors';
+import { DOC_PREFIX_PATTERN } from '../notices';
 import { parseMoney, type Fen, type MoneyUnit } from '../money';
 import {
   DEFAULT_PHASES,
@@ -44,6 +45,15 @@ export const ProgramTable = z
     name: z.string().min(1).max(200),
     province: z.string().min(1),
     county: z.string().min(1),
+    docPrefix: z
+      .string()
+      .regex(DOC_PREFIX_PATTERN, '机关代字应为2～12个汉字，如 滕商务')
+      .optional()
+      .meta({
+        description:
+          '发文机关代字（文号前缀，文号为「机关代字〔年份〕序号号」，序号按机关代字和年份连续编排）；缺省为县名首字 + 商务，如 滕州市 → 滕商务',
+        example: '滕商务',
+      }),
     year: z.number().int().min(2000).max(2100),
     unit: z.enum(['万元', '元']).default('万元'),
     phases: z
@@ -180,8 +190,13 @@ export type ProgramTableParsed = z.output<typeof ProgramTable>;
 
 const bp = (pct: string) => Math.round(Number(pct) * 100); // "49.9" → 4990 (≤ 2 decimals by the schema)
 
+/** A definition as the table gives it: with the 机关代字 when the table names one (the dispatcher
+ * otherwise derives it from the county, activities/notify/dispatch.ts), so that tables without it make
+ * the same ProgramCreated event as before. */
+export type TableDefinition = ProgramDefinition & { docPrefix?: string };
+
 /** Converts a parsed table to fen. Every money format problem is reported at once (400, with fields). */
-export function definitionFromTable(t: ProgramTableParsed): ProgramDefinition {
+export function definitionFromTable(t: ProgramTableParsed): TableDefinition {
   const unit: MoneyUnit = t.unit;
   const problems: Violation[] = [];
   const money = (v: string | number, field: string, u: MoneyUnit = unit): Fen => {
@@ -209,11 +224,12 @@ export function definitionFromTable(t: ProgramTableParsed): ProgramDefinition {
     ...(p.upwardGroupMinPercent ? { upwardGroupMinBp: bp(p.upwardGroupMinPercent) } : {}),
     ...(p.centreMaxPercent ? { centreMaxBp: bp(p.centreMaxPercent) } : {}),
   };
-  const def: ProgramDefinition = {
+  const def: TableDefinition = {
     code: t.code,
     name: t.name,
     province: t.province,
     county: t.county,
+    ...(t.docPrefix ? { docPrefix: t.docPrefix } : {}),
     year: t.year,
     phases: t.phases
       ? t.phases.map((ph) => ({
