@@ -108,20 +108,20 @@ test('procurement events issued numbered notices; the award mail reached the con
     'contract_summary',
   ]);
   expect(notices.map((n) => n.docNumber)).toEqual([
-    '滕电商示范〔2019〕1号',
-    '滕电商示范〔2019〕2号',
-    '滕电商示范〔2019〕3号',
-    '滕电商示范〔2019〕4号',
+    '滕商务〔2019〕1号',
+    '滕商务〔2019〕2号',
+    '滕商务〔2019〕3号',
+    '滕商务〔2019〕4号',
   ]);
   const award = received.find((m) => m.to.includes('post@tzpost.cn'))!;
   expect(award).toBeDefined();
   const mail = parse(award.raw);
   expect(mail.rawSubject).toMatch(/=\?UTF-8\?B\?/i); // encoded, not raw 8-bit
   expect(mail.subject).toBe(
-    '中标（承办）通知书：滕州电子商务公共服务中心建设（滕电商示范〔2019〕3号）',
+    '中标（承办）通知书：滕州电子商务公共服务中心建设（滕商务〔2019〕3号）',
   );
   expect(mail.body).toContain('确定你单位为');
-  expect(mail.body).toContain('滕电商示范〔2019〕3号');
+  expect(mail.body).toContain('滕商务〔2019〕3号');
 });
 
 test('rejection → 整改通知书 by mail with the defects, the deadline and the 文号; receipts and pre-evaluation requests', async () => {
@@ -152,12 +152,12 @@ test('rejection → 整改通知书 by mail with the defects, the deadline and t
     '整改通知书：滕州电子商务公共服务中心建设 里程碑 M1',
   ]);
   const notice = toContractor[1];
-  expect(notice.subject).toContain('滕电商示范〔2019〕5号');
+  expect(notice.subject).toContain('滕商务〔2019〕5号');
   expect(notice.body).toContain('面积不足1500㎡');
   expect(notice.body).toContain('培训孵化功能未开展');
   const [y, mo, d] = deadline.split('-').map(Number);
   expect(notice.body).toContain(`${y}年${mo}月${d}日 23:59`);
-  expect(notice.body).toContain('滕电商示范〔2019〕5号');
+  expect(notice.body).toContain('滕商务〔2019〕5号');
 });
 
 test('the SMTP server refusing: mails retry with backoff; none lost, none duplicated after it recovers', async () => {

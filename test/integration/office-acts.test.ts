@@ -266,8 +266,8 @@ describe('correcting a notice', () => {
     });
     expect(r).toEqual({
       id: expect.any(Number),
-      docNumber: '滕电商示范〔2019〕2号',
-      title: '关于更正《招标公告》（滕电商示范〔2019〕1号）的通知',
+      docNumber: '滕商务〔2019〕2号',
+      title: '关于更正《招标公告》（滕商务〔2019〕1号）的通知',
       corrects: original,
       by: 'office1',
       reason: '原公告截止时间有误',
@@ -295,7 +295,7 @@ describe('correcting a notice', () => {
       data: {
         noticeId: original,
         correctionId: r.id,
-        docNumber: '滕电商示范〔2019〕2号',
+        docNumber: '滕商务〔2019〕2号',
         title: r.title,
         text: '投标截止时间更正为2019年9月1日。',
         sha256: n.sha256,
@@ -303,7 +303,7 @@ describe('correcting a notice', () => {
     });
 
     const again = await correctNotice(ctx, office, { id: original, text: '再次更正。' });
-    expect(again).toMatchObject({ docNumber: '滕电商示范〔2019〕3号', reason: null });
+    expect(again).toMatchObject({ docNumber: '滕商务〔2019〕3号', reason: null });
     const both = await eventsOf(`notice-${original}`);
     expect(both.map((e) => [e.version, e.reason])).toEqual([
       [1, '原公告截止时间有误'],
@@ -349,7 +349,7 @@ describe('correcting a notice', () => {
     );
     // and the 文号 it would have taken is still free
     expect((await correctNotice(ctx, office, { id: original, text: '第三次' })).docNumber).toBe(
-      '滕电商示范〔2019〕4号',
+      '滕商务〔2019〕4号',
     );
   });
 
