@@ -13,9 +13,11 @@ import type { PrismaClient } from './store/prisma';
 import {
   refuseInvalidUser,
   userExists,
+  type AccountFacts,
   type AddUser,
   type UserProfile,
 } from '../workflows/office/user';
+import { clearFailures, THROTTLE, userKey } from './throttle';
 import type { Actor, Role } from '../workflows/program/types';
 
 const scrypt = (pw: string, salt: Buffer, len: number, o: ScryptOptions) =>
@@ -146,6 +148,56 @@ export async function insertUser(
   }
 }
 
+/** An account's facts for the office's acts on it (AccountFacts), the row locked until the act commits. */
+export async function accountFacts(
+  c: PoolClient,
+  username: string,
+  now: Date,
+): Promise<AccountFacts> {
+  const { rows } = await c.query<{ disabled: boolean }>(
+    'SELECT disabled FROM app_user WHERE username = $1 FOR UPDATE',
+    [username],
+  );
+  const { rows: t } = await c.query<{ failures: number; last: Date }>(
+    'SELECT failures, last_failure_at AS last FROM login_throttle WHERE key = $1',
+    [userKey(username).key],
+  );
+  const counted =
+    t[0] && t[0].last.getTime() > now.getTime() - THROTTLE.windowMs ? t[0].failures : 0;
+  return {
+    exists: rows.length > 0,
+    disabled: rows[0]?.disabled ?? false,
+    locked: counted >= THROTTLE.perUser,
+  };
+}
+
+/** What an act on an account changes, inside its transaction; every session of the account ends when
+ * its password is reset or it is disabled (in this process at once, in others within SESSION_CACHE_MS). */
+export async function changeAccount(
+  c: PoolClient,
+  username: string,
+  change: { passwordHash: string } | { disabled: boolean } | { unlock: true },
+): Promise<void> {
+  if ('unlock' in change) return clearFailures(c, userKey(username));
+  if ('passwordHash' in change)
+    await c.query('UPDATE app_user SET password_hash = $2 WHERE username = $1', [
+      username,
+      change.passwordHash,
+    ]);
+  else
+    await c.query('UPDATE app_user SET disabled = $2 WHERE username = $1', [
+      username,
+      change.disabled,
+    ]);
+  if ('passwordHash' in change || change.disabled) {
+    await c.query(
+      'DELETE FROM session WHERE user_id = (SELECT id FROM app_user WHERE username = $1)',
+      [username],
+    );
+    sessionCache.clear();
+  }
+}
+
 /** Checks the password and opens a session; null when the user or password is wrong (same answer for both). */
 export async function login(
   prisma: PrismaClient,
@@ -159,6 +211,7 @@ export async function login(
       ? await verifyPassword(password, user.passwordHash)
       : (await hashPassword(password), false); // same work either way
   if (!user || !ok) return null;
+  await prisma.loginThrottle.deleteMany({ where: { key: userKey(username).key } });
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_HOURS * 3600_000);
   await prisma.session.create({

@@ -20,6 +20,7 @@ import { deliveryRoutes } from './routes/delivery';
 import { parcelRoutes } from './routes/parcels';
 import { noticeRoutes } from './routes/notices';
 import { outboxRoutes } from './routes/outbox';
+import { userRoutes } from './routes/users';
 import { supervisionRoutes } from './routes/supervision';
 import { programRoutes } from './routes/programs';
 import { subprojectRoutes } from './routes/subprojects';
@@ -139,6 +140,7 @@ export function createApp(
   parcelRoutes(api, ctx);
   noticeRoutes(api, ctx);
   outboxRoutes(api, ctx);
+  userRoutes(api, ctx);
   supervisionRoutes(api, ctx);
 
   const doc = api.openapi({

@@ -23,6 +23,7 @@ const TITLE: Record<number, [string, string]> = {
   414: ['地址过长', 'URI too long'],
   415: ['请求体格式不支持', 'Unsupported media type'],
   422: ['违反业务规则', 'Business rule violated'],
+  429: ['请求过于频繁', 'Too many requests'],
   431: ['请求头过大', 'Request header fields too large'],
   500: ['服务器内部错误', 'Internal server error'],
   503: ['数据完整性校验未通过，暂停受理', 'Refused: stored record failed its integrity check'],

@@ -20,7 +20,9 @@ import { renderNotice } from '../activities/render';
 import { appendDecided } from '../activities/store/append';
 import { loadStream, VersionConflict, type LoadedStream } from '../activities/store/event-store';
 import {
+  accountFacts,
   addUserCommand,
+  changeAccount,
   hashPassword,
   insertUser,
   isRegistered,
@@ -140,9 +142,67 @@ export async function addUser(
     input.reason ?? null,
     async (c, { now, decide }) => {
       const [added] = decide(addUserCommand(input, await isRegistered(c, input.username)));
+      if (added?.type !== 'UserAdded') throw new Error('AddUser decides UserAdded');
       // hashed only once the account is allowed (scrypt costs ≈ 50 ms); the event never holds it
       const passwordHash = await hashPassword(input.password);
       return insertUser(c, { ...added.data, passwordHash }, now);
+    },
+  );
+}
+
+/** The office's acts on an existing account (the users page and POST /api/users/:username/…). */
+export type AccountAct =
+  | { act: 'reset_password'; password: string }
+  | { act: 'disable' }
+  | { act: 'enable' }
+  | { act: 'unlock' };
+
+/**
+ * Resets a password (every session of the account ends), disables or enables an account, or unlocks
+ * it after failed log-ins: the change and its event on user-<username> in one transaction. Refusals:
+ * NOT-FOUND for an unknown user, CONFLICT for an act that changes nothing (already disabled, not
+ * locked) or the office disabling itself, USER-INVALID for a short password.
+ */
+export async function changeUser(
+  ctx: AppContext,
+  actor: Actor,
+  username: string,
+  input: AccountAct & { reason?: string | null },
+): Promise<{ username: string; done: AccountAct['act'] }> {
+  return officeAct(
+    ctx,
+    actor,
+    userAggregate,
+    username,
+    input.reason ?? null,
+    async (c, { now, decide }) => {
+      const facts = await accountFacts(c, username, new Date(now));
+      switch (input.act) {
+        case 'reset_password':
+          decide({
+            type: 'ResetPassword',
+            username,
+            passwordLength: input.password.length,
+            ...facts,
+          });
+          await changeAccount(c, username, { passwordHash: await hashPassword(input.password) });
+          break;
+        case 'disable':
+          decide({ type: 'DisableUser', username, ...facts });
+          await changeAccount(c, username, { disabled: true });
+          break;
+        case 'enable':
+          decide({ type: 'EnableUser', username, ...facts });
+          await changeAccount(c, username, { disabled: false });
+          break;
+        case 'unlock':
+          decide({ type: 'UnlockUser', username, ...facts });
+          await changeAccount(c, username, { unlock: true });
+          break;
+      }
+      if (input.act === 'unlock' || input.act === 'reset_password')
+        ctx.log.info({ username, act: input.act, by: actor.username }, 'account changed');
+      return { username, done: input.act };
     },
   );
 }

@@ -99,9 +99,12 @@ export const LoginBody = z
   .meta({ id: 'LoginBody' });
 
 // ---- users ----
+export const Username = z.object({
+  username: z.string().regex(/^[A-Za-z0-9_.@-]{2,64}$/, '用户名须为2～64位字母、数字或 _.@-'),
+});
 export const UserBody = z
   .object({
-    username: z.string().regex(/^[A-Za-z0-9_.@-]{2,64}$/, '用户名须为2～64位字母、数字或 _.@-'),
+    username: Username.shape.username,
     password: z.string().min(8, '密码至少8位').max(200),
     role: z.enum(ROLES),
     org: z
@@ -116,6 +119,11 @@ export const UserBody = z
   })
   .strict()
   .meta({ id: 'UserBody' });
+export const PasswordResetBody = z
+  .object({ password: z.string().min(8, '密码至少8位').max(200), reason })
+  .strict()
+  .meta({ id: 'PasswordResetBody' });
+export const AccountActBody = z.object({ reason }).strict().meta({ id: 'AccountActBody' });
 
 // ---- procurement ----
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).meta({

@@ -1,5 +1,6 @@
 // The read side: every view, list and ledger the API, the CLI and the pages show, in one place. Each
 // query takes the viewer where what it may see depends on who asks (sealed bids, R-TD-3).
+import { THROTTLE, userThrottle } from '../activities/throttle';
 import { openDeadlines } from '../activities/notify/reminders';
 import {
   programAggregate,
@@ -370,14 +371,28 @@ export async function listUsers(ctx: AppContext) {
     include: { org: true },
     orderBy: { username: 'asc' },
   });
-  return users.map((u) => ({
-    username: u.username,
-    role: u.role,
-    org: u.org?.name ?? null,
-    displayName: u.displayName,
-    email: u.email,
-    disabled: u.disabled,
-  }));
+  const throttle = await userThrottle(
+    ctx.pool,
+    users.map((u) => u.username),
+    ctx.engine.clock.now(),
+  );
+  return users.map((u) => {
+    const t = throttle.get(u.username);
+    return {
+      username: u.username,
+      role: u.role,
+      org: u.org?.name ?? null,
+      displayName: u.displayName,
+      email: u.email,
+      disabled: u.disabled,
+      /** failed log-ins counted now (0: none) */
+      failedLogins: t?.failures ?? 0,
+      /** locked by failed log-ins until then (null: not locked now) */
+      lockedUntil: t?.lockedUntil ?? null,
+      /** the office can unlock it: its failures reached the threshold */
+      unlockable: (t?.failures ?? 0) >= THROTTLE.perUser,
+    };
+  });
 }
 
 /** An evidence file, for whoever may read it (a contractor: its own organisation's uploads). */

@@ -127,13 +127,44 @@ export function buildCli(): Command {
       },
     );
   user
+    .command('password <username> <password>')
+    .description('重置密码（该用户的全部会话立即失效；办公室用户忘记密码时在服务器上使用）')
+    .action(async (username: string, password: string) => {
+      await withRuntime((ctx) =>
+        admin.changeUser(ctx, CLI_ACTOR, username, {
+          act: 'reset_password',
+          password,
+          reason: 'shifan user password',
+        }),
+      );
+      console.log(`已重置 ${username} 的密码 / password reset`);
+    });
+  const acts = {
+    disable: ['停用账户', '已停用', 'disabled'],
+    enable: ['恢复已停用的账户', '已恢复', 'enabled'],
+    unlock: ['解除登录失败造成的锁定', '已解锁', 'unlocked'],
+  } as const;
+  for (const [act, [description, done, doneEn]] of Object.entries(acts) as [
+    keyof typeof acts,
+    (typeof acts)[keyof typeof acts],
+  ][])
+    user
+      .command(`${act} <username>`)
+      .description(description)
+      .action(async (username: string) => {
+        await withRuntime((ctx) =>
+          admin.changeUser(ctx, CLI_ACTOR, username, { act, reason: `shifan user ${act}` }),
+        );
+        console.log(`${done} ${username} / ${doneEn}`);
+      });
+  user
     .command('list')
     .description('列出用户')
     .action(async () => {
       const users = await withRuntime(listUsers);
       for (const u of users)
         console.log(
-          `${u.username}\t${u.role}\t${u.org ?? ''}\t${u.email ?? ''}${u.disabled ? '\t(停用)' : ''}`,
+          `${u.username}\t${u.role}\t${u.org ?? ''}\t${u.email ?? ''}${u.disabled ? '\t(停用)' : ''}${u.lockedUntil ? `\t(锁定至 ${u.lockedUntil})` : ''}`,
         );
     });
 

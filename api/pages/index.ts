@@ -237,12 +237,16 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         username: body.username ?? '',
         password: body.password ?? '',
       });
-      const session = input.success ? await auth.login(ctx, input.data) : null;
+      const r = input.success
+        ? await auth.login(ctx, input.data, req.ip ?? null)
+        : ({ refused: 'wrong' } as const);
       const nextUrl =
         typeof body.next === 'string' && body.next.startsWith('/') && !body.next.startsWith('//')
           ? body.next
           : '/';
-      if (!session)
+      if ('refused' in r) {
+        const throttled = r.refused === 'throttled';
+        if (throttled) res.setHeader('Retry-After', String(r.retryAfter));
         return await send(
           req,
           res,
@@ -251,10 +255,18 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
           {
             next: nextUrl,
             values: { username: body.username ?? '' },
-            problem: { status: 401, message: '用户名或密码不正确', fields: {} },
+            problem: {
+              status: throttled ? 429 : 401,
+              message: throttled
+                ? `登录失败次数过多，账户暂时锁定，请 ${r.retryAfter} 秒后再试（或请领导小组办公室解锁）`
+                : '用户名或密码不正确',
+              fields: {},
+            },
           },
-          401,
+          throttled ? 429 : 401,
         );
+      }
+      const session = r;
       // a browser-session cookie: the server's session (12 h) decides when it ends
       res.cookie(SESSION_COOKIE, session.token, cookie);
       res.redirect(303, nextUrl);

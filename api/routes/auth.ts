@@ -16,20 +16,31 @@ export function authRoutes(api: Api, ctx: AppContext): void {
       tags: ['auth'],
       access: 'public',
       body: LoginBody,
-      errors: [401],
-      summary: '登录，取得 Bearer 令牌（12 小时有效）',
+      errors: [401, 429],
+      summary:
+        '登录，取得 Bearer 令牌（12 小时有效）。同一用户名连续失败 5 次（同一地址 20 次）后暂时锁定，' +
+        '每再失败一次锁定时间加倍（1 秒起，最长 15 分钟），锁定期间答 429 并给出 Retry-After',
       response: { description: '令牌', schema: LoginResponse },
     },
-    async ({ body }) => {
-      const session = await auth.login(ctx, body);
-      if (!session)
+    async ({ body, req, res }) => {
+      const r = await auth.login(ctx, body, req.ip ?? null);
+      if ('refused' in r && r.refused === 'throttled') {
+        res.setHeader('Retry-After', String(r.retryAfter));
+        throw new HttpError(
+          429,
+          `登录失败次数过多，请 ${r.retryAfter} 秒后再试`,
+          `too many failed log-ins: retry after ${r.retryAfter} s`,
+          'LOGIN-THROTTLED',
+        );
+      }
+      if ('refused' in r)
         throw new HttpError(
           401,
           '用户名或密码不正确',
           'wrong username or password',
           'LOGIN-FAILED',
         );
-      return session;
+      return r;
     },
   );
 

@@ -1,6 +1,5 @@
-// The office's acts on a user account, one stream per account (user-<username>): adding it today;
-// disabling it, resetting its password and unlocking it are further commands on the same stream when they
-// come (the state's `status` leaves room for them). Pure. The password never enters: the command carries
+// The office's acts on a user account, one stream per account (user-<username>): adding it, resetting
+// its password, disabling and enabling it, unlocking it after failed log-ins (issue 12.6). Pure. The password never enters: the command carries
 // only its length (the rule is checked here), the caller hashes it, and no event holds it or its hash.
 import { assertNever, DomainError } from '../errors';
 import { ROLES, type CommandContext, type Role } from '../program/types';
@@ -30,8 +29,26 @@ export interface AddUser {
    * stream existed, e.g. by a test fixture), so the stream alone cannot tell */
   registered: boolean;
 }
-export type UserCommand = AddUser;
-export type UserEvent = { type: 'UserAdded'; data: UserProfile };
+/** The facts of an existing account the caller reads (the user table, the login throttle), since an
+ * account made before its stream existed has no state here. */
+export interface AccountFacts {
+  exists: boolean;
+  disabled: boolean;
+  /** failed log-ins have locked it (or will lock the next attempt) */
+  locked: boolean;
+}
+export type AccountCommand =
+  | ({ type: 'ResetPassword'; username: string; passwordLength: number } & AccountFacts)
+  | ({ type: 'DisableUser'; username: string } & AccountFacts)
+  | ({ type: 'EnableUser'; username: string } & AccountFacts)
+  | ({ type: 'UnlockUser'; username: string } & AccountFacts);
+export type UserCommand = AddUser | AccountCommand;
+export type UserEvent =
+  | { type: 'UserAdded'; data: UserProfile }
+  | { type: 'PasswordReset'; data: { username: string } }
+  | { type: 'UserDisabled'; data: { username: string } }
+  | { type: 'UserEnabled'; data: { username: string } }
+  | { type: 'UserUnlocked'; data: { username: string } };
 
 const invalid = (zh: string, en: string, field: string) =>
   new DomainError('USER-INVALID', 'invalid', zh, en, { field });
@@ -71,7 +88,35 @@ export const userExists = (username: string) =>
     { field: 'username' },
   );
 
-export function decideUser(state: UserState, cmd: UserCommand, _ctx: CommandContext): UserEvent[] {
+const accountConflict = (zh: string, en: string) => new DomainError('CONFLICT', 'conflict', zh, en);
+
+/** The acts on an existing account: who may be changed how (the office never locks itself out). */
+function decideAccount(cmd: AccountCommand, ctx: CommandContext): UserEvent[] {
+  const data = { username: cmd.username };
+  if (!cmd.exists)
+    throw new DomainError('NOT-FOUND', 'not_found', `用户 ${cmd.username} 不存在`, 'no such user');
+  switch (cmd.type) {
+    case 'ResetPassword':
+      if (cmd.passwordLength < 8)
+        throw invalid('密码至少8位', 'password must have at least 8 characters', 'password');
+      return [{ type: 'PasswordReset', data }];
+    case 'DisableUser':
+      if (cmd.username === ctx.actor.username)
+        throw accountConflict('不能停用自己的账户', 'you cannot disable your own account');
+      if (cmd.disabled) throw accountConflict('该用户已停用', 'the user is disabled already');
+      return [{ type: 'UserDisabled', data }];
+    case 'EnableUser':
+      if (!cmd.disabled) throw accountConflict('该用户未停用', 'the user is not disabled');
+      return [{ type: 'UserEnabled', data }];
+    case 'UnlockUser':
+      if (!cmd.locked) throw accountConflict('该用户未被锁定', 'the user is not locked');
+      return [{ type: 'UserUnlocked', data }];
+    default:
+      return assertNever(cmd, 'command');
+  }
+}
+
+export function decideUser(state: UserState, cmd: UserCommand, ctx: CommandContext): UserEvent[] {
   switch (cmd.type) {
     case 'AddUser': {
       refuseInvalidUser(cmd);
@@ -89,17 +134,29 @@ export function decideUser(state: UserState, cmd: UserCommand, _ctx: CommandCont
         },
       ];
     }
-    default: // one command today: narrowing by its type keeps the check
-      return assertNever(cmd.type, 'command');
+    case 'ResetPassword':
+    case 'DisableUser':
+    case 'EnableUser':
+    case 'UnlockUser':
+      return decideAccount(cmd, ctx);
+    default:
+      return assertNever(cmd, 'command');
   }
 }
 
-export function evolveUser(_state: UserState, e: UserEvent): UserState {
+export function evolveUser(state: UserState, e: UserEvent): UserState {
   switch (e.type) {
     case 'UserAdded':
       return { status: 'active', ...e.data };
+    case 'PasswordReset':
+    case 'UserDisabled':
+    case 'UserEnabled':
+    case 'UserUnlocked':
+      // the profile is unchanged: the hash, the `disabled` flag and the throttle live in their tables
+      // and come back as facts (AccountFacts)
+      return state;
     default:
-      return assertNever(e.type, 'event');
+      return assertNever(e, 'event');
   }
 }
 
