@@ -31,12 +31,14 @@ import type { AppContext } from './context';
 import {
   decideMilestone,
   preEvaluate,
+  raiseAcceptanceObjection,
   recordRecovery,
   releaseTranche,
   submitMilestone,
 } from './delivery';
 import { uploadFile } from './files';
 import {
+  AcceptanceObjectionBody,
   AdvanceBody,
   AwardBody,
   CandidateBody,
@@ -463,7 +465,7 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
     const by = actor(CONTRACTOR_OF[(await subproject(ctx, seq)).award!.org]);
     const file = await uploadFile(ctx, by, {
       type: 'text/plain',
-      name: `分项目${seq}-${key}-验收材料（第${day}天）.txt`,
+      name: `分项目${seq}-${key}-验收材料（${tl.date(day)}）.txt`,
       content: Buffer.from(
         `${sp(seq)} 里程碑 ${key} 验收材料\n提交单位：${by.org}\n${deliverable}\n（shifan demo 生成的演示材料）\n`,
       ),
@@ -582,6 +584,16 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
   await submit(3, 'M2', -5, '镇村两级配送网点 261 个，48 小时送达率 98%');
   await preEval(3, 'M2', -4, 'accept');
   await accept(3, 'M2', -2);
+  await tl.to(-1, '16:00');
+  await raiseAcceptanceObjection(
+    ctx,
+    actor('supervisor1'),
+    { code, seq: 3, key: 'M2' },
+    AcceptanceObjectionBody.parse({
+      text: '抽查 12 个村级网点，其中 3 个未按时配送，48 小时送达率存疑，请核实',
+    }),
+  );
+  say(`${sp(3)}：督查组对 M2 验收结果提出异议，拨付暂停，待办公室处理`);
 
   await tl.finish();
   print(`${shanghaiDay(end)}  演示时钟已到现在，期限共触发 ${tl.fired} 次`);
@@ -620,7 +632,7 @@ async function highlights(ctx: AppContext, sp: (seq: number) => string): Promise
   const s3 = await subproject(ctx, 3);
   const m2 = s3.delivery.milestones.M2;
   lines.push(
-    `${sp(3)}：里程碑 M1 验收合格，已拨付 ${wan(total(ledgerOf(s3).disbursed))}；M2 ${MILESTONE_STATUS_NAMES[m2.status]}，公示至 ${m2.publicity ? when(m2.publicity.endsAt) : '-'}（公示期内可提出异议）`,
+    `${sp(3)}：里程碑 M1 验收合格，已拨付 ${wan(total(ledgerOf(s3).disbursed))}；M2 ${MILESTONE_STATUS_NAMES[m2.status]}，公示至 ${m2.publicity ? when(m2.publicity.endsAt) : '-'}，督查组已提出异议（office1 在待办中处理；公示期内仍可提出异议）`,
   );
   const m1 = (await subproject(ctx, 1)).delivery.milestones.M1;
   lines.push(

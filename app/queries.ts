@@ -8,7 +8,7 @@ import {
   subprojectAggregate,
   subprojectKey,
 } from '../engine/aggregates';
-import { forbidden, notFound, programNotFound } from '../workflows/errors';
+import { notFound, programNotFound } from '../workflows/errors';
 import { deadLetterCount } from './dead-letters';
 import { NOTICE_KIND_NAMES, type NoticeKind } from '../workflows/notices';
 import type { SubprojectStatus } from '../workflows/program/decider';
@@ -33,6 +33,7 @@ import { subprojectStatus } from '../workflows/subproject/status';
 import type { SubprojectState } from '../workflows/subproject/types';
 import { daysOverdue, endOfDayShanghai } from '../workflows/time';
 import type { AppContext } from './context';
+import { filesFor } from './files';
 import { bidView, ledgerView, subprojectView } from './subproject-views';
 import { claimView, money, programView } from './views';
 
@@ -397,10 +398,16 @@ export async function listUsers(ctx: AppContext) {
 
 /** An evidence file, for whoever may read it (a contractor: its own organisation's uploads). */
 export async function evidenceFile(ctx: AppContext, viewer: Actor, sha256: string) {
-  const f = await ctx.prisma.evidenceFile.findUnique({ where: { sha256 } });
+  // another organisation's file is answered exactly as an unknown one: a 403 would say it exists (issue 12.4)
+  const f = (
+    await filesFor<{ name: string; type: string; content: Buffer }>(
+      ctx,
+      viewer,
+      [sha256],
+      'sha256, name, type, content',
+    )
+  ).get(sha256);
   if (!f) throw notFound('文件不存在', 'file not found');
-  if (viewer.role === 'contractor' && f.org !== viewer.org)
-    throw forbidden('R-TD-3', '无权下载其他单位的材料', "not your organisation's file");
   return f;
 }
 
@@ -449,7 +456,14 @@ export async function fundFlowByMonth(ctx: AppContext, code: string) {
       GROUP BY 1, 2, 3 ORDER BY 1`,
     [code],
   );
-  const months = [...new Set(rows.map((r) => r.month))];
+  // every month from the first payment to the last, those without any too (a time axis, not a list)
+  const months: string[] = [];
+  if (rows.length)
+    for (let [y, m] = rows[0].month.split('-').map(Number); ; m === 12 ? (y++, (m = 1)) : m++) {
+      const month = `${y}-${String(m).padStart(2, '0')}`;
+      months.push(month);
+      if (month >= rows[rows.length - 1].month) break;
+    }
   const net = (source: string, month: string) =>
     rows
       .filter((r) => r.source === source && r.month === month)

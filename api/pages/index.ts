@@ -401,6 +401,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     // scores are kept in hundredths (9250 = 92.5 分)
     const tender = last && {
       ...last,
+      // before the deadline the opening would be refused (R-TD-1): the page says when instead
+      deadlinePassed: Date.parse(String(last.bidDeadline)) <= ctx.engine.clock.now().getTime(),
       scores: (last.scores as { org: string; score: number }[] | null)?.map((s) => ({
         ...s,
         points: s.score / 100,

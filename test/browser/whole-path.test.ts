@@ -120,15 +120,16 @@ test('the office announces the tender; three contractors bid; before the opening
     if (user === 'contractor1') await shot(page, '03-bid-contractor');
   }
 
-  // R-TD-1 on the office's page: sealed, nobody named, no price, not even how many
+  // R-TD-1 on the office's page: sealed, nobody named, no price; the desk counts the envelopes
   await office.reload();
   const text = await office.locator('main').innerText();
   expect(text).toContain('投标密封');
   for (const secret of [POST, LOGISTICS, EXPRESS, '5,300,000', '5,350,000', '5,380,000'])
     expect(text).not.toContain(secret);
-  expect(await office.locator('#opening').count()).toBe(1); // the opening form, refused before the deadline
-  await submit(office, '#opening button');
-  expect(await problem(office)).toMatch(/截止/);
+  expect(await office.locator('#sealed-count').innerText()).toBe('3');
+  // before the deadline the page says when the opening can be held instead of offering it
+  expect(await office.locator('#opening').innerText()).toContain('投标截止');
+  expect(await office.locator('#opening button').count()).toBe(0);
   await shot(office, '04-sealed-office');
   // the audit record on the program page does not name the bidders either
   const program = await as('office1', `/programs/${CODE}`);

@@ -3,6 +3,7 @@
 import type { AppContext } from '../../app/context';
 import { DEMO_USERS, demoSummary, runDemo, type DemoReport } from '../../app/demo';
 import { verifyAuditRecord } from '../../app/audit';
+import { myTasks } from '../../app/inbox';
 import {
   listUsers,
   loadSubproject,
@@ -119,6 +120,18 @@ test('subproject 3: M1 accepted and paid after its publicity, M2 accepted and in
     expect(Date.parse(d.at)).toBeGreaterThan(
       Date.parse(s.delivery.milestones.M1.publicity!.endsAt),
     );
+});
+
+test("each role finds its work in its 待办: the office the supervisor's objection, finance the clawback, the contractors theirs", async () => {
+  const kinds = async (username: string) => {
+    const u = DEMO_USERS.find((x) => x.username === username)!;
+    const { tasks } = await myTasks(ctx, { username, role: u.role, org: u.org });
+    return tasks.map((x) => `${x.seq}:${x.kind}`).sort();
+  };
+  expect(await kinds('office1')).toEqual(['3:objection']);
+  expect(await kinds('finance1')).toEqual(['6:clawback']);
+  expect(await kinds('post1')).toEqual(['1:rectify', '1:submit', '4:bid']);
+  expect(await kinds('kuaidi1')).toEqual(['4:bid', '6:clawback']);
 });
 
 test('subproject 1: M1 rejected, in rectification with a deadline after now', async () => {
