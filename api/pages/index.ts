@@ -5,6 +5,7 @@
 // Sessions: the log-in form opens the same session as POST /api/auth/login; its token travels in an
 // HttpOnly, SameSite=Lax cookie (Secure when COOKIE_SECURE is set). Every form carries a CSRF token
 // (double submit, bound to the session: csrf-csrf), and a POST without it is refused.
+import { refuseBadText, textDefect, textRefusal } from '../text-guard';
 import { randomBytes, randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
@@ -103,6 +104,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   router.use('/assets', express.static(`${ROOT}/templates/pages/assets`, { maxAge: '1h' }));
   router.use(cookieParser());
   router.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  // the API's guard on what reaches a use case (NUL, lone surrogates), for forms and query strings too
+  router.use(refuseBadText);
   router.use((req, res, next) => {
     const c = req.cookies as Record<string, string>;
     if (!c[SESSION_COOKIE] && !c[ANON_COOKIE]) {
@@ -195,6 +198,9 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
               },
               403,
             );
+          // multipart forms are parsed here, after the router's text guard: the same check
+          const bad = opts.upload ? textDefect(req.body) : null;
+          if (bad) throw textRefusal(bad.path, bad.defect);
           const raw = opts.shape
             ? opts.shape(nest(req.body as Record<string, unknown>), req, actor)
             : nest(req.body as Record<string, unknown>);
@@ -742,6 +748,17 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
           },
         },
         413,
+      );
+    // a refusal before any form ran (the text guard): the error page, not the API's JSON
+    const p = formProblem(err);
+    if (p)
+      return send(
+        req,
+        res,
+        await actorOf(req).catch(() => null),
+        'error',
+        { problem: p },
+        p.status,
       );
     next(err);
   });
