@@ -1,4 +1,5 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
+import { policyAsTable } from '../workflows/program/table';
 import type { ParcelClaim } from '../workflows/parcels/decider';
 import { SUBPROJECT_STATUS_NAMES } from '../workflows/subproject/status';
 import { formatWan, sumFen, type Fen } from '../workflows/money';
@@ -104,7 +105,7 @@ export function programView(
     })),
     findings: s.findings,
     acts: s.acts,
-    policy: d.policy,
+    policy: policyAsTable(d.policy),
     unitCaps: d.unitCaps.map((c) => ({
       ...c,
       ...(c.maxPerUnit !== undefined ? { maxPerUnit: money(c.maxPerUnit) } : {}),

@@ -153,6 +153,7 @@ export const ProgramTable = z
       .optional()
       .meta({ description: '政策参数（缺省为2019年全国规则）' }),
   })
+  .strict() // an unknown field is a mistake (a misspelt `totals`, a field of another version), said so
   .superRefine((t, ctx) => {
     const seqs = new Set<number>();
     t.subprojects.forEach((s, i) => {
@@ -189,6 +190,18 @@ export type ProgramTableInput = z.input<typeof ProgramTable>;
 export type ProgramTableParsed = z.output<typeof ProgramTable>;
 
 const bp = (pct: string) => Math.round(Number(pct) * 100); // "49.9" → 4990 (≤ 2 decimals by the schema)
+
+/** The policy as a budget table states it (the names and units the import takes: percentages as
+ * strings), so what the API answers can be sent back as it is (issue 12.8). */
+export function policyAsTable(p: Policy) {
+  const { upwardGroupMinBp, centreMaxBp, ...rest } = p;
+  const percent = (b: number) => String(b / 100); // 4990 → "49.9"
+  return {
+    ...rest,
+    upwardGroupMinPercent: percent(upwardGroupMinBp),
+    centreMaxPercent: percent(centreMaxBp),
+  };
+}
 
 /** A definition as the table gives it: with the 机关代字 when the table names one (the dispatcher
  * otherwise derives it from the county, activities/notify/dispatch.ts), so that tables without it make
