@@ -5,7 +5,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { AGGREGATES } from './aggregates';
 import { appendDecided } from './store/append';
-import { loadStream, VersionConflict, type ReadModelViews } from './store/event-store';
+import {
+  loadStream,
+  StreamIntegrityError,
+  VersionConflict,
+  type ReadModelViews,
+} from './store/event-store';
 
 export interface PersistInput {
   streamType: string;
@@ -35,7 +40,12 @@ export function createActivities(deps: { pool: Pool }) {
           'UnknownStreamType',
         );
       const target = input.fromVersion + input.events.length;
-      const loaded = await loadStream(deps.pool, input.streamId, agg);
+      const loaded = await loadStream(deps.pool, input.streamId, agg).catch((e: unknown) => {
+        // a stored record that fails its hash chain stays broken however often it is read again
+        if (e instanceof StreamIntegrityError)
+          throw ApplicationFailure.nonRetryable(e.message, 'StreamIntegrity');
+        throw e;
+      });
       if (loaded.version >= target) {
         // written by an earlier attempt of this activity: check it is the same, then do nothing
         const { rows } = await deps.pool.query<{ type: string }>(

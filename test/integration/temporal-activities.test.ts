@@ -8,6 +8,7 @@ import { verifyAudit } from '../../engine/audit';
 import { createRuntime, type Runtime } from '../../engine/runtime';
 import { DEFAULT_POLICY } from '../../workflows/program/types';
 import { createTestDb, type TestDb } from '../support/pg-test-db';
+import { asSuperuser } from '../support/tamper';
 
 let db: TestDb;
 let rt: Runtime;
@@ -195,4 +196,21 @@ test('a gap or a diverged stream is a non-retryable failure', async () => {
     type: 'StreamDiverged',
     nonRetryable: true,
   });
+});
+
+test('issue 12.7: a stream whose stored events fail their hash chain is a non-retryable failure, nothing written', async () => {
+  const { persistEvents } = createActivities({ pool: rt.pool });
+  const id = 'subproject-demo-3';
+  await new MockActivityEnvironment().run(persistEvents, { ...registered, streamId: id });
+  await new MockActivityEnvironment().run(persistEvents, { ...contract, streamId: id });
+  // the contract's tranche made smaller past the triggers (the state row still holds the old snapshot)
+  await asSuperuser(
+    rt.pool,
+    `UPDATE event SET data = jsonb_set(data, '{tranches,0,amount}', '1') WHERE stream_id = $1 AND version = 3`,
+    [id],
+  );
+  await expect(
+    new MockActivityEnvironment().run(persistEvents, { ...released, streamId: id }),
+  ).rejects.toMatchObject({ type: 'StreamIntegrity', nonRetryable: true });
+  expect(await count(`SELECT count(*)::int AS n FROM event WHERE stream_id = '${id}'`)).toBe(3);
 });
