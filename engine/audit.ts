@@ -10,7 +10,7 @@ import {
   splitSnapshot,
   type StreamIntegrityError,
 } from '../activities/store/event-store';
-import { eventHash, GENESIS_HASH } from '../activities/store/hash';
+import { chainBreak, GENESIS_HASH } from '../activities/store/hash';
 import { AGGREGATES } from './aggregates';
 
 /** A stream refused at run time because it failed its integrity check (engine loads, release cross-check). */
@@ -205,40 +205,8 @@ async function verifyStream(
     if (!rows.length) break;
     count(rows.length);
     for (const e of rows) {
-      const id = Number(e.id);
-      if (e.version !== expected)
-        return link(
-          expected,
-          null,
-          `缺少第 ${expected} 号事件（下一条是第 ${e.version} 号）`,
-          `event version ${expected} is missing (next is ${e.version})`,
-        );
-      if (e.prev_hash !== prev)
-        return link(
-          e.version,
-          id,
-          `事件 #${id}（第 ${e.version} 号）的前序哈希与上一事件不符：链条在此断开`,
-          `event #${id} (version ${e.version}) does not chain to the previous event`,
-        );
-      const recomputed = eventHash({
-        stream: s.id,
-        version: e.version,
-        type: e.type,
-        data: e.data,
-        actor: e.actor,
-        role: e.role,
-        command: e.command,
-        reason: e.reason,
-        at: e.at.toISOString(),
-        prevHash: e.prev_hash,
-      });
-      if (recomputed !== e.hash)
-        return link(
-          e.version,
-          id,
-          `事件 #${id}（第 ${e.version} 号，${e.type}）的内容已被改动：哈希不符`,
-          `event #${id} (version ${e.version}, ${e.type}) was altered: its hash does not match its content`,
-        );
+      const b = chainBreak(s.id, expected, prev, { ...e, at: e.at.toISOString() });
+      if (b) return link(b.version, b.eventId, b.zh, b.en);
       if (agg) state = agg.evolve(state, { type: e.type, data: e.data });
       if (e.version === snapshotAt) {
         atSnapshot = state;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Pool, PoolClient } from 'pg';
-import { eventHash, GENESIS_HASH } from './hash';
+import { chainBreak, eventHash, GENESIS_HASH, type StoredLink } from './hash';
 import { DomainError } from '../../workflows/errors';
 import type { OpenTask } from '../../workflows/tasks';
 
@@ -211,26 +211,13 @@ function folded<S, E extends NewEvent>(r: StreamRow<S, E>, agg: Fold<S, E>): S {
   return tail.reduce((state, e) => agg.evolve(state, e), splitSnapshot(r.state).state);
 }
 
-interface ChainedEvent {
-  id: number;
-  version: number;
-  type: string;
-  data: unknown;
-  actor: string;
-  role: string;
-  command: string;
-  reason: string | null;
-  at: string;
-  prev_hash: string;
-  hash: string;
-}
 interface VerifiedRow<S> {
   id: string;
   version: number;
   state: S;
   head_hash: string;
   state_lag: number;
-  tail: ChainedEvent[] | null;
+  tail: StoredLink[] | null;
 }
 // The events after a bound snapshot (all of them for a snapshot written before bindings), with every
 // hashed column; `at` exactly as it was hashed (ISO-8601, milliseconds, UTC).
@@ -271,40 +258,8 @@ function verifiedFold<S, E extends NewEvent>(r: VerifiedRow<S>, agg: Fold<S, E>)
   }
   let expected = (binding ? snapshotAt : 0) + 1;
   for (const e of r.tail ?? []) {
-    const id = Number(e.id);
-    if (e.version !== expected)
-      throw broken(
-        expected,
-        null,
-        `缺少第 ${expected} 号事件（下一条是第 ${e.version} 号）`,
-        `event version ${expected} is missing (next is ${e.version})`,
-      );
-    if (e.prev_hash !== prev)
-      throw broken(
-        e.version,
-        id,
-        `事件 #${id}（第 ${e.version} 号）的前序哈希与上一事件不符：链条在此断开`,
-        `event #${id} (version ${e.version}) does not chain to the previous event`,
-      );
-    const recomputed = eventHash({
-      stream: r.id,
-      version: e.version,
-      type: e.type,
-      data: e.data,
-      actor: e.actor,
-      role: e.role,
-      command: e.command,
-      reason: e.reason,
-      at: e.at,
-      prevHash: e.prev_hash,
-    });
-    if (recomputed !== e.hash)
-      throw broken(
-        e.version,
-        id,
-        `事件 #${id}（第 ${e.version} 号，${e.type}）的内容已被改动：哈希不符`,
-        `event #${id} (version ${e.version}, ${e.type}) was altered: its hash does not match its content`,
-      );
+    const b = chainBreak(r.id, expected, prev, e);
+    if (b) throw broken(b.version, b.eventId, b.zh, b.en);
     // `{ type, data }` of one stored event of this stream is one `E` (the stream's type names its aggregate)
     state = agg.evolve(state, { type: e.type, data: e.data } as E);
     if (!binding && e.version === snapshotAt && canonicalize(state) !== canonicalize(snapshot))
@@ -354,28 +309,27 @@ export async function loadStream<S, E extends NewEvent>(
       text: `${STREAM_SELECT} WHERE s.id = $1`,
       values: [streamId],
     });
-    if (!rows.length)
-      return { version: 0, state: agg.initialState, headHash: GENESIS_HASH, exists: false, lag: 0 };
-    const r = rows[0];
-    return {
-      version: r.version,
-      state: folded(r, agg),
-      headHash: r.head_hash,
-      exists: true,
-      lag: r.state_lag,
-    };
+    return loaded(rows[0], agg, folded);
   }
   const { rows } = await db.query<VerifiedRow<S>>({
     name: 'shifan_load_stream_verified',
     text: VERIFIED_SELECT,
     values: [streamId],
   });
-  if (!rows.length)
+  return loaded(rows[0], agg, verifiedFold);
+}
+
+/** A stream as loaded: a new one (no row) at version 0 in the initial state, or its row folded. */
+function loaded<
+  S,
+  E extends NewEvent,
+  R extends { version: number; head_hash: string; state_lag: number },
+>(r: R | undefined, agg: Fold<S, E>, fold: (r: R, agg: Fold<S, E>) => S): LoadedStream<S> {
+  if (!r)
     return { version: 0, state: agg.initialState, headHash: GENESIS_HASH, exists: false, lag: 0 };
-  const r = rows[0];
   return {
     version: r.version,
-    state: verifiedFold(r, agg),
+    state: fold(r, agg),
     headHash: r.head_hash,
     exists: true,
     lag: r.state_lag,
