@@ -1,5 +1,7 @@
 // Evidence files: uploaded as the raw request body, stored in PostgreSQL with their SHA-256, size and
 // type; downloadable by the office, evaluators, finance, supervisors and the uploading organisation.
+// Each organisation owns its uploads (issue 12.4): the same bytes uploaded by two organisations are two
+// files, each with its uploader's name, and a contractor sees only its own.
 import { createHash } from 'node:crypto';
 import { invalid } from '../workflows/errors';
 import type { Actor } from '../workflows/program/types';
@@ -26,30 +28,52 @@ function sniff(b: Buffer): string | null {
   return null;
 }
 
+/** Who owns an upload (issue 12.4): the uploader's organisation, or the uploader when it has none. */
+export const fileOwner = (actor: Actor): string =>
+  actor.org ? `org:${actor.org}` : `user:${actor.username}`;
+
+/** Whose files a user may read and cite: a contractor only its own organisation's, anyone else any. */
+const readsAll = (actor: Actor) => actor.role !== 'contractor';
+
 /**
- * Looks up the uploaded files a request cites, every field in one query (a submission with a training
- * archive cites a dozen); a contractor may only cite its own organisation's uploads. `fields` maps the
- * request field (for the error's path, e.g. `archive.roster`) to the hashes it cites.
+ * The copy of a file `actor` reads under a hash: its own (with its own name), else, for a user who may
+ * read every file, the first uploaded; none for a contractor's hash of another organisation's file
+ * (answered exactly as an unknown hash). One query for all hashes (a submission with a training archive
+ * cites a dozen).
+ */
+export async function filesFor<T extends object = FileRef>(
+  ctx: AppContext,
+  actor: Actor,
+  hashes: string[],
+  columns = 'sha256, name, type, size',
+): Promise<Map<string, T & { sha256: string }>> {
+  if (!hashes.length) return new Map();
+  const { rows } = await ctx.pool.query<T & { sha256: string }>(
+    `SELECT DISTINCT ON (sha256) ${columns} FROM evidence_file
+      WHERE sha256 = ANY($1) AND (owner = $2 OR $3)
+      ORDER BY sha256, owner = $2 DESC, created_at, owner`,
+    [hashes, fileOwner(actor), readsAll(actor)],
+  );
+  return new Map(rows.map((r) => [r.sha256, r]));
+}
+
+/**
+ * Looks up the uploaded files a request cites; a contractor may only cite its own organisation's
+ * uploads, under the names it gave them. `fields` maps the request field (for the error's path, e.g.
+ * `archive.roster`) to the hashes it cites.
  */
 export async function resolveFileFields(
   ctx: AppContext,
   fields: Record<string, string[]>,
   actor: Actor,
 ): Promise<Record<string, FileRef[]>> {
-  const all = [...new Set(Object.values(fields).flat())];
-  const { rows } = all.length
-    ? await ctx.pool.query<FileRef & { org: string | null }>(
-        'SELECT sha256, name, type, size, org FROM evidence_file WHERE sha256 = ANY($1)',
-        [all],
-      )
-    : { rows: [] };
-  const found = new Map(rows.map((r) => [r.sha256, r]));
+  const found = await filesFor(ctx, actor, [...new Set(Object.values(fields).flat())]);
   return Object.fromEntries(
     Object.entries(fields).map(([field, hashes]) => [
       field,
       hashes.map((h) => {
         const f = found.get(h);
-        if (!f || (actor.role === 'contractor' && f.org !== actor.org)) {
+        if (!f) {
           throw invalid(
             `文件 ${h.slice(0, 12)}… 不存在或不是本单位上传的（先 POST /api/files 上传）`,
             `file ${h} not found or not uploaded by your organisation`,
@@ -105,11 +129,13 @@ export async function uploadFile(
     );
   }
   const sha256 = createHash('sha256').update(body).digest('hex');
+  const owner = fileOwner(actor);
   const f = await ctx.prisma.evidenceFile.upsert({
-    where: { sha256 },
+    where: { sha256_owner: { sha256, owner } },
     update: {},
     create: {
       sha256,
+      owner,
       name,
       type,
       size: body.length,
@@ -119,5 +145,7 @@ export async function uploadFile(
     },
     select: { sha256: true, name: true, type: true, size: true },
   });
-  return f; // the same bytes uploaded again keep their first name and type
+  // the same bytes uploaded again by the same owner keep their first name and type; another
+  // organisation's upload of them is its own file, under its own name (issue 12.4)
+  return f;
 }

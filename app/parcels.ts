@@ -8,6 +8,7 @@ import type { ParcelRule, ParcelState } from '../workflows/parcels/decider';
 import { waybillsOfRows, type Waybills } from '../workflows/parcels/waybills';
 import type { Actor } from '../workflows/program/types';
 import type { AppContext } from './context';
+import { filesFor } from './files';
 import type { ClaimBody, In, ReviewBody } from './inputs';
 import { loadProgram } from './queries';
 import { claimView } from './views';
@@ -41,9 +42,10 @@ export async function claimParcels(
   input: In<typeof ClaimBody>,
 ) {
   const { state: program } = await loadProgram(ctx, t.code);
-  const f = await ctx.prisma.evidenceFile.findUnique({ where: { sha256: input.file } });
-  if (!f || f.org !== actor.org)
-    throw invalid('运单文件不存在或不是本单位上传的', 'file not found or not yours', 'file');
+  const f = (await filesFor<{ content: Buffer }>(ctx, actor, [input.file], 'sha256, content')).get(
+    input.file,
+  ); // the business's own upload of these bytes (issue 12.4)
+  if (!f) throw invalid('运单文件不存在或不是本单位上传的', 'file not found or not yours', 'file');
   const waybills = waybillsOfFile(Buffer.from(f.content));
   // one array parameter (an `in` list of 150,000 numbers would exceed PostgreSQL's bind-parameter limit)
   const { rows: already } = await ctx.pool.query<{ waybill: string }>(
