@@ -22,6 +22,10 @@ export const MAX_ATTEMPTS = 6;
 export const MAX_OUTBOX_ATTEMPTS = 12;
 const LEASE_MS = 60_000;
 export const REPORT_PHONE = '12312（商务部举报电话）';
+/** R-PUB-1: the marker's reporting phones: the program's, as its budget table publishes them
+ * (`disclosure.phones`), else the national number. */
+export const reportPhoneOf = (phones?: readonly string[] | null): string =>
+  phones?.length ? phones.join('，') : REPORT_PHONE;
 const backoffMs = (attempt: number) => Math.min(3600_000, 2000 * 2 ** (attempt - 1)); // 2 s, 4 s, 8 s, … ≤ 1 h
 /** nodemailer's `responseCode`: 5xx is a permanent refusal (RFC 5321 §4.2.1) */
 const smtpPermanent = (e: unknown) => {
@@ -369,12 +373,19 @@ export class Notifier {
   }
 
   private async program(code: string) {
-    const { rows } = await this.d.pool.query<{ name: string; county: string }>(
-      'SELECT name, county FROM program WHERE code = $1',
-      [code],
+    const { rows } = await this.d.pool.query<{
+      name: string;
+      county: string;
+      phones: string[] | null;
+    }>(
+      `SELECT p.name, p.county, e.data #> '{definition,disclosure,phones}' AS phones
+         FROM program p LEFT JOIN event e ON e.stream_id = $2 AND e.version = 1
+        WHERE p.code = $1`,
+      [code, programDef.streamId(code)],
     );
     if (!rows.length) throw new PermanentError(`program ${code} not found`);
-    return { name: rows[0].name, county: rows[0].county, reportPhone: REPORT_PHONE };
+    const phones = Array.isArray(rows[0].phones) ? rows[0].phones : null;
+    return { name: rows[0].name, county: rows[0].county, reportPhone: reportPhoneOf(phones) };
   }
 
   private async handle(

@@ -27,6 +27,17 @@ const amount = z
   .meta({ description: '金额，单位见 unit（默认万元），十进制字符串，精确到分', example: '141' });
 const percent = z.string().regex(/^\d{1,3}(\.\d{1,2})?$/, '百分比如 "15" 或 "49.9"');
 
+/** A published phone number, optionally after who answers it: "12312", "石城县商务局 0797-5792681". */
+const phone = z
+  .string()
+  .max(60)
+  .regex(
+    /^(?:\S(?:.{0,38}\S)?\s)?\d[\d-]{3,18}\d$/,
+    '举报电话应为号码（可在前面写明受理单位并空一格），如 "石城县商务局 0797-5792681" 或 "12312"',
+  )
+  .meta({ description: '举报监督电话（可带受理单位）', example: '石城县商务局 0797-5792681' });
+const contact = (description: string) => z.string().trim().min(1).max(200).meta({ description });
+
 const funding = z
   .object({
     central: amount,
@@ -55,6 +66,22 @@ export const ProgramTable = z
         example: '滕商务',
       }),
     year: z.number().int().min(2000).max(2100),
+    disclosure: z
+      .object({
+        phones: z
+          .array(phone)
+          .max(6)
+          .meta({ description: '举报监督电话，按公布的顺序；为空时使用全国统一的 12312' }),
+        mailbox: contact('举报信箱（电子邮箱或通信地址）').optional(),
+        address: contact('办公地址').optional(),
+        office: contact('受理单位（领导小组办公室及其所在部门）').optional(),
+      })
+      .strict()
+      .optional()
+      .meta({
+        description:
+          '信息公开（R-PUB-1）：综合示范工作专栏和「全国电子商务进农村综合示范项目」标识上的举报电话与联系方式',
+      }),
     unit: z.enum(['万元', '元']).default('万元'),
     phases: z
       .array(
@@ -299,6 +326,17 @@ export function definitionFromTable(t: ProgramTableParsed): TableDefinition {
       }),
     totals: { ...fund(t.totals, 'totals'), total: money(t.totals.total, 'totals.total') },
     policy,
+    // only when the table states it, so that tables without it make the same ProgramCreated event
+    ...(t.disclosure
+      ? {
+          disclosure: {
+            phones: t.disclosure.phones,
+            ...(t.disclosure.mailbox ? { mailbox: t.disclosure.mailbox } : {}),
+            ...(t.disclosure.address ? { address: t.disclosure.address } : {}),
+            ...(t.disclosure.office ? { office: t.disclosure.office } : {}),
+          },
+        }
+      : {}),
   };
   if (problems.length) {
     throw new DomainError(

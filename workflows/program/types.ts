@@ -129,6 +129,15 @@ export interface SubprojectPlan {
   declaredTotal: Fen | null; // the row's own 合计, when the table gives one (R-FUND-1 checks it)
 }
 
+/** R-PUB-1: how the public reaches the program (the marker's reporting phones, the column's contacts). */
+export interface Disclosure {
+  /** reporting phone numbers as published, each optionally after who answers it ("石城县商务局 0797-5792681") */
+  phones: string[];
+  mailbox?: string;
+  address?: string;
+  office?: string;
+}
+
 export interface ProgramDefinition {
   code: string;
   name: string;
@@ -147,6 +156,8 @@ export interface ProgramDefinition {
   subprojects: SubprojectPlan[];
   totals: Funding & { total: Fen };
   policy: Policy;
+  /** absent in tables without it (and in programs created before it): the national default applies */
+  disclosure?: Disclosure;
 }
 
 export const GATES = {
