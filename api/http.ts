@@ -6,7 +6,7 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { z } from 'zod';
 import type { Actor, Role } from '../workflows/program/types';
 import { ROLE_NAMES } from '../workflows/program/types';
-import { CommandOutcome } from '../app/result';
+import { CommandOutcome, isReplayed } from '../app/result';
 import { HttpError } from './problem';
 import { NOT_FOUND_PARAM } from './schemas';
 import { stringDefect, textRefusal } from './text-guard';
@@ -35,7 +35,15 @@ export interface RouteSpec<
   /** a request body that is the raw file (documented; not parsed by zod) */
   rawBody?: { contentTypes: string[]; description: string };
   /** other success answers with the same body, e.g. 200 for an idempotent replay of a 201 */
-  alsoSuccess?: { status: number; description: string }[];
+  alsoSuccess?: {
+    status: number;
+    description: string;
+    /** response headers of this answer, e.g. `Idempotent-Replayed` */
+    headers?: Record<
+      string,
+      { description: string; schema: { type: 'string'; enum?: readonly string[] } }
+    >;
+  }[];
 }
 
 /** The actor a route's handler gets: none on a public route, always one on any other (the route
@@ -236,6 +244,7 @@ export class Api {
             x.status,
             {
               description: x.description,
+              ...(x.headers ? { headers: x.headers } : {}),
               ...(spec.response.schema
                 ? {
                     content: {
@@ -306,6 +315,11 @@ export class Api {
           z.output<B>
         >);
         if (res.headersSent) return;
+        if (isReplayed(out)) {
+          // the same Idempotency-Key and request again: the first answer, as a 200 (app/idempotency.ts)
+          res.locals.status = 200;
+          res.setHeader('Idempotent-Replayed', 'true');
+        }
         res.status((res.locals.status as number | undefined) ?? status); // a handler may answer otherwise (e.g. 200 for an idempotent replay)
         // RFC 7240 `Prefer: return=minimal`: a command answers with what changed, not the whole view
         if (out instanceof CommandOutcome) {

@@ -119,17 +119,43 @@ export const GateParam = ProgramCode.extend({
   gate: z.enum(GATE_KEYS as [GateKey, ...GateKey[]]).meta({ description: '关口' }),
 });
 
+const IDEMPOTENCY_TEXT =
+  '幂等键（例如一个 UUID）：同一用户以同一键、同一请求重复提交，返回首次结果（200，响应头 Idempotent-Replayed: true），不重复执行；同一键用于不同请求则 422 IDEMPOTENCY-MISMATCH，且不执行';
+
 /** Required on every money-moving command: the same key answers the first result and moves no money twice. */
 export const IdempotencyHeader = z.object({
   'idempotency-key': z
     .string({ error: '缺少请求头 Idempotency-Key（幂等键，例如一个 UUID）' })
     .min(1)
     .max(200)
+    .meta({ description: IDEMPOTENCY_TEXT }),
+});
+
+/** Optional on the commands that create a record (findings, objections, claims): with a key, a client's
+ * retry answers the first result instead of creating the record twice; without one, nothing changes. */
+export const OptionalIdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
     .meta({
-      description:
-        '幂等键：同一键重复请求返回首次结果（200，带 Idempotent-Replayed: true），不重复拨付',
+      description: `${IDEMPOTENCY_TEXT}。可选：不带此请求头时每次请求都会新建一条记录`,
     }),
 });
+
+/** The 200 answer of a replayed request, documented beside a creating command's 201. */
+export const IDEMPOTENT_REPLAY = {
+  status: 200,
+  description:
+    '同一 Idempotency-Key 的重复请求：返回首次结果，响应头 Idempotent-Replayed: true，不重复执行',
+  headers: {
+    'Idempotent-Replayed': {
+      description: '重放首次结果时为 true',
+      schema: { type: 'string', enum: ['true'] },
+    },
+  },
+} as const;
 
 export const TasksResponse = z.object({
   total: z.number().int(),

@@ -1,9 +1,11 @@
 // Delivery and money use cases (R-AC-1..5, R-FUND-5, R-FUND-7, R-FUND-8): milestones with evidence,
 // pre-evaluation, the office's decision, acceptance objections, tranche releases and recoveries.
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import { programRemaining } from '../activities/funds';
-import { StreamIntegrityError, trancheLedgerPaid } from '../activities/store/event-store';
+import {
+  StreamIntegrityError,
+  trancheLedgerPaid,
+  type ReadModelViews,
+} from '../activities/store/event-store';
 import { subprojectAggregate, subprojectKey } from '../engine/aggregates';
 import { parseMoney, type Fen } from '../workflows/money';
 import { SOURCE_NAMES, type Actor } from '../workflows/program/types';
@@ -12,6 +14,7 @@ import { ledgerOf, trancheDisbursed } from '../workflows/subproject/delivery';
 import type { SubprojectState } from '../workflows/subproject/types';
 import type { AppContext } from './context';
 import { resolveFileFields } from './files';
+import { idempotent, requestHash } from './idempotency';
 import type {
   AcceptanceObjectionBody,
   AcceptanceResolveBody,
@@ -23,8 +26,14 @@ import type {
   In,
 } from './inputs';
 import { loadSubproject } from './queries';
+import { markReplayed } from './result';
 import { ledgerView } from './subproject-views';
-import { runSubprojectCommand, subprojectUseCase, type SubprojectRef } from './subprojects';
+import {
+  keyedSubprojectUseCase,
+  runSubprojectCommand,
+  subprojectUseCase,
+  type SubprojectRef,
+} from './subprojects';
 import { money } from './views';
 
 export type MilestoneRef = SubprojectRef & { key: string };
@@ -87,7 +96,8 @@ export const decideMilestone = subprojectUseCase(
   }),
 );
 
-export const raiseAcceptanceObjection = subprojectUseCase(
+export const raiseAcceptanceObjection = keyedSubprojectUseCase(
+  'raiseAcceptanceObjection',
   (t: MilestoneRef, input: In<typeof AcceptanceObjectionBody>) => ({
     type: 'RaiseAcceptanceObjection',
     milestone: t.key,
@@ -103,11 +113,6 @@ export const resolveAcceptanceObjection = subprojectUseCase(
     decision: input.decision,
   }),
 );
-
-const requestHash = (x: unknown) =>
-  createHash('sha256')
-    .update(canonicalize(x) ?? '')
-    .digest('hex');
 
 /**
  * The release cross-check (issue 12.7): what the subproject's state says was paid out of the tranche
@@ -128,11 +133,13 @@ function assertLedgerAgrees(s: SubprojectState, streamId: string, tranche: strin
 }
 
 /**
- * Finance releases a tranche (R-FUND-7), once per idempotency key: the same key answers the first
- * release again and pays nothing more (`replayed`). The program's remaining budget per source is read
- * and spent under the program's funds lock, so releases on different subprojects and parcel payments
- * of one program never together exceed it; under the same lock the tranche's payments in the state are
- * cross-checked against `ledger_entry` (assertLedgerAgrees).
+ * Finance releases a tranche (R-FUND-7), once per idempotency key (app/idempotency.ts): the same key
+ * and request answer the first release again and pay nothing more (`replayed`), another request under
+ * the key is refused (422 IDEMPOTENCY-MISMATCH). The key also goes into the release's event, so a key
+ * used before the idempotency table existed still pays once (the decider's own check). The program's
+ * remaining budget per source is read and spent under the program's funds lock, so releases on
+ * different subprojects and parcel payments of one program never together exceed it; under the same
+ * lock the tranche's payments in the state are cross-checked against `ledger_entry` (assertLedgerAgrees).
  */
 export async function releaseTranche(
   ctx: AppContext,
@@ -140,6 +147,26 @@ export async function releaseTranche(
   t: SubprojectRef & { tranche: string },
   input: In<typeof ReleaseBody>,
   idempotencyKey: string,
+) {
+  type Released = Awaited<ReturnType<typeof releaseOnce>>;
+  return idempotent(ctx, actor, idempotencyKey, {
+    command: 'releaseTranche',
+    request: { target: t, input },
+    run: (views) => releaseOnce(ctx, actor, t, input, idempotencyKey, views),
+    store: (out) => out,
+    replay: (stored) => ({ ...(stored as Released), replayed: true }),
+    // the release's event carries the key: running it again finds it and pays nothing
+    rebuild: () => releaseOnce(ctx, actor, t, input, idempotencyKey, undefined),
+  });
+}
+
+async function releaseOnce(
+  ctx: AppContext,
+  actor: Actor,
+  t: SubprojectRef & { tranche: string },
+  input: In<typeof ReleaseBody>,
+  idempotencyKey: string,
+  views: ReadModelViews | undefined,
 ) {
   const amount: Fen | null = input.amount
     ? parseMoney(input.amount, '万元', { field: 'amount' })
@@ -169,20 +196,24 @@ export async function releaseTranche(
           assertMayAccess(s, actor);
           assertLedgerAgrees(s, streamId, t.tranche, paid);
         },
+        ...(views ? { extraViews: views } : {}),
       },
     );
   });
   if (r.state.status !== 'active') throw new Error('unreachable: a release left no subproject');
   const d = r.state.delivery.disbursements.find((x) => x.idempotencyKey === idempotencyKey);
   if (!d) throw new Error('unreachable: a release recorded no disbursement');
-  return {
+  const out = {
     disbursement: { ...d, amount: money(d.amount), sourceName: SOURCE_NAMES[d.source] },
     replayed: r.events.length === 0,
     ledger: ledgerView(ledgerOf(r.state)),
   };
+  return out.replayed ? markReplayed(out) : out;
 }
 
-/** Finance records money paid back after a clawback (partial or full), once per idempotency key. */
+/** Finance records money paid back after a clawback (partial or full), once per idempotency key
+ * (app/idempotency.ts; the recovery's id is the key, so a key used before the table existed still
+ * records once). */
 export const recordRecovery = (
   ctx: AppContext,
   actor: Actor,
@@ -190,10 +221,10 @@ export const recordRecovery = (
   input: In<typeof RecoveryBody>,
   idempotencyKey: string,
 ) =>
-  subprojectUseCase((_t: SubprojectRef, i: In<typeof RecoveryBody>) => ({
+  keyedSubprojectUseCase('recordRecovery', (_t: SubprojectRef, i: In<typeof RecoveryBody>) => ({
     type: 'RecordRecovery',
     source: i.source,
     amount: parseMoney(i.amount, '万元', { field: 'amount' }),
     reference: i.reference ?? null,
     idempotencyKey,
-  }))(ctx, actor, t, input);
+  }))(ctx, actor, t, input, idempotencyKey);

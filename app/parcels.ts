@@ -2,6 +2,7 @@
 // within the yearly and total caps, and finance's payment (R-FUND-7, once per idempotency key).
 import { parse } from 'csv-parse/sync';
 import { programRemaining } from '../activities/funds';
+import type { ReadModelViews } from '../activities/store/event-store';
 import { parcelsAggregate } from '../engine/aggregates';
 import { invalid, rule as ruleError } from '../workflows/errors';
 import type { ParcelRule, ParcelState } from '../workflows/parcels/decider';
@@ -9,8 +10,10 @@ import { waybillsOfRows, type Waybills } from '../workflows/parcels/waybills';
 import type { Actor } from '../workflows/program/types';
 import type { AppContext } from './context';
 import { filesFor } from './files';
+import { idempotent } from './idempotency';
 import type { ClaimBody, In, ReviewBody } from './inputs';
 import { loadProgram } from './queries';
+import { markReplayed } from './result';
 import { claimView } from './views';
 
 function waybillsOfFile(csv: Buffer): Waybills {
@@ -34,12 +37,40 @@ function waybillsOfFile(csv: Buffer): Waybills {
   return w;
 }
 
-/** A logistics business claims a quarter's parcels; a waybill number is claimed once per program. */
+/** A logistics business claims a quarter's parcels; a waybill number is claimed once per program. Once
+ * per Idempotency-Key when one is sent (app/idempotency.ts): a retry answers the first claim again. */
 export async function claimParcels(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
   input: In<typeof ClaimBody>,
+  idempotencyKey?: string,
+) {
+  type Claim = Awaited<ReturnType<typeof submitClaim>>;
+  return idempotent(ctx, actor, idempotencyKey, {
+    command: 'claimParcels',
+    request: { target: t, input },
+    run: (views) => submitClaim(ctx, actor, t, input, views),
+    store: (claim) => claim,
+    replay: (stored) => stored as Claim,
+    rebuild: async (first) => {
+      const { rows } = await ctx.pool.query<{ id: string }>(
+        `SELECT data->>'id' AS id FROM event WHERE stream_id = $1 AND version BETWEEN $2 AND $3
+            AND type = 'ParcelClaimSubmitted'`,
+        [first.streamId, first.firstVersion, first.lastVersion],
+      );
+      const { state } = await ctx.engine.read(parcelsAggregate, t.code);
+      return claimOf(state, rows[0].id);
+    },
+  });
+}
+
+async function submitClaim(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string },
+  input: In<typeof ClaimBody>,
+  views: ReadModelViews | undefined,
 ) {
   const { state: program } = await loadProgram(ctx, t.code);
   const f = (await filesFor<{ content: Buffer }>(ctx, actor, [input.file], 'sha256, content')).get(
@@ -78,6 +109,7 @@ export async function claimParcels(
         // the numbers go in with the claim, in its transaction: the primary key refuses a number twice
         extraViews: {
           waybills: { program_code: t.code, claim_id: input.file, numbers: waybills.numbers },
+          ...views,
         },
       },
     );
@@ -122,12 +154,32 @@ export async function reviewClaim(
 }
 
 /** Finance pays an approved claim from central funds, within the program's remaining budget (R-FUND-7),
- * under the program's funds lock; the same idempotency key pays once (`replayed`). */
+ * under the program's funds lock; once per idempotency key (app/idempotency.ts): the same key and claim
+ * answer the first payment again (`replayed`), another claim under the key is refused. */
 export async function payClaim(
   ctx: AppContext,
   actor: Actor,
   t: { code: string; id: string },
   idempotencyKey: string,
+) {
+  type Paid = Awaited<ReturnType<typeof payOnce>>;
+  return idempotent(ctx, actor, idempotencyKey, {
+    command: 'payClaim',
+    request: { target: t },
+    run: (views) => payOnce(ctx, actor, t, idempotencyKey, views),
+    store: (out) => out,
+    replay: (stored) => ({ ...(stored as Paid), replayed: true }),
+    // the payment's event carries the key: paying again finds it and pays nothing
+    rebuild: () => payOnce(ctx, actor, t, idempotencyKey, undefined),
+  });
+}
+
+async function payOnce(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string; id: string },
+  idempotencyKey: string,
+  views: ReadModelViews | undefined,
 ) {
   const r = await ctx.fundsLock.run(t.code, async () =>
     ctx.engine.execute(
@@ -139,8 +191,9 @@ export async function payClaim(
         idempotencyKey,
         programRemaining: await programRemaining(ctx.pool, t.code),
       },
-      { actor },
+      { actor, ...(views ? { extraViews: views } : {}) },
     ),
   );
-  return { claim: claimOf(r.state, t.id), replayed: r.events.length === 0 };
+  const out = { claim: claimOf(r.state, t.id), replayed: r.events.length === 0 };
+  return out.replayed ? markReplayed(out) : out;
 }

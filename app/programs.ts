@@ -1,11 +1,13 @@
 // Program use cases: import a budget table, record a gate act, advance a phase, record and close findings.
+import type { ReadModelViews } from '../activities/store/event-store';
 import { programAggregate } from '../engine/aggregates';
-import type { ProgramCommand } from '../workflows/program/decider';
+import type { ActiveProgram, ProgramCommand } from '../workflows/program/decider';
 import { definitionFromTable, type ProgramTable } from '../workflows/program/table';
 import type { Actor } from '../workflows/program/types';
 import type { AppContext } from './context';
 import type { AdvanceBody, CloseFindingBody, FindingBody, GateActBody, In } from './inputs';
 import { liveSubprojects } from './queries';
+import { idempotent, outcomeAnswers } from './idempotency';
 import { CommandOutcome } from './result';
 import { programView } from './views';
 
@@ -15,19 +17,25 @@ async function runProgramCommand(
   code: string,
   cmd: ProgramCommand,
   reason?: string,
+  extraViews?: ReadModelViews,
 ) {
-  const r = await ctx.engine.execute(programAggregate, code, cmd, { actor, reason });
+  const r = await ctx.engine.execute(programAggregate, code, cmd, {
+    actor,
+    reason,
+    ...(extraViews ? { extraViews } : {}),
+  });
   const state = r.state;
   if (state.status === 'empty') throw new Error('unreachable: a program command left no program');
-  return new CommandOutcome(r.version, r.events, async () =>
-    programView(
-      state,
-      r.version,
-      ctx.engine.clock.now().toISOString(),
-      await liveSubprojects(ctx, code),
-    ),
-  );
+  return new CommandOutcome(r.version, r.events, () => viewOf(ctx, code, state, r.version));
 }
+
+const viewOf = async (ctx: AppContext, code: string, state: ActiveProgram, version: number) =>
+  programView(
+    state,
+    version,
+    ctx.engine.clock.now().toISOString(),
+    await liveSubprojects(ctx, code),
+  );
 
 /** R-FUND-1..5 are checked by the decider: a refused table stores nothing. */
 export async function importProgram(
@@ -76,14 +84,33 @@ export const advancePhase = programUseCase(
   }),
 );
 
-export const recordFinding = programUseCase(
-  (_t: { code: string }, input: In<typeof FindingBody>) => ({
-    type: 'RecordFinding',
-    origin: input.origin,
-    title: input.title,
-    due: input.due ?? null,
-  }),
-);
+/** Records a finding, once per Idempotency-Key when one is sent (app/idempotency.ts): a client's retry
+ * of a finding it sent does not record it twice. */
+export const recordFinding = (
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string },
+  input: In<typeof FindingBody>,
+  idempotencyKey?: string,
+) =>
+  idempotent(ctx, actor, idempotencyKey, {
+    command: 'recordFinding',
+    request: { target: t, input },
+    run: (views) =>
+      runProgramCommand(
+        ctx,
+        actor,
+        t.code,
+        { type: 'RecordFinding', origin: input.origin, title: input.title, due: input.due ?? null },
+        input.reason,
+        views,
+      ),
+    ...outcomeAnswers(ctx, async () => {
+      const { state, version } = await ctx.engine.read(programAggregate, t.code);
+      if (state.status === 'empty') throw new Error('unreachable: a keyed command left nothing');
+      return viewOf(ctx, t.code, state, version);
+    }),
+  });
 
 export const closeFinding = programUseCase(
   (t: { code: string; id: string }, input: In<typeof CloseFindingBody>) => ({

@@ -1,8 +1,6 @@
 // What a command use case answers: the stream's new version, the events it appended, and the updated
 // view of what it changed, built only when the caller wants it (an HTTP client sending
 // `Prefer: return=minimal` does not; RFC 7240).
-import type { StoredEvent } from '../activities/store/event-store';
-
 export interface Appended {
   version: number;
   type: string;
@@ -13,7 +11,7 @@ export class CommandOutcome<V extends object = object> {
   readonly appended: Appended[];
   constructor(
     readonly version: number,
-    events: StoredEvent[],
+    events: readonly Appended[], // the events appended (StoredEvents), or as a first answer named them
     private readonly view: () => V | Promise<V>,
   ) {
     this.appended = events.map((e) => ({ version: e.version, type: e.type, hash: e.hash }));
@@ -27,3 +25,13 @@ export class CommandOutcome<V extends object = object> {
     return this.view();
   }
 }
+
+/** Answers that replay an earlier command (the same Idempotency-Key and request): the HTTP layer answers
+ * them 200 with `Idempotent-Replayed: true` instead of the command's own status (app/idempotency.ts). */
+const replayed = new WeakSet<object>();
+export function markReplayed<T extends object>(answer: T): T {
+  replayed.add(answer);
+  return answer;
+}
+export const isReplayed = (answer: unknown): boolean =>
+  typeof answer === 'object' && answer !== null && replayed.has(answer);

@@ -24,7 +24,8 @@ import type {
   TenderResolveBody,
   In,
 } from './inputs';
-import { CommandOutcome } from './result';
+import { idempotent, outcomeAnswers } from './idempotency';
+import { CommandOutcome, markReplayed } from './result';
 import { subprojectView } from './subproject-views';
 
 /** Which subproject: the program's code and the subproject's number in its budget table. */
@@ -79,6 +80,43 @@ export function subprojectUseCase<T extends SubprojectRef, I>(
 ) {
   return async (ctx: AppContext, actor: Actor, t: T, input: I) =>
     runSubprojectCommand(ctx, actor, t, await toCommand(t, input, ctx), reasonOf(input));
+}
+
+/**
+ * A use case that is one subproject command creating a record (an objection, a recovery), once per
+ * Idempotency-Key when one is sent (app/idempotency.ts): the same key and request replay the first
+ * answer, another request under the key is refused. Without a key it runs as any other command.
+ */
+export function keyedSubprojectUseCase<T extends SubprojectRef, I>(
+  command: string,
+  toCommand: (t: T, input: I, ctx: AppContext) => SubprojectCommand | Promise<SubprojectCommand>,
+) {
+  return async (ctx: AppContext, actor: Actor, t: T, input: I, idempotencyKey?: string) =>
+    idempotent(ctx, actor, idempotencyKey, {
+      command,
+      request: { target: t, input },
+      run: async (views) => {
+        const out = await runSubprojectCommand(
+          ctx,
+          actor,
+          t,
+          await toCommand(t, input, ctx),
+          reasonOf(input),
+          views ? { extraViews: views } : {},
+        );
+        // nothing appended under a key: the decider found the key in the state (a recovery keyed
+        // before the idempotency table existed), the first request stands
+        return views && !out.appended.length ? markReplayed(out) : out;
+      },
+      ...outcomeAnswers(ctx, async () => {
+        const { state, version } = await ctx.engine.read(
+          subprojectAggregate,
+          subprojectKey(t.code, t.seq),
+        );
+        if (state.status === 'empty') throw new Error('unreachable: a keyed command left nothing');
+        return subprojectView(state, actor, version);
+      }),
+    });
 }
 
 /** The audit record's reason, when the input has one. */
@@ -138,7 +176,8 @@ export const proposeCandidate = subprojectUseCase(
   }),
 );
 
-export const raiseTenderObjection = subprojectUseCase(
+export const raiseTenderObjection = keyedSubprojectUseCase(
+  'raiseTenderObjection',
   (_t: SubprojectRef, input: In<typeof TenderObjectionBody>) => ({
     type: 'RaiseObjection',
     text: input.text,

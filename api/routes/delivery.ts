@@ -9,8 +9,10 @@ import * as queries from '../../app/queries';
 import type { Api } from '../http';
 import {
   AcceptanceObjectionParam,
+  IDEMPOTENT_REPLAY,
   IdempotencyHeader,
   MilestoneParam,
+  OptionalIdempotencyHeader,
   ProgramCode,
   SubprojectParam,
   TrancheParam,
@@ -84,13 +86,23 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       tags: ['delivery'],
       access: ['contractor', 'office', 'supervisor', 'evaluator', 'finance'],
       params: MilestoneParam,
+      headers: OptionalIdempotencyHeader,
       body: inputs.AcceptanceObjectionBody,
-      errors: [404, 409],
+      errors: [404, 409, 422],
       status: 201,
+      alsoSuccess: [IDEMPOTENT_REPLAY],
       summary: '验收结果公示期间提出异议（暂停拨付）',
+      description: '可带 Idempotency-Key：重试不会重复登记异议。',
       response: view,
     },
-    async ({ params, body, actor }) => delivery.raiseAcceptanceObjection(ctx, actor, params, body),
+    async ({ params, body, actor, req }) =>
+      delivery.raiseAcceptanceObjection(
+        ctx,
+        actor,
+        params,
+        body,
+        OptionalIdempotencyHeader.parse(req.headers)['idempotency-key'],
+      ),
   );
 
   api.route(
@@ -125,6 +137,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
           status: 200,
           description:
             '同一 Idempotency-Key 的重复请求：返回首次拨付记录，响应头 Idempotent-Replayed: true，不再拨付',
+          headers: IDEMPOTENT_REPLAY.headers,
         },
       ],
       summary: '财政局拨付一个批次（R-FUND-7），须带 Idempotency-Key',
@@ -167,8 +180,10 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       body: inputs.RecoveryBody,
       errors: [404, 409, 422],
       status: 201,
-      alsoSuccess: [{ status: 200, description: '同一 Idempotency-Key 的重复请求：不重复登记' }],
-      summary: '财政局登记追回款（部分或全部）；全部追回后追回结清',
+      alsoSuccess: [IDEMPOTENT_REPLAY],
+      summary: '财政局登记追回款（部分或全部）；全部追回后追回结清，须带 Idempotency-Key',
+      description:
+        '同一 Idempotency-Key 重复请求返回首次结果（200），不重复登记；同一键用于不同请求则 422 IDEMPOTENCY-MISMATCH。',
       response: view,
     },
     async ({ params, body, actor, req }) =>

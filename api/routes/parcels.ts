@@ -7,7 +7,13 @@ import { ClaimBody, ReviewBody } from '../../app/inputs';
 import * as parcels from '../../app/parcels';
 import * as queries from '../../app/queries';
 import type { Api } from '../http';
-import { ClaimParam, IdempotencyHeader, ProgramCode } from '../schemas';
+import {
+  ClaimParam,
+  IDEMPOTENT_REPLAY,
+  IdempotencyHeader,
+  OptionalIdempotencyHeader,
+  ProgramCode,
+} from '../schemas';
 
 export function parcelRoutes(api: Api, ctx: AppContext): void {
   const base = '/api/programs/:code/parcel-claims';
@@ -19,17 +25,27 @@ export function parcelRoutes(api: Api, ctx: AppContext): void {
       tags: ['funds'],
       access: ['contractor'],
       params: ProgramCode,
+      headers: OptionalIdempotencyHeader,
       body: ClaimBody,
       errors: [404, 409, 422],
       status: 201,
+      alsoSuccess: [IDEMPOTENT_REPLAY],
       summary: '物流企业按季度申报农产品上行快递补贴（附电子运单 CSV）',
-      description: '运单号在本项目内只能申报一次；重复的运单号 422（R-FUND-6）。',
+      description:
+        '运单号在本项目内只能申报一次；重复的运单号 422（R-FUND-6）。可带 Idempotency-Key：重试返回首次申报（200）。',
       response: {
         description: '申报',
         schema: z.object({ id: z.string(), parcels: z.number().int(), status: z.string() }).loose(),
       },
     },
-    async ({ params, body, actor }) => parcels.claimParcels(ctx, actor, params, body),
+    async ({ params, body, actor, req }) =>
+      parcels.claimParcels(
+        ctx,
+        actor,
+        params,
+        body,
+        OptionalIdempotencyHeader.parse(req.headers)['idempotency-key'],
+      ),
   );
 
   api.route(
@@ -69,9 +85,12 @@ export function parcelRoutes(api: Api, ctx: AppContext): void {
       access: ['finance'],
       params: ClaimParam,
       headers: IdempotencyHeader,
-      errors: [404, 409],
+      errors: [404, 409, 422],
       status: 201,
+      alsoSuccess: [IDEMPOTENT_REPLAY],
       summary: '拨付补贴（须带 Idempotency-Key，重复请求不重复拨付）',
+      description:
+        '同一 Idempotency-Key 重复请求返回首次结果（200），不再拨付；同一键用于另一申报则 422 IDEMPOTENCY-MISMATCH。',
       response: { description: '申报', schema: z.object({}).loose() },
     },
     async ({ params, actor, req, res }) => {

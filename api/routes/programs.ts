@@ -7,7 +7,14 @@ import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
 import { ProgramTable } from '../../workflows/program/table';
 import type { Api } from '../http';
-import { FindingParam, GateParam, ProgramCode, ProgramViewSchema } from '../schemas';
+import {
+  FindingParam,
+  GateParam,
+  IDEMPOTENT_REPLAY,
+  OptionalIdempotencyHeader,
+  ProgramCode,
+  ProgramViewSchema,
+} from '../schemas';
 
 export function programRoutes(api: Api, ctx: AppContext): void {
   api.route(
@@ -113,13 +120,23 @@ export function programRoutes(api: Api, ctx: AppContext): void {
       tags: ['programs'],
       access: ['office'],
       params: ProgramCode,
+      headers: OptionalIdempotencyHeader,
       body: FindingBody,
-      errors: [404, 409],
+      errors: [404, 409, 422],
       status: 201,
+      alsoSuccess: [IDEMPOTENT_REPLAY],
       summary: '登记自查或绩效评价发现的整改事项',
+      description: '可带 Idempotency-Key：重试不会重复登记。',
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
-    async ({ params, body, actor }) => programs.recordFinding(ctx, actor, params, body),
+    async ({ params, body, actor, req }) =>
+      programs.recordFinding(
+        ctx,
+        actor,
+        params,
+        body,
+        OptionalIdempotencyHeader.parse(req.headers)['idempotency-key'],
+      ),
   );
 
   api.route(

@@ -7,7 +7,12 @@ import * as inputs from '../../app/inputs';
 import * as queries from '../../app/queries';
 import * as subprojects from '../../app/subprojects';
 import type { Api } from '../http';
-import { SubprojectParam, TenderObjectionParam } from '../schemas';
+import {
+  IDEMPOTENT_REPLAY,
+  OptionalIdempotencyHeader,
+  SubprojectParam,
+  TenderObjectionParam,
+} from '../schemas';
 
 export const SubprojectViewSchema = z
   .object({
@@ -160,13 +165,23 @@ export function subprojectRoutes(api: Api, ctx: AppContext): void {
       tags: ['procurement'],
       access: ['contractor', 'office', 'supervisor'],
       params: SubprojectParam,
+      headers: OptionalIdempotencyHeader,
       body: inputs.TenderObjectionBody,
-      errors: [404, 409],
+      errors: [404, 409, 422],
       status: 201,
+      alsoSuccess: [IDEMPOTENT_REPLAY],
       summary: '公示期间提出异议（暂停定标，直至办公室处理）',
+      description: '可带 Idempotency-Key：重试不会重复登记异议。',
       response: view,
     },
-    async ({ params, body, actor }) => subprojects.raiseTenderObjection(ctx, actor, params, body),
+    async ({ params, body, actor, req }) =>
+      subprojects.raiseTenderObjection(
+        ctx,
+        actor,
+        params,
+        body,
+        OptionalIdempotencyHeader.parse(req.headers)['idempotency-key'],
+      ),
   );
 
   api.route(
