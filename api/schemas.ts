@@ -157,8 +157,21 @@ export const IDEMPOTENT_REPLAY = {
   },
 } as const;
 
+export const TasksQuery = z
+  .object({
+    page: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(1)
+      .meta({ description: '页码（从 1 起）' }),
+  })
+  .strict();
 export const TasksResponse = z.object({
   total: z.number().int(),
+  page: z.number().int(),
+  pages: z.number().int(),
   tasks: z.array(
     z.object({
       kind: z.enum(Object.keys(TASK_KINDS) as [TaskKind, ...TaskKind[]]),

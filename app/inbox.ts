@@ -25,7 +25,7 @@ export interface Task {
 }
 
 /** How many tasks one page of the inbox lists (the count in the navigation counts them all). */
-export const INBOX_PAGE = 200;
+export const INBOX_PAGE = 100;
 
 const DAY = 86_400_000;
 
@@ -40,8 +40,11 @@ function timing(dueAt: Date | null, nowMs: number) {
 // the user's open tasks at $3: its role's, and a contractor's only those of its organisation (or open
 // to every contractor: a tender's bidding), in active programs
 const FROM = `task t JOIN program p ON p.code = t.program_code AND p.status = 'active'`;
-const OPEN = `t.role = $1 AND (t.org IS NULL OR t.org = $2)
-  AND (t.show_from IS NULL OR t.show_from <= $3) AND (t.show_until IS NULL OR t.show_until > $3)`;
+// a contractor's: those of its organisation and those open to every contractor; anyone else's: the
+// role's (org NULL). Two shapes, so that each is one range of the index (task_inbox_idx).
+const WHEN = `(t.show_from IS NULL OR t.show_from <= $3) AND (t.show_until IS NULL OR t.show_until > $3)`;
+const openFor = (contractor: boolean) =>
+  `t.role = $1 AND ${contractor ? '(t.org IS NULL OR t.org = $2)' : '(t.org IS NULL AND $2::text IS NULL)'} AND ${WHEN}`;
 
 interface Row {
   kind: TaskKind;
@@ -65,17 +68,22 @@ function params(ctx: AppContext, actor: Actor): [string, string | null, Date] {
 }
 
 /** The user's open tasks, the overdue first (the earliest due first), then those without a due date. */
-export async function inbox(ctx: AppContext, actor: Actor, limit = INBOX_PAGE): Promise<Task[]> {
+export async function inbox(
+  ctx: AppContext,
+  actor: Actor,
+  page = 1,
+  limit = INBOX_PAGE,
+): Promise<Task[]> {
   if (actor.role === 'system') return [];
   const values = params(ctx, actor);
   const { rows } = await ctx.pool.query<Row>(
     `SELECT t.kind, t.what, t.program_code, p.name AS program_name, t.seq, s.name AS subproject_name,
             t.since, t.due, t.due_at, t.anchor
        FROM ${FROM} LEFT JOIN subproject s ON s.program_code = t.program_code AND s.seq = t.seq
-      WHERE ${OPEN}
-      ORDER BY t.due_at NULLS LAST, t.since NULLS LAST, t.program_code, t.seq NULLS FIRST, t.ord
-      LIMIT $4`,
-    [...values, limit],
+      WHERE ${openFor(actor.role === 'contractor')}
+      ORDER BY t.due_at, t.since, t.program_code, t.seq, t.ord
+      LIMIT $4 OFFSET $5`,
+    [...values, limit, (page - 1) * limit],
   );
   const nowMs = values[2].getTime();
   return rows.map((r) => ({
@@ -96,17 +104,19 @@ export async function inbox(ctx: AppContext, actor: Actor, limit = INBOX_PAGE): 
 export async function inboxCount(ctx: AppContext, actor: Actor): Promise<number> {
   if (actor.role === 'system') return 0;
   const { rows } = await ctx.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${FROM} WHERE ${OPEN}`,
+    `SELECT count(*)::int AS n FROM ${FROM} WHERE ${openFor(actor.role === 'contractor')}`,
     params(ctx, actor),
   );
   return rows[0].n;
 }
 
-/** 待办 as the page and `GET /api/me/tasks` show it: the first `INBOX_PAGE` tasks and how many there are. */
+/** 待办 as the page and `GET /api/me/tasks` show it: one page of `INBOX_PAGE` tasks (the first by
+ * default), how many there are in all, and how many pages that makes. */
 export async function myTasks(
   ctx: AppContext,
   actor: Actor,
-): Promise<{ total: number; tasks: Task[] }> {
-  const [tasks, total] = await Promise.all([inbox(ctx, actor), inboxCount(ctx, actor)]);
-  return { total, tasks };
+  page = 1,
+): Promise<{ total: number; page: number; pages: number; tasks: Task[] }> {
+  const [tasks, total] = await Promise.all([inbox(ctx, actor, page), inboxCount(ctx, actor)]);
+  return { total, page, pages: Math.max(1, Math.ceil(total / INBOX_PAGE)), tasks };
 }

@@ -47,6 +47,7 @@ const P = quick
       peerInstances: 40,
       nationalPrograms: 100,
       reads: 40,
+      openTasks: 1_000,
       timersPending: 10_000,
       timersDue: 100,
       idleSeconds: 2,
@@ -60,6 +61,7 @@ const P = quick
       peerInstances: 300,
       nationalPrograms: 1500,
       reads: 200,
+      openTasks: 10_000,
       timersPending: 100_000,
       timersDue: 300,
       idleSeconds: 5,
@@ -86,6 +88,8 @@ interface Http {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: any }>;
+  /** GET a console page with the session cookie: status and the HTML's length */
+  page(p: string, token: string): Promise<{ status: number; body: number }>;
 }
 
 /** The load generator's HTTP client: undici's Pool (keep-alive, `request`), ≈ 4× less CPU a request than
@@ -107,7 +111,15 @@ function client(base: string): Http & { close(): Promise<void> } {
     const text = await res.body.text();
     return { status: res.statusCode, body: text ? JSON.parse(text) : null };
   };
-  return { base, tokens: {}, call, close: () => conn.close() };
+  const page: Http['page'] = async (p, token) => {
+    const res = await conn.request({
+      path: p,
+      method: 'GET',
+      headers: { cookie: `shifan_session=${token}` },
+    });
+    return { status: res.statusCode, body: (await res.body.text()).length };
+  };
+  return { base, tokens: {}, call, page, close: () => conn.close() };
 }
 
 async function serve(
@@ -551,24 +563,43 @@ async function b3(rt: Runtime, template: string, clock: ManualClock) {
       FROM event e, codes c WHERE e.stream_id = 'program-' || $1 OR e.stream_id LIKE 'subproject-' || $1 || '-%'`,
     [template],
   );
+  // 待办 at national scale: the template's task rows cloned, then open office tasks up to 10,000 (a
+  // milestone waiting for the office's decision in each subproject of the first programs)
+  await q(
+    `INSERT INTO task SELECT replace(t.stream_id, $1, c.code), t.key, c.code, t.seq, t.kind, t.role, t.org, t.what, t.since, t.due, t.due_at, t.show_from, t.show_until, t.anchor, t.ord
+       FROM task t, codes c WHERE t.program_code = $1`,
+    [template],
+  );
+  await q(
+    `INSERT INTO task (stream_id, key, program_code, seq, kind, role, org, what, since, due, due_at, show_from, show_until, anchor, ord)
+     SELECT 'subproject-' || c.code || '-' || s.seq, 'decide:B' || n, c.code, s.seq, 'decide', 'office', NULL,
+            '验收决定：第 ' || n || ' 期', now() - n * interval '1 hour', NULL, now() + (n % 40 - 10) * interval '1 day', NULL, NULL, 'milestone-B' || n, n
+       FROM codes c JOIN subproject s ON s.program_code = c.code, generate_series(1, 2) n
+      LIMIT greatest(0, $1 - (SELECT count(*) FROM task WHERE role = 'office'))`,
+    [P.openTasks],
+  );
   await q('ANALYZE');
   const generateSeconds = r1((performance.now() - t0) / 1000);
   const {
     rows: [counts],
   } = await q(
-    `SELECT (SELECT count(*) FROM program)::int AS programs, (SELECT count(*) FROM stream)::int AS streams, (SELECT count(*) FROM event)::int AS events, (SELECT count(*) FROM ledger_entry)::int AS ledger_entries`,
+    `SELECT (SELECT count(*) FROM program)::int AS programs, (SELECT count(*) FROM stream)::int AS streams, (SELECT count(*) FROM event)::int AS events, (SELECT count(*) FROM ledger_entry)::int AS ledger_entries, (SELECT count(*) FROM task WHERE role = 'office')::int AS office_tasks`,
   );
   const { http, server } = await serve(rt);
   await addUser(rt.prisma, { username: 'sup1', password: PASSWORD, role: 'supervisor' });
+  await addUser(rt.prisma, { username: 'off1', password: PASSWORD, role: 'office' });
   clock.set(new Date().toISOString());
-  const token = (
-    await http.call('POST', '/api/auth/login', '', { username: 'sup1', password: PASSWORD })
-  ).body.token;
-  const measure = async (path: (i: number) => string, n: number) => {
+  const login = async (username: string) =>
+    (await http.call('POST', '/api/auth/login', '', { username, password: PASSWORD })).body
+      .token as string;
+  const token = await login('sup1');
+  const office = await login('off1');
+  const measure = async (path: (i: number) => string, n: number, as = token, page = false) => {
     const lat: number[] = [];
     for (let i = 0; i < n; i++) {
       const s = performance.now();
-      const r = await http.call('GET', path(i), token);
+      // a page: the console's session cookie carries the same token; the answer is HTML
+      const r = page ? await http.page(path(i), as) : await http.call('GET', path(i), as);
       if (r.status !== 200) throw new Error(`B3 ${path(i)} → ${r.status}`);
       lat.push(performance.now() - s);
     }
@@ -582,6 +613,16 @@ async function b3(rt: Runtime, template: string, clock: ManualClock) {
     programLedger: await measure((i) => `/api/programs/${pick(i)}/ledger`, P.reads),
     nationalSummary: await measure(() => '/api/summary', Math.max(10, P.reads / 10)),
     overdueList: await measure(() => '/api/overdue', Math.max(5, P.reads / 20)),
+    // the web console's pages, rendered on the server (queries + Handlebars + the ECharts SVG)
+    inboxPage: await measure(() => '/', Math.max(10, P.reads / 4), office, true),
+    programPage: await measure((i) => `/programs/${pick(i)}`, P.reads / 2, office, true),
+    subprojectPage: await measure(
+      (i) => `/programs/${pick(i)}/subprojects/${SEQS[i % SEQS.length]}`,
+      P.reads / 2,
+      office,
+      true,
+    ),
+    inboxApi: await measure(() => '/api/me/tasks', Math.max(10, P.reads / 4), office),
   };
   await http.close();
   server.closeAllConnections();
@@ -874,10 +915,18 @@ async function main() {
       `${b2r.shifanHttpOverPeer} (B1 through HTTP against the peer in process)`,
     ],
     ['B3 generate', `${b3r.generateSeconds} s for ${b3r.programs} programs, ${b3r.events} events`],
-    ...(['dashboard', 'programLedger', 'nationalSummary', 'overdueList'] as const).map((k) => [
-      `B3 ${k}`,
-      `p50 ${b3r[k].p50ms} ms, p95 ${b3r[k].p95ms} ms`,
-    ]),
+    ...(
+      [
+        'dashboard',
+        'programLedger',
+        'nationalSummary',
+        'overdueList',
+        'inboxPage',
+        'programPage',
+        'subprojectPage',
+        'inboxApi',
+      ] as const
+    ).map((k) => [`B3 ${k}`, `p50 ${b3r[k].p50ms} ms, p95 ${b3r[k].p95ms} ms`]),
     ['B4 lag', `p50 ${b4r.lagP50ms} ms, p99 ${b4r.lagP99ms} ms (${b4r.fired}/${b4r.due} fired)`],
     [
       'B4 poll cost',

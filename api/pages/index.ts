@@ -288,9 +288,22 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
   });
 
   // ---- 待办 ----
-  page('/', async (_req, actor) => {
-    const { tasks, total } = await myTasks(ctx, actor);
-    return { page: 'inbox', data: { title: '待办', tasks, taskCount: total, shown: INBOX_PAGE } };
+  page('/', async (req, actor) => {
+    // ?page=N: a page number as typed; anything else is the first page
+    const page = typeof req.query.page === 'string' ? req.query.page : '';
+    const asked = /^[1-9][0-9]{0,5}$/.test(page) ? Number(page) : 1;
+    const r = await myTasks(ctx, actor, asked);
+    return {
+      page: 'inbox',
+      data: {
+        title: '待办',
+        ...r,
+        taskCount: r.total,
+        shown: INBOX_PAGE,
+        prev: r.page > 1 ? r.page - 1 : null,
+        next: r.page < r.pages ? r.page + 1 : null,
+      },
+    };
   });
   page('/done', async (_req, actor) => ({
     page: 'done',
@@ -558,14 +571,13 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     (a, r, i) => subprojects.raiseTenderObjection(ctx, a, target(r), i),
     '异议已提交，定标暂停',
   );
-  form('/programs/:code/subprojects/:seq/objections/:id/resolve', {
-    roles: ['office'],
-    schema: inputs.TenderResolveBody,
-    run: (a, r, i) => subprojects.resolveTenderObjection(ctx, a, { ...target(r), id: P(r).id }, i),
-    back: spBack,
-    view: subprojectPage,
-    done: '异议已处理',
-  });
+  spForm(
+    'objections/:id/resolve',
+    ['office'],
+    inputs.TenderResolveBody,
+    (a, r, i) => subprojects.resolveTenderObjection(ctx, a, { ...target(r), id: P(r).id }, i),
+    '异议已处理',
+  );
   spForm(
     'award',
     ['office'],
@@ -659,41 +671,36 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     view: subprojectPage,
     done: '里程碑已提交，等待第三方预评',
   });
-  form('/programs/:code/subprojects/:seq/milestones/:key/pre-evaluation', {
-    roles: ['evaluator'],
-    schema: inputs.PreEvaluationBody,
-    shape: (b) => ({ ...b, findings: lines(b.findings) }),
-    run: (a, r, i) => delivery.preEvaluate(ctx, a, milestone(r), i),
-    back: spBack,
-    view: subprojectPage,
-    done: '预评意见已提交',
-  });
-  form('/programs/:code/subprojects/:seq/milestones/:key/decision', {
-    roles: ['office'],
-    schema: inputs.DecisionBody,
-    shape: (b) => ({ ...b, defects: lines(b.defects) }),
-    run: (a, r, i) => delivery.decideMilestone(ctx, a, milestone(r), i),
-    back: spBack,
-    view: subprojectPage,
-    done: '验收决定已记录',
-  });
-  form('/programs/:code/subprojects/:seq/milestones/:key/objections', {
-    roles: ['contractor', 'office', 'supervisor', 'evaluator', 'finance'],
-    schema: inputs.AcceptanceObjectionBody,
-    run: (a, r, i) => delivery.raiseAcceptanceObjection(ctx, a, milestone(r), i),
-    back: spBack,
-    view: subprojectPage,
-    done: '异议已提交，公示期满后暂停拨付，待办公室处理',
-  });
-  form('/programs/:code/subprojects/:seq/milestones/:key/objections/:id/resolve', {
-    roles: ['office'],
-    schema: inputs.AcceptanceResolveBody,
-    run: (a, r, i) =>
-      delivery.resolveAcceptanceObjection(ctx, a, { ...milestone(r), id: P(r).id }, i),
-    back: spBack,
-    view: subprojectPage,
-    done: '验收异议已处理',
-  });
+  spForm(
+    'milestones/:key/pre-evaluation',
+    ['evaluator'],
+    inputs.PreEvaluationBody,
+    (a, r, i) => delivery.preEvaluate(ctx, a, milestone(r), i),
+    '预评意见已提交',
+    { shape: (b) => ({ ...b, findings: lines(b.findings) }) },
+  );
+  spForm(
+    'milestones/:key/decision',
+    ['office'],
+    inputs.DecisionBody,
+    (a, r, i) => delivery.decideMilestone(ctx, a, milestone(r), i),
+    '验收决定已记录',
+    { shape: (b) => ({ ...b, defects: lines(b.defects) }) },
+  );
+  spForm(
+    'milestones/:key/objections',
+    ['contractor', 'office', 'supervisor', 'evaluator', 'finance'],
+    inputs.AcceptanceObjectionBody,
+    (a, r, i) => delivery.raiseAcceptanceObjection(ctx, a, milestone(r), i),
+    '异议已提交，公示期满后暂停拨付，待办公室处理',
+  );
+  spForm(
+    'milestones/:key/objections/:id/resolve',
+    ['office'],
+    inputs.AcceptanceResolveBody,
+    (a, r, i) => delivery.resolveAcceptanceObjection(ctx, a, { ...milestone(r), id: P(r).id }, i),
+    '验收异议已处理',
+  );
   form('/programs/:code/subprojects/:seq/tranches/:tranche/release', {
     roles: ['finance'],
     schema: inputs.ReleaseBody,

@@ -6,7 +6,7 @@ import { INBOX_PAGE, myTasks } from '../../app/inbox';
 import { LoginBody } from '../../app/inputs';
 import type { Api } from '../http';
 import { HttpError } from '../problem';
-import { LoginResponse, TasksResponse } from '../schemas';
+import { LoginResponse, TasksQuery, TasksResponse } from '../schemas';
 
 export function authRoutes(api: Api, ctx: AppContext): void {
   api.route(
@@ -84,10 +84,11 @@ export function authRoutes(api: Api, ctx: AppContext): void {
       path: '/api/me/tasks',
       tags: ['auth'],
       access: 'authenticated',
-      summary: `待办：当前用户现在须办理的事项，逾期的在前（最多 ${INBOX_PAGE} 项，total 为总数）`,
+      query: TasksQuery,
+      summary: `待办：当前用户现在须办理的事项，逾期的在前（每页 ${INBOX_PAGE} 项；total 为总数，pages 为页数）`,
       response: { description: '待办', schema: TasksResponse },
     },
-    ({ actor }) => myTasks(ctx, actor),
+    ({ actor, query }) => myTasks(ctx, actor, query.page),
   );
 }
 

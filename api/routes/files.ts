@@ -40,7 +40,9 @@ export function fileRoutes(api: Api, ctx: AppContext): void {
         '上传证明材料（请求体为文件本身；Content-Type 为文件类型；文件名放在 X-File-Name，URL 编码）',
       description: `允许的类型：${Object.entries(ALLOWED_TYPES)
         .map(([t, n]) => `${n}（${t}）`)
-        .join('、')}；不超过 20 MB。同一内容只存一份（按 SHA-256）。`,
+        .join(
+          '、',
+        )}；不超过 20 MB。同一单位再次上传同一内容只存一份；其他单位上传相同内容得到本单位自己的一份（自己的文件名）。`,
       headers: z.object({
         'x-file-name': z.string().optional().meta({ description: '文件名（URL 编码）' }),
       }),
@@ -65,8 +67,9 @@ export function fileRoutes(api: Api, ctx: AppContext): void {
       tags: ['files'],
       access: 'authenticated',
       params: Sha,
-      errors: [403, 404],
-      summary: '下载证明材料（承办企业只能下载本单位上传的）',
+      errors: [404],
+      summary:
+        '下载证明材料（承办企业只能下载本单位上传的；无权读取的文件与不存在的文件一样答 404）',
       response: {
         description: '文件内容',
         contentType: 'application/octet-stream',

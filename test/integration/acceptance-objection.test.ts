@@ -149,7 +149,7 @@ describe('evidence files', () => {
           headers: { authorization: `Bearer ${t.tokens.contractorB}` },
         })
       ).status,
-    ).toBe(403);
+    ).toBe(404); // as an unknown file answers: nothing tells B the file exists (issue 12.4)
     // another organisation cannot cite the file as its evidence
     expect(
       (

@@ -187,3 +187,28 @@ test('streams written before the task table get their rows at start, once', asyn
   expect(await backfillTasks(t.db.url)).toBe(0);
   await expectTableMatchesStates();
 });
+
+test('待办 comes in pages of 100, the earliest due first; the count covers them all', async () => {
+  // 150 open tasks of finance (read-model rows, as the projection writes them), removed afterwards
+  await t.rt.pool.query(
+    `INSERT INTO task (stream_id, key, program_code, seq, kind, role, org, what, since, due, due_at, anchor, ord)
+     SELECT 'subproject-tengzhou-2019-5', 'release:P' || n, 'tengzhou-2019', 5, 'release', 'finance', NULL,
+            '拨付批次 P' || n, now(), NULL, now() + n * interval '1 day', 'tranche-P' || n, n
+       FROM generate_series(1, 150) n`,
+  );
+  try {
+    const first = ok(await t.call('GET', '/api/me/tasks', { token: t.tokens.finance }));
+    expect(first).toMatchObject({ total: 150, page: 1, pages: 2 });
+    expect(first.tasks).toHaveLength(100);
+    expect(first.tasks[0].what).toBe('拨付批次 P1');
+    const second = ok(await t.call('GET', '/api/me/tasks?page=2', { token: t.tokens.finance }));
+    expect(second.tasks.map((x: { what: string }) => x.what)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `拨付批次 P${i + 101}`),
+    );
+    expect((await t.call('GET', '/api/me/tasks?page=0', { token: t.tokens.finance })).status).toBe(
+      400,
+    );
+  } finally {
+    await t.rt.pool.query(`DELETE FROM task WHERE key LIKE 'release:P%'`);
+  }
+});

@@ -270,7 +270,7 @@ describe('rectification deadline missed → public naming + clawback of exactly 
       });
     expect((await rec('200.01', 'recovery-too-much')).status).toBe(422);
     ok(await rec('120', 'recovery-0001'), 201);
-    ok(await rec('120', 'recovery-0001'), 201); // same key again: recorded once
+    ok(await rec('120', 'recovery-0001'), 200); // same key again: the first answer, recorded once (issue 12.3)
     let L = ok(await t.call('GET', `${SP}/ledger`, { token: t.tokens.finance }));
     expect(L.total).toMatchObject({
       disbursed: { wan: '200' },
