@@ -104,6 +104,13 @@ export function programView(
       funding: fundingView(sp.funding),
     })),
     findings: s.findings,
+    /** R-FUND-6: the program subsidises parcels (its claims are on the program page) */
+    parcelSubsidy: d.parcelSubsidy && {
+      ...d.parcelSubsidy,
+      perParcel: money(d.parcelSubsidy.perParcel),
+      perBusinessPerYear: money(d.parcelSubsidy.perBusinessPerYear),
+      total: money(d.parcelSubsidy.total),
+    },
     acts: s.acts,
     policy: policyAsTable(d.policy),
     unitCaps: d.unitCaps.map((c) => ({

@@ -10,6 +10,7 @@
 // memory anyway.
 import type { Pool, PoolClient } from 'pg';
 import type { Aggregate } from '../aggregates';
+import type { OpenTask } from '../../workflows/tasks';
 import {
   AppendBatcher,
   appendToStream,
@@ -73,7 +74,7 @@ export async function appendDecided<S, C extends { type: string }, E extends New
     nextDue: agg.nextDue?.(state) ?? null,
     views: {
       ...agg.project(state, version, a.now, events),
-      ...(agg.tasks ? { tasks: agg.tasks(state) } : {}),
+      ...tasksView(agg, a.loaded, state),
       ...a.extraViews,
     },
     outbox: agg.effects?.(state, events) ?? [],
@@ -81,4 +82,17 @@ export async function appendDecided<S, C extends { type: string }, E extends New
   };
   await (db instanceof AppendBatcher ? db.append(input) : appendToStream(db, input));
   return { version, state, events, lag };
+}
+
+/** The stream's open tasks when the command changed them (most commands change none: then nothing is
+ * sent and the task table is not touched); always for a new stream (nothing written before). */
+function tasksView<S>(
+  agg: { tasks?(state: S): OpenTask[] },
+  loaded: LoadedStream<S>,
+  state: S,
+): ReadModelViews {
+  if (!agg.tasks) return {};
+  const tasks = agg.tasks(state);
+  if (loaded.exists && JSON.stringify(agg.tasks(loaded.state)) === JSON.stringify(tasks)) return {};
+  return { tasks };
 }

@@ -5,6 +5,7 @@
 // Sessions: the log-in form opens the same session as POST /api/auth/login; its token travels in an
 // HttpOnly, SameSite=Lax cookie (Secure when COOKIE_SECURE is set). Every form carries a CSRF token
 // (double submit, bound to the session: csrf-csrf), and a POST without it is refused.
+import { ProgramTable } from '../../workflows/program/table';
 import { refuseBadText, textDefect, textRefusal } from '../text-guard';
 import { randomBytes, randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
@@ -19,6 +20,7 @@ import { MAX_FILE_BYTES, uploadFile } from '../../app/files';
 import { inboxCount, INBOX_PAGE, myTasks } from '../../app/inbox';
 import * as inputs from '../../app/inputs';
 import { ROOT } from '../../app/paths';
+import * as parcels from '../../app/parcels';
 import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
 import * as subprojects from '../../app/subprojects';
@@ -309,21 +311,63 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     page: 'done',
     data: { title: '已办', items: await queries.doneBy(ctx, actor) },
   }));
-  page('/programs', async () => ({
+  const programsPage: Page = async (_req, actor, problem) => ({
     page: 'programs',
-    data: { title: '项目', ...(await queries.listPrograms(ctx)) },
-  }));
+    data: {
+      title: '项目',
+      ...(await queries.listPrograms(ctx)),
+      isOffice: actor.role === 'office',
+      ...problem,
+      problemList: Object.entries(problem?.problem.fields ?? {}).map(([path, message]) => ({
+        path,
+        message,
+      })),
+    },
+  });
+  page('/programs', programsPage);
+  // the office imports a budget table (资金安排表, JSON as POST /api/programs takes it) from a file
+  form('/programs', {
+    roles: ['office'],
+    schema: undefined,
+    upload: true,
+    run: async (a, r) => {
+      const file = ((r.files as Express.Multer.File[] | undefined) ?? []).find(
+        (f) => f.fieldname === 'table' && f.size > 0,
+      );
+      if (!file)
+        throw invalid('请选择资金安排表文件（JSON）', 'choose the budget table file', 'table');
+      let table: unknown;
+      try {
+        table = JSON.parse(file.buffer.toString('utf8'));
+      } catch (e) {
+        throw invalid(
+          `文件不是有效的 JSON：${(e as Error).message}`,
+          `the file is not JSON: ${(e as Error).message}`,
+          'table',
+        );
+      }
+      const bad = textDefect(table);
+      if (bad) throw textRefusal(bad.path, bad.defect);
+      return programs.importProgram(ctx, a, ProgramTable.parse(table));
+    },
+    back: () => '/programs',
+    view: programsPage,
+    done: '已导入资金安排表',
+  });
 
   // ---- a program ----
   const programPage: Page = async (req, actor, problem) => {
     const code = P(req).code;
     const program = await queries.programDetail(ctx, code);
     const canAudit = ['office', 'finance', 'supervisor'].includes(actor.role);
-    const [events, notices, ledger, flow] = await Promise.all([
+    const [events, notices, ledger, flow, claims] = await Promise.all([
       canAudit ? queries.programEvents(ctx, code) : null,
       queries.listNotices(ctx, { program: code }),
       canAudit ? queries.programLedger(ctx, code) : null,
       queries.fundFlowByMonth(ctx, code),
+      program.parcelSubsidy && actor.role !== 'evaluator'
+        ? queries.parcelClaims(ctx, actor, code)
+        : null,
     ]);
     const phaseIndex = program.phase?.index ?? program.phases.length;
     const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
@@ -341,6 +385,15 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         chart: fundExecutionChart(flow),
         nextPhase: next,
         isOffice: actor.role === 'office',
+        is: { [actor.role]: true },
+        parcels: claims?.items ?? null,
+        hasParcels: claims !== null,
+        problemList: Object.entries(problem?.problem.fields ?? {}).map(([path, message]) => ({
+          path,
+          message,
+        })),
+        // a finding, a claim or a payment sent twice (a double click, a resent form) is recorded once
+        formKey: randomUUID(),
         ...problem,
       },
     };
@@ -356,6 +409,74 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     view: programPage,
     done: '已登记关口事项',
   });
+  const programForm = <S extends ZodType>(
+    action: string,
+    roles: readonly Role[],
+    schema: S | undefined,
+    run: (actor: Actor, req: Request, input: inputs.In<S>) => Promise<unknown>,
+    done: string,
+    extra: Pick<FormOptions<S>, 'shape' | 'upload'> = {},
+  ) =>
+    form(`/programs/:code/${action}`, {
+      roles,
+      schema,
+      run,
+      back: programBack,
+      view: programPage,
+      done,
+      ...extra,
+    });
+  const code = (r: Request) => ({ code: P(r).code });
+  programForm(
+    'findings',
+    ['office'],
+    inputs.FindingBody,
+    (a, r, i) => programs.recordFinding(ctx, a, code(r), i, formKey(r)),
+    '已登记整改事项',
+    { shape: (b) => ({ ...withoutKey(b), due: b.due || undefined }) },
+  );
+  programForm(
+    'findings/:id/close',
+    ['office'],
+    inputs.CloseFindingBody,
+    (a, r, i) => programs.closeFinding(ctx, a, { ...code(r), id: P(r).id }, i),
+    '整改事项已销号',
+  );
+  // R-FUND-6: the contractor's quarterly claim with its e-waybill CSV uploaded from the browser
+  programForm(
+    'parcel-claims',
+    ['contractor'],
+    undefined,
+    async (a, r) => {
+      const [csv] = (await storeUploads(a, r)).filter((f) => f.field === 'file');
+      const body = r.body as Record<string, unknown>;
+      const input = inputs.ClaimBody.parse({ quarter: body.quarter, file: csv?.sha });
+      return parcels.claimParcels(ctx, a, code(r), input, formKey(r));
+    },
+    '快递补贴申报已提交，等待办公室审核',
+    { upload: true },
+  );
+  programForm(
+    'parcel-claims/:id/review',
+    ['office'],
+    inputs.ReviewBody,
+    (a, r, i) => parcels.reviewClaim(ctx, a, { ...code(r), id: P(r).id }, i),
+    '审核结果已记录',
+    {
+      shape: (b) => ({
+        ...b,
+        eligibleParcels: b.eligibleParcels ? Number(b.eligibleParcels) : undefined,
+        reason: b.reason || undefined,
+      }),
+    },
+  );
+  programForm(
+    'parcel-claims/:id/pay',
+    ['finance'],
+    undefined,
+    (a, r) => parcels.payClaim(ctx, a, { ...code(r), id: P(r).id }, formKey(r)),
+    '快递补贴已拨付（同一表单重复提交不会重复拨付）',
+  );
   form('/programs/:code/advance', {
     roles: ['office'],
     schema: inputs.AdvanceBody,
@@ -615,6 +736,38 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     },
   );
   const milestone = (r: Request) => ({ ...target(r), key: P(r).key });
+  /** The files that came with a multipart form, each stored as an evidence file first (the same use
+   * case as POST /api/files); a refused file is named and stands beside the field it came with. */
+  const storeUploads = async (a: Actor, r: Request): Promise<{ field: string; sha: string }[]> => {
+    const files = (r.files as Express.Multer.File[] | undefined) ?? [];
+    return Promise.all(
+      files
+        .filter((f) => f.size > 0)
+        .map(async (f) => {
+          const name = Buffer.from(f.originalname, 'latin1').toString('utf8');
+          try {
+            const { sha256 } = await uploadFile(ctx, a, {
+              type: f.mimetype,
+              name,
+              content: f.buffer,
+            });
+            return { field: f.fieldname, sha: sha256 };
+          } catch (e) {
+            // the refusal names the file and stands beside the file field it came with
+            if (!(e instanceof DomainError)) throw e;
+            throw new DomainError(
+              e.code,
+              e.kind,
+              `「${name}」${e.message}`,
+              `${name}: ${e.messageEn}`,
+              {
+                field: f.fieldname,
+              },
+            );
+          }
+        }),
+    );
+  };
   form('/programs/:code/subprojects/:seq/milestones/:key/submission', {
     roles: ['contractor'],
     schema: inputs.SubmissionBody,
@@ -622,34 +775,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     // files come with the form: each is stored as an evidence file first (the same use case as POST /api/files)
     shape: (b) => b,
     run: async (a, r, i) => {
-      const files = (r.files as Express.Multer.File[] | undefined) ?? [];
-      const stored = await Promise.all(
-        files
-          .filter((f) => f.size > 0)
-          .map(async (f) => {
-            const name = Buffer.from(f.originalname, 'latin1').toString('utf8');
-            try {
-              const { sha256 } = await uploadFile(ctx, a, {
-                type: f.mimetype,
-                name,
-                content: f.buffer,
-              });
-              return { field: f.fieldname, sha: sha256 };
-            } catch (e) {
-              // the refusal names the file and stands beside the file field it came with
-              if (!(e instanceof DomainError)) throw e;
-              throw new DomainError(
-                e.code,
-                e.kind,
-                `「${name}」${e.message}`,
-                `${name}: ${e.messageEn}`,
-                {
-                  field: f.fieldname,
-                },
-              );
-            }
-          }),
-      );
+      const stored = await storeUploads(a, r);
       const archive: Record<string, string[]> = {};
       for (const s of stored)
         if (s.field.startsWith('archive.')) (archive[s.field.slice(8)] ??= []).push(s.sha);
