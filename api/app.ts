@@ -11,6 +11,7 @@ import { databaseHealth } from '../app/queries';
 import { integrityAlarms } from '../engine/audit';
 import { Api } from './http';
 import { pageRoutes } from './pages';
+import { publicPageRoutes } from './pages/public';
 import { requestLog } from './request-log';
 import { refuseBadText } from './text-guard';
 import { problemHandler, rawProblem, sendProblem } from './problem';
@@ -23,6 +24,7 @@ import { outboxRoutes } from './routes/outbox';
 import { userRoutes } from './routes/users';
 import { supervisionRoutes } from './routes/supervision';
 import { programRoutes } from './routes/programs';
+import { publicRoutes } from './routes/public';
 import { subprojectRoutes } from './routes/subprojects';
 
 const isApiPath = (p: string) =>
@@ -142,6 +144,7 @@ export function createApp(
   outboxRoutes(api, ctx);
   userRoutes(api, ctx);
   supervisionRoutes(api, ctx);
+  publicRoutes(api, ctx);
 
   const doc = api.openapi({
     title: 'shifan 示范 API',
@@ -161,6 +164,7 @@ export function createApp(
       ...(integrity.length ? { integrity } : {}),
     });
   });
+  app.use('/gongkai', publicPageRoutes(ctx)); // the public column (综合示范工作专栏), no log-in
   // the web console: every path outside the API (its forms call the same use cases)
   const pages = pageRoutes(ctx, { secureCookies: ctx.cookieSecure });
   app.use((req, res, next) => (isApiPath(req.path) ? next() : pages(req, res, next)));
