@@ -21,6 +21,7 @@ import {
   type Role,
 } from '../workflows/program/types';
 import { commandName } from '../workflows/commands';
+import { sumFen } from '../workflows/money';
 import {
   assertMayAccess,
   openedRounds,
@@ -28,7 +29,7 @@ import {
   redactEvent,
 } from '../workflows/subproject/access';
 import { ledgerOf } from '../workflows/subproject/delivery';
-import { ledgerOrPlanned, sumLedgers } from '../workflows/subproject/ledger';
+import { ledgerOrPlanned, parcelLedger, sumLedgers } from '../workflows/subproject/ledger';
 import { subprojectStatus } from '../workflows/subproject/status';
 import type { SubprojectState } from '../workflows/subproject/types';
 import { daysOverdue, endOfDayShanghai } from '../workflows/time';
@@ -192,6 +193,12 @@ export async function programLedger(ctx: AppContext, code: string) {
     }),
   );
   const entries = await ctx.prisma.ledgerEntry.count({ where: { programCode: code } });
+  const { state: parcels } = await ctx.engine.read(parcelsAggregate, code);
+  const parcelPaid = sumFen(
+    parcels.status === 'active'
+      ? parcels.claims.filter((c) => c.status === 'paid').map((c) => c.review?.payable ?? 0)
+      : [],
+  );
   return {
     programCode: code,
     subprojects: rows.map(({ sp, s, L }) => ({
@@ -200,7 +207,9 @@ export async function programLedger(ctx: AppContext, code: string) {
       status: s.status === 'active' ? subprojectStatus(s) : 'planned',
       ...ledgerView(L),
     })),
-    ...ledgerView(sumLedgers(rows.map((r) => r.L))),
+    /** R-FUND-6 parcel subsidies paid from central funds (in the totals' disbursed) */
+    parcelSubsidies: money(parcelPaid),
+    ...ledgerView(sumLedgers([...rows.map((r) => r.L), parcelLedger(parcelPaid)])),
     entries,
   };
 }

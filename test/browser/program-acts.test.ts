@@ -92,4 +92,8 @@ test('R-FUND-6: a contractor claims with its CSV, the office approves, finance p
     `SELECT count(*)::int AS n, sum(amount_fen) AS fen FROM ledger_entry WHERE kind = 'parcel_subsidy'`,
   );
   expect(rows[0]).toEqual({ n: 1, fen: '20000' }); // 400 parcels × 0.5 元, paid once
+  // and the program's money by source counts it as disbursed central funds (as the R-FUND-7 cap does)
+  expect(await finance.locator('tr:has(th:has-text("合计"))').first().innerText()).toContain(
+    '0.02万元',
+  );
 });

@@ -21,6 +21,13 @@ export function plannedLedger(budget: Funding): SubprojectLedger {
   return { ...L, budgeted: { ...budget } };
 }
 
+/** R-FUND-6 parcel subsidies paid (central funds, outside any subproject) as a ledger row: disbursed
+ * only, so the program's totals count them as the R-FUND-7 cap does. */
+export function parcelLedger(paidFen: number): SubprojectLedger {
+  const L = plannedLedger(zero());
+  return { ...L, disbursed: { ...zero(), central: paidFen } };
+}
+
 /** A subproject's ledger from its state, or its planned ledger when its stream is still empty. */
 export const ledgerOrPlanned = (s: SubprojectState, budget: Funding): SubprojectLedger =>
   s.status === 'active' ? ledgerOf(s) : plannedLedger(budget);
