@@ -15,7 +15,7 @@
 // could not share a transaction (the persistence activity writes only events and read models).
 import type { PoolClient } from 'pg';
 import type { AppContext } from './context';
-import { issueNumberedNoticeIn, REPORT_PHONE } from '../activities/notify/dispatch';
+import { issueNumberedNoticeIn, noticeProgramOrNull } from '../activities/notify/dispatch';
 import { renderNotice } from '../activities/render';
 import { appendDecided } from '../activities/store/append';
 import { loadStream, VersionConflict, type LoadedStream } from '../activities/store/event-store';
@@ -239,12 +239,7 @@ export async function correctNotice(
         [id],
       );
       if (!old) throw noticeNotFound();
-      const {
-        rows: [program],
-      } = await c.query<{ name: string; county: string }>(
-        'SELECT name, county FROM program WHERE code = $1',
-        [old.program_code],
-      );
+      const program = await noticeProgramOrNull(c, old.program_code);
       if (!program) throw notFound('综合示范项目不存在', 'program not found');
       const title = `关于更正《${old.title}》（${old.doc_number}）的通知`;
       // the notice row names the event that issued it: stream notice-<id>, the event's version
@@ -267,7 +262,7 @@ export async function correctNotice(
               title,
               docNumber,
               issuedAt: now,
-              program: { name: program.name, county: program.county, reportPhone: REPORT_PHONE },
+              program,
               original: { title: old.title, docNumber: old.doc_number },
               text: input.text,
             }),

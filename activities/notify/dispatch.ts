@@ -53,6 +53,25 @@ function rendered<T>(template: string, render: () => T): T {
 }
 const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** What a notice prints of its program: name, county, and the reporting phones of its disclosure data
+ * (the ProgramCreated event's definition), or the national 12312. Null: no such program. */
+export async function noticeProgramOrNull(db: Pool | PoolClient, code: string) {
+  const { rows } = await db.query<{ name: string; county: string; phones: string[] | null }>(
+    `SELECT p.name, p.county, e.data #> '{definition,disclosure,phones}' AS phones
+       FROM program p LEFT JOIN event e ON e.stream_id = $2 AND e.version = 1
+      WHERE p.code = $1`,
+    [code, programDef.streamId(code)],
+  );
+  if (!rows.length) return null;
+  const phones = Array.isArray(rows[0].phones) ? rows[0].phones : null;
+  return { name: rows[0].name, county: rows[0].county, reportPhone: reportPhoneOf(phones) };
+}
+async function noticeProgram(db: Pool | PoolClient, code: string) {
+  const p = await noticeProgramOrNull(db, code);
+  if (!p) throw new PermanentError(`program ${code} not found`);
+  return p;
+}
+
 export interface NotifierDeps {
   pool: Pool;
   mailer: Mailer;
@@ -327,7 +346,7 @@ export class Notifier {
     const all = await openDeadlines(this.d.pool, new Date(now.getTime() + (days + 1) * 86_400_000));
     const programs = new Map<string, { name: string; county: string; reportPhone: string }>();
     const programOf = async (code: string) => {
-      if (!programs.has(code)) programs.set(code, await this.program(code));
+      if (!programs.has(code)) programs.set(code, await noticeProgram(this.d.pool, code));
       return programs.get(code)!;
     };
     if (days > 0) {
@@ -372,27 +391,11 @@ export class Notifier {
     }
   }
 
-  private async program(code: string) {
-    const { rows } = await this.d.pool.query<{
-      name: string;
-      county: string;
-      phones: string[] | null;
-    }>(
-      `SELECT p.name, p.county, e.data #> '{definition,disclosure,phones}' AS phones
-         FROM program p LEFT JOIN event e ON e.stream_id = $2 AND e.version = 1
-        WHERE p.code = $1`,
-      [code, programDef.streamId(code)],
-    );
-    if (!rows.length) throw new PermanentError(`program ${code} not found`);
-    const phones = Array.isArray(rows[0].phones) ? rows[0].phones : null;
-    return { name: rows[0].name, county: rows[0].county, reportPhone: reportPhoneOf(phones) };
-  }
-
   private async handle(
     streamId: string,
     p: NotifyPayload,
   ): Promise<{ notices: number; mails: number }> {
-    const program = await this.program(p.programCode);
+    const program = await noticeProgram(this.d.pool, p.programCode);
     const issued = new Map<string, IssuedNotice>();
     for (const n of p.notices)
       issued.set(n.kind, await this.issue(streamId, p, program, n.kind, n.title, n.data));
