@@ -26,11 +26,16 @@ import * as queries from '../../app/queries';
 import * as subprojects from '../../app/subprojects';
 import {
   ROLE_NAMES,
+  SOURCES,
   TRAINING_ARCHIVE_ITEMS,
   type Actor,
+  type Funding,
   type Role,
+  type Source,
 } from '../../workflows/program/types';
 import { DomainError, invalid, notFound } from '../../workflows/errors';
+import { parseMoney } from '../../workflows/money';
+import { trancheBalance } from '../../workflows/subproject/decider';
 import { formProblem, lines, nest, valuesOf } from './forms';
 import { fundExecutionChart } from './charts';
 import { createPageRenderer } from './render';
@@ -64,6 +69,44 @@ const field = (req: Request, name: string): string => {
   return typeof v === 'string' ? v : '';
 };
 const ANON_COOKIE = 'shifan_visitor';
+
+/** The contract form's running difference per source (R-TD-2, the decider's trancheBalance) from the
+ * rows typed so far: amounts that are not exact 万元 are named and left out of the sums. */
+function contractBalance(
+  target: { code: string; seq: number },
+  budget: readonly { source: Source; name: string; fen: number }[],
+  values: Record<string, string> | undefined,
+  live: boolean,
+) {
+  const typed: { source: Source; amount: number }[] = [];
+  const invalidRows: { row: number; text: string }[] = [];
+  for (let i = 0; values && `tranches[${i}].amount` in values; i++) {
+    const text = (values[`tranches[${i}].amount`] ?? '').trim();
+    if (!text) continue;
+    const src = values[`tranches[${i}].source`] as Source;
+    const source = (SOURCES as readonly string[]).includes(src) ? src : 'central';
+    try {
+      typed.push({ source, amount: parseMoney(text, '万元') });
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      invalidRows.push({ row: i + 1, text });
+    }
+  }
+  const funding = Object.fromEntries(budget.map((b) => [b.source, b.fen])) as Funding;
+  const rows = trancheBalance(funding, typed).map((r) => ({
+    ...r,
+    name: budget.find((b) => b.source === r.source)?.name ?? r.source,
+    absDiff: Math.abs(r.diff),
+    state: r.diff === 0 ? 'ok' : r.diff > 0 ? 'short' : 'over',
+  }));
+  return {
+    ...target,
+    live,
+    rows,
+    invalid: invalidRows,
+    balanced: invalidRows.length === 0 && rows.every((r) => r.diff === 0),
+  };
+}
 
 export interface PageOptions {
   /** mark cookies Secure (behind HTTPS) */
@@ -595,6 +638,15 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         is: { [actor.role]: true },
         archiveItems: Object.entries(TRAINING_ARCHIVE_ITEMS).map(([key, name]) => ({ key, name })),
         releaseKey: randomUUID(), // a double click or a resent form pays once: the key comes with the form
+        balance:
+          full && sp.stage === 'awarded'
+            ? contractBalance(
+                { code, seq },
+                full.budget.bySource,
+                problem?.values,
+                false,
+              )
+            : null,
         ...problem,
       },
     };
@@ -733,6 +785,37 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
           (t) => t.key,
         ),
       }),
+    },
+  );
+  // htmx: the contract form posts its rows here as the office types and swaps in the running
+  // difference per source; nothing is stored (the same rule as the signing, R-TD-2)
+  router.post(
+    '/programs/:code/subprojects/:seq/contract/balance',
+    doubleCsrfProtection,
+    async (req, res, next) => {
+      try {
+        const actor = await actorOf(req);
+        if (!actor) return res.status(401).type('html').send('');
+        if (actor.role !== 'office') return res.status(403).type('html').send('');
+        if (!/^[1-9]\d{0,5}$/.test(P(req).seq))
+          throw notFound('分项目不存在', 'no such subproject');
+        const sp = await queries.subprojectDetail(ctx, actor, P(req).code, Number(P(req).seq));
+        if (!('budget' in sp))
+          throw notFound('分项目尚未采购', 'the subproject has no contract form');
+        res
+          .type('html')
+          .setHeader('Cache-Control', 'no-store')
+          .send(
+            renderer.partial(
+              'contract-balance',
+              contractBalance(target(req), sp.budget.bySource, valuesOf(req.body), true),
+            ),
+          );
+      } catch (e) {
+        const p = formProblem(e);
+        if (!p) return next(e);
+        res.status(p.status).type('html').send('');
+      }
     },
   );
   const milestone = (r: Request) => ({ ...target(r), key: P(r).key });

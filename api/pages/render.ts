@@ -77,6 +77,8 @@ function createEngine() {
 
 export interface PageRenderer {
   render(page: string, data: Record<string, unknown>, opts?: { layout?: string | false }): string;
+  /** One partial alone (templates/pages/partials/NAME.hbs): the fragment an htmx request swaps in. */
+  partial(name: string, data: Record<string, unknown>): string;
 }
 
 export function createPageRenderer(): PageRenderer {
@@ -93,7 +95,20 @@ export function createPageRenderer(): PageRenderer {
       compile(path.join(DIR, 'layouts', f)),
     ]),
   );
+  const fragments = new Map<string, HandlebarsTemplateDelegate>();
   return {
+    partial(name, data) {
+      let tpl = fragments.get(name);
+      if (!tpl) {
+        // registered as source text; Handlebars keeps its compiled form there once a page used it
+        const source: unknown = hb.partials[name];
+        if (typeof source === 'function') tpl = source as HandlebarsTemplateDelegate;
+        else if (typeof source === 'string') tpl = hb.compile(source, { strict: false });
+        else throw new Error(`no partial ${name}`);
+        fragments.set(name, tpl);
+      }
+      return tpl(data);
+    },
     render(page, data, opts = {}) {
       const tpl = pages.get(page);
       if (!tpl) throw new Error(`no page template ${page}`);

@@ -203,6 +203,20 @@ test('after the candidate publicity the office awards and signs the contract; a 
     }
   };
   await fillTranches();
+  // as the rows are typed, htmx swaps in the running difference per source (nothing stored)
+  const balance = office.locator('#contract-balance');
+  /** waits until the swapped-in difference reads `text` */
+  const shows = (text: RegExp | string) =>
+    office.locator('#contract-balance', { hasText: text }).waitFor();
+  await shows(/地方配套资金\s*160万元\s*150万元\s*尚差\s*10万元/);
+  expect(await balance.locator('tr.balance-ok').first().innerText()).toContain('中央财政资金');
+  await f.locator('input[name="tranches[3].amount"]').fill('7o');
+  await shows('第 4 行「金额」“7o”不是有效的万元金额');
+  expect(await balance.locator('tr.balance-short').innerText()).toMatch(/尚差\s*80万元/);
+  await shot(office, '08a-contract-balance-office');
+  await f.locator('input[name="tranches[3].amount"]').fill('70');
+  await shows(/尚差\s*10万元/);
+  expect(await balance.innerText()).not.toContain('不是有效的');
   await submit(office, '#contract button');
   expect(await problem(office)).toMatch(/地方/);
   expect(await office.locator('#contract').innerText()).toMatch(/10万元|100,000\.00元/);
@@ -210,9 +224,12 @@ test('after the candidate publicity the office awards and signs the contract; a 
   expect(await f.locator('input[name="milestones[1].title"]').inputValue()).toBe(milestones[1][1]);
   expect(await f.locator('select[name="tranches[3].source"]').inputValue()).toBe('local');
   expect(await f.locator('input[name="tranches[3].amount"]').inputValue()).toBe('70');
+  // the refused page shows the difference without JavaScript too (rendered on the server)
+  expect(await balance.locator('tr.balance-short').innerText()).toMatch(/尚差\s*10万元/);
   await shot(office, '08-contract-refused-office');
 
   await f.locator('input[name="tranches[3].amount"]').fill('80');
+  await shows('可以签订');
   await submit(office, '#contract button');
   await expectDone(office, '承办协议已签订');
   const text = await office.locator('main').innerText();

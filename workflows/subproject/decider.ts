@@ -10,6 +10,7 @@ import {
   type CommandContext,
   type Decide,
   type DocumentRef,
+  type Funding,
   type Source,
 } from '../program/types';
 import { addDays, beijingText, daysBetween, endOfDayShanghai, shanghaiDay } from '../time';
@@ -604,6 +605,19 @@ export function decideSubproject(
   }
 }
 
+/** R-TD-2: per source, the subproject's budget, what the tranches add up to and the difference
+ * (budget − sum; the contract can be signed only when every difference is 0). The contract form shows
+ * it as the office types. */
+export function trancheBalance(
+  budget: Funding,
+  tranches: readonly { source: Source; amount: Fen }[],
+): { source: Source; budget: Fen; sum: Fen; diff: Fen }[] {
+  return SOURCES.map((source) => {
+    const sum = sumFen(tranches.filter((t) => t.source === source).map((t) => t.amount));
+    return { source, budget: budget[source], sum, diff: budget[source] - sum };
+  });
+}
+
 /** R-TD-2: milestones well-formed; tranches per source sum exactly to the subproject's budget per source. */
 function checkContractPlan(
   s: SubprojectCore,
@@ -636,9 +650,7 @@ function checkContractPlan(
         `tranches[${i}].amount`,
       );
   });
-  const problems = SOURCES.flatMap((src) => {
-    const sum = sumFen(tranches.filter((t) => t.source === src).map((t) => t.amount));
-    const diff = s.budget[src] - sum;
+  const problems = trancheBalance(s.budget, tranches).flatMap(({ source: src, sum, diff }) => {
     if (diff === 0) return [];
     const zh = `${SOURCE_NAMES[src]}拨付批次合计 ${wanText(sum)}，与分项目预算 ${wanText(s.budget[src])} ${diff > 0 ? '相差' : '超出'} ${formatYuan(Math.abs(diff))} 元（${wanText(Math.abs(diff))}）`;
     const en = `${src} tranches sum to ${formatYuan(sum)} yuan, budget ${formatYuan(s.budget[src])} yuan: ${diff > 0 ? 'short by' : 'over by'} ${formatYuan(Math.abs(diff))} yuan`;
