@@ -640,12 +640,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         releaseKey: randomUUID(), // a double click or a resent form pays once: the key comes with the form
         balance:
           full && sp.stage === 'awarded'
-            ? contractBalance(
-                { code, seq },
-                full.budget.bySource,
-                problem?.values,
-                false,
-              )
+            ? contractBalance({ code, seq }, full.budget.bySource, problem?.values, false)
             : null,
         ...problem,
       },
