@@ -6,6 +6,7 @@ import { formatWan, sumFen, type Fen } from '../workflows/money';
 import {
   gateStatuses,
   overdue,
+  phaseDates,
   type ActiveProgram,
   type SubprojectStatus,
 } from '../workflows/program/decider';
@@ -60,11 +61,9 @@ export function programView(
         }
       : null,
     overdue: overdue(s, now),
-    phases: d.phases.map((p, i) => ({
-      key: p.key,
-      name: p.name,
-      start: p.start,
-      end: p.end,
+    phases: phaseDates(s, now).map((p, i) => ({
+      ...p,
+      name: d.phases[i].name,
       state: i < s.phaseIndex ? 'done' : i === s.phaseIndex ? 'current' : 'pending',
     })),
     gates: gateStatuses(s, statuses).map((g) => ({

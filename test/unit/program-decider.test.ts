@@ -3,6 +3,7 @@ import {
   gateStatuses,
   initialProgramState,
   overdue,
+  phaseDates,
   programDecider,
   type ProgramCommand,
   type ProgramEvent,
@@ -268,5 +269,35 @@ describe('R-PH-3: overdue phases are visible', () => {
     const st = given([created(def)]);
     if (st.status !== 'active') throw new Error();
     expect(overdue({ ...st, phaseIndex: 3 }, '2030-01-01T00:00:00Z')).toBeNull();
+  });
+  test('each phase: plan against actual, late days of a finished phase and of the current one', () => {
+    // 启动筹备 (plan to 2019-10-31) left on 2019-11-05, 5 days late; 组织实施 (plan to 2020-12-31) on time so far
+    const left: ProgramEvent = {
+      type: 'PhaseAdvanced',
+      data: { from: 'prepare', to: 'implement', at: '2019-11-05T02:00:00.000Z' },
+    };
+    const st = given([created(), ...prepareActs, left]);
+    if (st.status !== 'active') throw new Error();
+    const [prepare, implement, evaluate] = phaseDates(st, '2020-06-01T00:00:00.000Z');
+    expect(prepare).toMatchObject({
+      key: 'prepare',
+      end: '2019-10-31',
+      enteredAt: office.now,
+      leftAt: '2019-11-05T02:00:00.000Z',
+      lateDays: 5,
+    });
+    expect(implement).toMatchObject({
+      enteredAt: '2019-11-05T02:00:00.000Z',
+      leftAt: null,
+      lateDays: 0,
+    });
+    expect(evaluate).toMatchObject({ enteredAt: null, leftAt: null, lateDays: 0 });
+    expect(phaseDates(st, '2021-01-02T00:00:00.000Z')[1].lateDays).toBe(2); // past 2020-12-31 in Shanghai
+  });
+  test('a state folded before entry dates were kept still shows the current phase', () => {
+    const st = given([created()]);
+    if (st.status !== 'active') throw new Error();
+    const { phaseEntered: _gone, ...old } = st;
+    expect(phaseDates(old, office.now)[0]).toMatchObject({ enteredAt: office.now, leftAt: null });
   });
 });

@@ -54,6 +54,9 @@ export interface ActiveProgram {
   def: ProgramDefinition;
   phaseIndex: number; // index into def.phases; = phases.length once closed
   phaseEnteredAt: string;
+  /** when each phase was entered, by index (the plan's actual dates); absent in states folded
+   * before it was kept: read with phaseDates() */
+  phaseEntered?: string[];
   acts: GateAct[];
   findings: Finding[];
   subprojects: Record<number, SubprojectStatus>;
@@ -174,6 +177,39 @@ export function overdue(
   if (!phase?.end) return null;
   const late = Date.parse(now) - endOfDayShanghai(phase.end);
   return late > 0 ? { phase: phase.key, end: phase.end, days: Math.ceil(late / 86_400_000) } : null;
+}
+
+/** Each phase's plan against what happened: entered and left (actual), and the days it ran or has
+ * run past its planned end (0 when on time; for the current phase as of `now`). */
+export function phaseDates(
+  s: ActiveProgram,
+  now: string,
+): {
+  key: string;
+  start: string | null;
+  end: string | null;
+  enteredAt: string | null;
+  leftAt: string | null;
+  lateDays: number;
+}[] {
+  const entered = s.phaseEntered ?? [];
+  return s.def.phases.map((p, i) => {
+    const enteredAt = entered[i] ?? (i === s.phaseIndex ? s.phaseEnteredAt : null);
+    const leftAt =
+      i < s.phaseIndex
+        ? (entered[i + 1] ?? (i === s.def.phases.length - 1 ? s.closedAt : null))
+        : null;
+    const until = leftAt ?? (i === s.phaseIndex && s.status === 'active' ? now : null);
+    const late = until && p.end ? Date.parse(until) - endOfDayShanghai(p.end) : 0;
+    return {
+      key: p.key,
+      start: p.start,
+      end: p.end,
+      enteredAt,
+      leftAt,
+      lateDays: late > 0 ? Math.ceil(late / 86_400_000) : 0,
+    };
+  });
 }
 
 function active(s: ProgramState): ActiveProgram {
@@ -351,6 +387,7 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
       def,
       phaseIndex: 0,
       phaseEnteredAt: event.data.at,
+      phaseEntered: [event.data.at],
       acts: [],
       findings: [],
       subprojects: Object.fromEntries(def.subprojects.map((sp) => [sp.seq, 'planned'])),
@@ -363,7 +400,12 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
     case 'GateActRecorded':
       return { ...state, acts: [...state.acts, event.data] };
     case 'PhaseAdvanced':
-      return { ...state, phaseIndex: state.phaseIndex + 1, phaseEnteredAt: event.data.at };
+      return {
+        ...state,
+        phaseIndex: state.phaseIndex + 1,
+        phaseEnteredAt: event.data.at,
+        phaseEntered: [...(state.phaseEntered ?? []), event.data.at],
+      };
     case 'ProgramClosed':
       return {
         ...state,
