@@ -299,5 +299,20 @@ describe('R-PH-3: overdue phases are visible', () => {
     if (st.status !== 'active') throw new Error();
     const { phaseEntered: _gone, ...old } = st;
     expect(phaseDates(old, office.now)[0]).toMatchObject({ enteredAt: office.now, leftAt: null });
+    // advancing such a state dates the phase it enters, not the first one
+    const moved = programDecider.evolve(
+      { ...old, phaseIndex: 1 },
+      {
+        type: 'PhaseAdvanced',
+        data: { from: 'implement', to: 'evaluate', at: '2021-01-05T00:00:00.000Z' },
+      },
+    );
+    if (moved.status !== 'active') throw new Error();
+    expect(phaseDates(moved, '2021-01-06T00:00:00.000Z').map((p) => p.enteredAt)).toEqual([
+      null,
+      office.now,
+      '2021-01-05T00:00:00.000Z',
+      null,
+    ]);
   });
 });

@@ -56,7 +56,7 @@ export interface ActiveProgram {
   phaseEnteredAt: string;
   /** when each phase was entered, by index (the plan's actual dates); absent in states folded
    * before it was kept: read with phaseDates() */
-  phaseEntered?: string[];
+  phaseEntered?: (string | null)[];
   acts: GateAct[];
   findings: Finding[];
   subprojects: Record<number, SubprojectStatus>;
@@ -179,6 +179,10 @@ export function overdue(
   return late > 0 ? { phase: phase.key, end: phase.end, days: Math.ceil(late / 86_400_000) } : null;
 }
 
+/** The entry dates by phase index; a state folded before they were kept knows only the current one. */
+const enteredSoFar = (s: ActiveProgram): (string | null)[] =>
+  s.phaseEntered ?? [...Array<null>(s.phaseIndex).fill(null), s.phaseEnteredAt];
+
 /** Each phase's plan against what happened: entered and left (actual), and the days it ran or has
  * run past its planned end (0 when on time; for the current phase as of `now`). */
 export function phaseDates(
@@ -192,9 +196,9 @@ export function phaseDates(
   leftAt: string | null;
   lateDays: number;
 }[] {
-  const entered = s.phaseEntered ?? [];
+  const entered = enteredSoFar(s);
   return s.def.phases.map((p, i) => {
-    const enteredAt = entered[i] ?? (i === s.phaseIndex ? s.phaseEnteredAt : null);
+    const enteredAt = entered[i] ?? null;
     const leftAt =
       i < s.phaseIndex
         ? (entered[i + 1] ?? (i === s.def.phases.length - 1 ? s.closedAt : null))
@@ -404,7 +408,7 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
         ...state,
         phaseIndex: state.phaseIndex + 1,
         phaseEnteredAt: event.data.at,
-        phaseEntered: [...(state.phaseEntered ?? []), event.data.at],
+        phaseEntered: [...enteredSoFar(state), event.data.at],
       };
     case 'ProgramClosed':
       return {
