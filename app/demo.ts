@@ -552,7 +552,7 @@ export async function runDemo(ctx: AppContext, opts: DemoOptions): Promise<DemoR
   await submit(3, 'M1', -75, '市级公共物流仓储配送中心建成，面积 6000㎡，投入运营');
   await preEval(3, 'M1', -73, 'accept');
   await accept(3, 'M1', -72);
-  await release(3, ['M1-C', 'M1-L'], -64);
+  await release(3, ['M1-C'], -64); // the local share waits for finance: its release form on the page
   await submit(1, 'M1', -26, '中心场地装修完成，设备到位，面积 1520㎡');
   const defects1 = ['消防验收合格证明未提供', '部分设备与投标清单不符'];
   await preEval(1, 'M1', -24, 'reject', defects1);

@@ -108,28 +108,28 @@ test('subproject 4: a tender open with sealed bids and its deadline after now', 
   expect(own.bids.map((b) => b.org)).toEqual(['滕州市邮政分公司']);
 });
 
-test('subproject 3: M1 accepted and paid after its publicity, M2 accepted and in publicity', async () => {
+test('subproject 3: M1 accepted, its central share paid after its publicity and its local share releasable; M2 accepted and in publicity', async () => {
   const s = await subproject(3);
   expect(s.delivery.milestones.M1.status).toBe('accepted');
   const m2 = s.delivery.milestones.M2;
   expect(m2.status).toBe('publicity');
   expect(Date.parse(m2.publicity!.endsAt)).toBeGreaterThan(Date.parse(END));
   const paid = s.delivery.disbursements;
-  expect(paid.map((d) => d.tranche).sort()).toEqual(['M1-C', 'M1-L']);
+  expect(paid.map((d) => d.tranche)).toEqual(['M1-C']);
   for (const d of paid)
     expect(Date.parse(d.at)).toBeGreaterThan(
       Date.parse(s.delivery.milestones.M1.publicity!.endsAt),
     );
 });
 
-test("each role finds its work in its 待办: the office the supervisor's objection, finance the clawback, the contractors theirs", async () => {
+test("each role finds its work in its 待办: the office the supervisor's objection, finance a release and the clawback, the contractors theirs", async () => {
   const kinds = async (username: string) => {
     const u = DEMO_USERS.find((x) => x.username === username)!;
     const { tasks } = await myTasks(ctx, { username, role: u.role, org: u.org });
     return tasks.map((x) => `${x.seq}:${x.kind}`).sort();
   };
   expect(await kinds('office1')).toEqual(['3:objection']);
-  expect(await kinds('finance1')).toEqual(['6:clawback']);
+  expect(await kinds('finance1')).toEqual(['3:release', '6:clawback']);
   expect(await kinds('post1')).toEqual(['1:rectify', '1:submit', '4:bid']);
   expect(await kinds('kuaidi1')).toEqual(['4:bid', '6:clawback']);
 });
@@ -154,7 +154,7 @@ test('subproject 6: terminated by its missed deadline, the clawback partly recov
 
 test('the program ledger shows the money paid and recovered', async () => {
   const L = await programLedger(ctx, CODE);
-  expect(L.total.disbursed.wan).toBe('310'); // 190 + 80 (subproject 3) + 40 (subproject 6)
+  expect(L.total.disbursed.wan).toBe('230'); // 190 (subproject 3, central) + 40 (subproject 6)
   expect(L.total.recovered.wan).toBe('15');
   expect(L.subprojects.find((x) => x.seq === 6)?.status).toBe('terminated');
   expect(L.subprojects.find((x) => x.seq === 4)?.status).toBe('tendering');
@@ -196,7 +196,7 @@ test(
         const s6 = await subproject(6, c);
         expect(s6.delivery.clawback!.recovered.central).toBeGreaterThan(0);
         expect(s6.delivery.clawback!.settledAt).toBeNull();
-        expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
+        expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('230');
         expect(await server.scheduler.runDue()).toEqual({ due: 0, fired: 0, errors: [] });
         expect((await verifyAuditRecord(c)).ok).toBe(true);
       },
@@ -227,7 +227,7 @@ test(
         expect(state.tenders.map((t) => !!t.failed)).toEqual([true, false]);
         expect(state.award?.org).toBe('某物流有限公司');
         expect(state.delivery.milestones.M2.status).toBe('publicity');
-        expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('310');
+        expect((await programLedger(c, CODE)).total.disbursed.wan).toBe('230');
       },
     ),
   60_000,
