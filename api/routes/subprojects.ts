@@ -6,7 +6,7 @@ import type { AppContext } from '../../app/context';
 import * as inputs from '../../app/inputs';
 import * as queries from '../../app/queries';
 import * as subprojects from '../../app/subprojects';
-import type { Api } from '../http';
+import type { Access, Api, Handled, RouteSpec } from '../http';
 import {
   IDEMPOTENT_REPLAY,
   OptionalIdempotencyHeader,
@@ -26,12 +26,39 @@ export const SubprojectViewSchema = z
   .loose()
   .meta({ id: 'SubprojectView' });
 
+type NoQuery = z.ZodObject<Record<string, never>>;
+
 export function subprojectRoutes(api: Api, ctx: AppContext): void {
   const base = '/api/programs/:code/subprojects/:seq';
   const view = {
     description: '分项目（按查看者过滤：开标前投标内容密封）',
     schema: SubprojectViewSchema,
   };
+
+  /** A procurement act on one subproject: POST …/subprojects/:seq<path>, answered with the
+   * subproject as the actor may see it. */
+  const act = <
+    A extends Access,
+    B extends z.ZodType = z.ZodUndefined,
+    P extends z.ZodType = typeof SubprojectParam,
+  >(
+    path: string,
+    spec: Omit<RouteSpec<A, P, NoQuery, B>, 'method' | 'path' | 'tags' | 'params' | 'response'> & {
+      params?: P;
+    },
+    run: (h: Handled<A, z.output<P>, z.output<NoQuery>, z.output<B>>) => Promise<unknown>,
+  ) =>
+    api.route<A, P, NoQuery, B>(
+      {
+        method: 'post',
+        path: `${base}${path}`,
+        tags: ['procurement'],
+        params: (spec.params ?? SubprojectParam) as P,
+        response: view,
+        ...spec,
+      },
+      run,
+    );
 
   api.route(
     {
@@ -47,48 +74,36 @@ export function subprojectRoutes(api: Api, ctx: AppContext): void {
     async ({ params, actor }) => queries.subprojectDetail(ctx, actor, params.code, params.seq),
   );
 
-  api.route(
+  act(
+    '/tender',
     {
-      method: 'post',
-      path: `${base}/tender`,
-      tags: ['procurement'],
       access: ['office'],
-      params: SubprojectParam,
       body: inputs.TenderBody,
       errors: [404, 409, 422],
       status: 201,
       summary: '发布招标公告（组织实施阶段；投标期限不少于规定天数）',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.openTender(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/bids',
     {
-      method: 'post',
-      path: `${base}/bids`,
-      tags: ['procurement'],
       access: ['contractor'],
-      params: SubprojectParam,
       body: inputs.BidBody,
       errors: [404, 409, 422],
       status: 201,
       summary: '投标（截止前可重新投标以替换本单位的投标）',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.submitBid(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/bids/withdraw',
     {
-      method: 'post',
-      path: `${base}/bids/withdraw`,
-      tags: ['procurement'],
       access: ['contractor'],
-      params: SubprojectParam,
       errors: [404, 409],
       summary: '撤回本单位的投标（截止前）',
-      response: view,
     },
     async ({ params, actor }) => subprojects.withdrawBid(ctx, actor, params, undefined),
   );
@@ -113,58 +128,43 @@ export function subprojectRoutes(api: Api, ctx: AppContext): void {
     async ({ params, actor }) => queries.subprojectBids(ctx, actor, params.code, params.seq),
   );
 
-  api.route(
+  act(
+    '/opening',
     {
-      method: 'post',
-      path: `${base}/opening`,
-      tags: ['procurement'],
       access: ['office'],
-      params: SubprojectParam,
       body: inputs.OpeningBody,
       errors: [404, 409],
       summary: '开标（截止后）；有效投标少于规定家数（默认3家）则流标',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.openBids(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/scores',
     {
-      method: 'post',
-      path: `${base}/scores`,
-      tags: ['procurement'],
       access: ['office', 'evaluator'],
-      params: SubprojectParam,
       body: inputs.ScoresBody,
       errors: [404, 409],
       summary: '记录评标得分（每个有效投标人一个，0～100）',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.scoreBids(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/candidate',
     {
-      method: 'post',
-      path: `${base}/candidate`,
-      tags: ['procurement'],
       access: ['office'],
-      params: SubprojectParam,
       body: inputs.CandidateBody,
       errors: [404, 409, 422],
       summary: '确定中标候选人并开始公示（默认3天）；非最高分须说明理由',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.proposeCandidate(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/objections',
     {
-      method: 'post',
-      path: `${base}/objections`,
-      tags: ['procurement'],
       access: ['contractor', 'office', 'supervisor'],
-      params: SubprojectParam,
       headers: OptionalIdempotencyHeader,
       body: inputs.TenderObjectionBody,
       errors: [404, 409, 422],
@@ -172,7 +172,6 @@ export function subprojectRoutes(api: Api, ctx: AppContext): void {
       alsoSuccess: [IDEMPOTENT_REPLAY],
       summary: '公示期间提出异议（暂停定标，直至办公室处理）',
       description: '可带 Idempotency-Key：重试不会重复登记异议。',
-      response: view,
     },
     async ({ params, body, actor, req }) =>
       subprojects.raiseTenderObjection(
@@ -184,64 +183,49 @@ export function subprojectRoutes(api: Api, ctx: AppContext): void {
       ),
   );
 
-  api.route(
+  act(
+    '/objections/:id/resolve',
     {
-      method: 'post',
-      path: `${base}/objections/:id/resolve`,
-      tags: ['procurement'],
       access: ['office'],
       params: TenderObjectionParam,
       body: inputs.TenderResolveBody,
       errors: [404, 409],
       summary: '处理异议（记录决定与理由）',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.resolveTenderObjection(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/award',
     {
-      method: 'post',
-      path: `${base}/award`,
-      tags: ['procurement'],
       access: ['office'],
-      params: SubprojectParam,
       body: inputs.AwardBody,
       errors: [404, 409],
       summary: '定标（公示期满且无未处理的异议）',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.award(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/designation',
     {
-      method: 'post',
-      path: `${base}/designation`,
-      tags: ['procurement'],
       access: ['office'],
-      params: SubprojectParam,
       body: inputs.DesignationBody,
       errors: [404, 409],
       status: 201,
       summary: '直接指定承办主体（直接委托、定向委托、政府购买服务；须记录理由）',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.designateContractor(ctx, actor, params, body),
   );
 
-  api.route(
+  act(
+    '/contract',
     {
-      method: 'post',
-      path: `${base}/contract`,
-      tags: ['procurement'],
       access: ['office'],
-      params: SubprojectParam,
       body: inputs.ContractBody,
       errors: [404, 409, 422],
       status: 201,
       summary: '签订承办协议：里程碑计划与分来源拨付批次（每个来源合计须等于预算，否则列出差额）',
-      response: view,
     },
     async ({ params, body, actor }) => subprojects.signContract(ctx, actor, params, body),
   );
