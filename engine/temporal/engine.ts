@@ -34,7 +34,7 @@ export interface TemporalOptions {
 export class TemporalEngine implements Engine {
   readonly kind = 'temporal' as const;
   constructor(
-    private readonly client: Client,
+    readonly client: Client,
     readonly pool: Pool,
     readonly clock: Clock,
     private readonly taskQueue: string,

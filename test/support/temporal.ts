@@ -92,7 +92,7 @@ export async function startTemporal(kind: ServerKind): Promise<TestWorkflowEnvir
   return kind === 'time-skipping'
     ? TestWorkflowEnvironment.createTimeSkipping({ server: { executable } })
     : TestWorkflowEnvironment.createLocal({
-        server: { executable, ip: '127.0.0.1' },
+        server: { executable, ip: '127.0.0.1', log: { format: 'json', level: 'error' } },
       });
 }
 
