@@ -45,7 +45,7 @@ if (skip) {
     env = external ? undefined : await startTemporal('dev');
     const address = external ?? env!.address;
     rt = await createTemporalRuntime(db.url, { address, namespace, taskQueue });
-    worker = await startWorker(address, rt.pool, taskQueue, namespace);
+    worker = await startWorker(address, rt.pool, taskQueue, { namespace });
   });
   afterAll(async () => {
     await worker?.stop();

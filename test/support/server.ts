@@ -15,6 +15,7 @@ import {
   type TemporalRuntime,
 } from '../../engine/runtime';
 import type { Role } from '../../workflows/program/types';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestDb, type TestDb } from './pg-test-db';
 import { startTemporal, startWorker, temporalSkipReason, TimeSkippingClock } from './temporal';
 
@@ -31,8 +32,8 @@ export function engineDescribe(): jest.Describe {
   return describe.skip;
 }
 
-interface ServerOf<R extends Runtime | TemporalRuntime, C extends Clock> {
-  engine: EngineKind;
+interface ServerOf<E extends EngineKind, R extends Runtime | TemporalRuntime, C extends Clock> {
+  engine: E;
   db: TestDb;
   rt: R;
   clock: C;
@@ -56,7 +57,7 @@ interface ServerOf<R extends Runtime | TemporalRuntime, C extends Clock> {
    * in their workflows while the server slept, and this waits until their events are stored. `fired`:
    * the deadlines that fired (on Temporal, since the last move of the clock or the last call).
    */
-  runDue(): Promise<{ fired: number }>;
+  runDue(): Promise<DueRun>;
   count(table: 'program' | 'subproject' | 'stream' | 'event'): Promise<number>;
   /** Stops HTTP and the runtime but keeps the database (to test a restart). */
   stopServer(): Promise<void>;
@@ -64,9 +65,20 @@ interface ServerOf<R extends Runtime | TemporalRuntime, C extends Clock> {
   /** Adds a user and logs in: returns the token. */
   addUserAndLogin(username: string, role: Role, org?: string | null): Promise<string>;
 }
-export type TestServer = ServerOf<Runtime, ManualClock>;
+/** `due`: streams found due (on Temporal: still waiting for their timer's events when asked). */
+export interface DueRun {
+  due: number;
+  fired: number;
+}
+export type TestServer = ServerOf<'embedded', Runtime, ManualClock>;
+export type TemporalServer = ServerOf<'temporal', TemporalRuntime, TimeSkippingClock> & {
+  env: TestWorkflowEnvironment;
+  /** Stops the worker(s) (letting running tasks finish) and starts `n` new ones on the same task queue
+   *  (start the server with `workerCache: false`, or the new ones wait for the old one's sticky queue). */
+  restartWorkers(n?: number): Promise<void>;
+};
 /** A test server on either engine (startEngineServer). */
-export type EngineServer = ServerOf<Runtime | TemporalRuntime, Clock>;
+export type EngineServer = TestServer | TemporalServer;
 
 export const PASSWORD = 'correct-horse-1';
 
@@ -83,7 +95,10 @@ export async function startTestServer(
     reuse: opts.reuse,
     advance: (ms) => clock.advance(ms),
     set: (iso) => clock.set(iso),
-    runDue: async () => ({ fired: (await rt.scheduler.runDue()).fired }),
+    runDue: async () => {
+      const r = await rt.scheduler.runDue();
+      return { due: r.due, fired: r.fired };
+    },
     close: () => rt.close(),
   });
 }
@@ -92,9 +107,10 @@ export async function startTestServer(
  * A test server on `engine` (default: this file's, testEngine()). On Temporal: a time-skipping test server
  * of its own, a worker running the real workflows and persistence activity on the same database with a
  * pool of its own (as `npm run worker` would), and the API's Temporal engine; all stopped by close().
+ * `workerCache: false` for a file that restarts workers (restartWorkers; see startWorker's `cache`).
  */
 export async function startEngineServer(
-  opts: { now?: string; poolSize?: number; engine?: EngineKind } = {},
+  opts: { now?: string; poolSize?: number; engine?: EngineKind; workerCache?: boolean } = {},
 ): Promise<EngineServer> {
   const engine = opts.engine ?? testEngine();
   if (engine === 'embedded') return startTestServer(opts);
@@ -109,7 +125,8 @@ export async function startEngineServer(
   );
   const workerPool = new Pool({ connectionString: db.url, max: 4 });
   workerPool.on('error', () => {});
-  const worker = await startWorker(env.address, workerPool, taskQueue);
+  const cache = opts.workerCache ?? true;
+  let workers = [await startWorker(env.address, workerPool, taskQueue, { cache })];
   const ticks = async () =>
     Number(
       (
@@ -126,7 +143,7 @@ export async function startEngineServer(
         [clock.now()],
       )
     ).rows.map((r) => r.id);
-  return serve('temporal', db, rt, clock, {
+  const server = await serve('temporal', db, rt, clock, {
     advance: async (ms) => {
       mark = await ticks();
       await clock.advance(ms);
@@ -137,8 +154,10 @@ export async function startEngineServer(
     },
     runDue: async () => {
       // the timers fired while the server slept; their Tick's events may still be on their way
+      let found = -1;
       for (const give = Date.now() + 20_000; ;) {
         const left = await due();
+        if (found < 0) found = left.length;
         if (!left.length) break;
         if (Date.now() > give)
           throw new Error(`timers due but not fired on Temporal: ${left.join(', ')}`);
@@ -147,19 +166,29 @@ export async function startEngineServer(
       const n = await ticks();
       const fired = n - mark;
       mark = n;
-      return { fired };
+      return { due: found, fired };
     },
     close: async () => {
-      await worker.stop();
+      for (const w of workers) await w.stop();
       await rt.close();
       await workerPool.end();
       await env.teardown();
     },
   });
+  return {
+    ...server,
+    env,
+    restartWorkers: async (n = 1) => {
+      for (const w of workers) await w.stop();
+      workers = [];
+      for (let i = 0; i < n; i++)
+        workers.push(await startWorker(env.address, workerPool, taskQueue, { cache }));
+    },
+  };
 }
 
-async function serve<R extends Runtime | TemporalRuntime, C extends Clock>(
-  engine: EngineKind,
+async function serve<E extends EngineKind, R extends Runtime | TemporalRuntime, C extends Clock>(
+  engine: E,
   db: TestDb,
   rt: R,
   clock: C,
@@ -167,10 +196,10 @@ async function serve<R extends Runtime | TemporalRuntime, C extends Clock>(
     reuse?: TestServer;
     advance: (ms: number) => void | Promise<void>;
     set: (iso: string) => void | Promise<void>;
-    runDue: () => Promise<{ fired: number }>;
+    runDue: () => Promise<DueRun>;
     close: () => Promise<void>;
   },
-): Promise<ServerOf<R, C>> {
+): Promise<ServerOf<E, R, C>> {
   const opts = { reuse: o.reuse };
   const app = createApp({ ...rt, log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const server: Server = app.listen(0);

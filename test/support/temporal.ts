@@ -111,19 +111,25 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** A worker like `npm run worker`: the real workflows and the real persistence activity on `pool`. */
+/**
+ * A worker like `npm run worker`: the real workflows and the real persistence activity on `pool`.
+ * `cache: false` keeps no workflow in memory (no sticky queue), so every workflow task replays its history
+ * from the start: on the time-skipping server a worker that went away would otherwise hold its workflows'
+ * next tasks on its sticky queue, whose timeout runs on the server's clock, which stands still meanwhile.
+ */
 export async function startWorker(
   address: string,
   pool: Pool,
   taskQueue: string,
-  namespace = 'default',
+  opts: { namespace?: string; cache?: boolean } = {},
 ): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection,
-    namespace,
+    namespace: opts.namespace ?? 'default',
     taskQueue,
     workflowBundle: await workflowBundle(),
+    ...(opts.cache === false ? { maxCachedWorkflows: 0 } : {}),
     activities: createActivities({ pool }),
   });
   const running = worker.run();
