@@ -73,6 +73,7 @@ export interface DueRun {
 export type TestServer = ServerOf<'embedded', Runtime, ManualClock>;
 export type TemporalServer = ServerOf<'temporal', TemporalRuntime, TimeSkippingClock> & {
   env: TestWorkflowEnvironment;
+  taskQueue: string;
   /** Stops the worker(s) (letting running tasks finish) and starts `n` new ones on the same task queue
    *  (start the server with `workerCache: false`, or the new ones wait for the old one's sticky queue). */
   restartWorkers(n?: number): Promise<void>;
@@ -110,7 +111,14 @@ export async function startTestServer(
  * `workerCache: false` for a file that restarts workers (restartWorkers; see startWorker's `cache`).
  */
 export async function startEngineServer(
-  opts: { now?: string; poolSize?: number; engine?: EngineKind; workerCache?: boolean } = {},
+  opts: {
+    now?: string;
+    poolSize?: number;
+    engine?: EngineKind;
+    workerCache?: boolean;
+    /** false: no worker in this process (the test runs `npm run worker` processes: spawnWorker) */
+    inProcessWorker?: boolean;
+  } = {},
 ): Promise<EngineServer> {
   const engine = opts.engine ?? testEngine();
   if (engine === 'embedded') return startTestServer(opts);
@@ -126,7 +134,10 @@ export async function startEngineServer(
   const workerPool = new Pool({ connectionString: db.url, max: 4 });
   workerPool.on('error', () => {});
   const cache = opts.workerCache ?? true;
-  let workers = [await startWorker(env.address, workerPool, taskQueue, { cache })];
+  let workers =
+    opts.inProcessWorker === false
+      ? []
+      : [await startWorker(env.address, workerPool, taskQueue, { cache })];
   const ticks = async () =>
     Number(
       (
@@ -178,6 +189,7 @@ export async function startEngineServer(
   return {
     ...server,
     env,
+    taskQueue,
     restartWorkers: async (n = 1) => {
       for (const w of workers) await w.stop();
       workers = [];

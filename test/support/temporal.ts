@@ -5,6 +5,7 @@
 // binaries are found on PATH, through TEMPORAL_TEST_SERVER_PATH / TEMPORAL_CLI_PATH, or in the
 // project's `.venv-temporal/bin` (where .ci/run installs them when it has to make a virtualenv).
 // Without them the suites are reported as skipped; under CI=true a missing binary fails the run.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -177,4 +178,44 @@ export class TimeSkippingClock implements Clock {
       throw new Error(`the time-skipping server cannot go back ${Math.round(-d / 1000)} s`);
     await this.advance(Math.max(0, d));
   }
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** resolves when the process ends, with how */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (a clean shutdown) and wait */
+  stop(): Promise<void>;
+}
+
+/** `npm run worker` as its own process (dist/engine/temporal/worker.js, built by jest's globalSetup),
+ *  resolved once it polls; `env` adds to its environment (TEMPORAL_ADDRESS, DATABASE_URL, …). */
+export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/engine/temporal/worker.js')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const seen = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('[worker] polling')) resolve();
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`worker exited (${code ?? signal}) before polling: ${out}`)),
+    );
+  });
+  return {
+    child,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -21,8 +21,10 @@ import { DECIDERS, type StreamType } from '../aggregates';
 import { DomainError } from '../errors';
 import type { Actor } from '../program/types';
 
+// An attempt takes milliseconds; one whose worker died is retried after the timeout (on another worker),
+// and a retry after a slow attempt that did land finds its events written (idempotent by stream, version).
 const { persistEvents } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '15 seconds',
   retry: {
     initialInterval: '200ms',
     backoffCoefficient: 2,
