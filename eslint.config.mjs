@@ -12,6 +12,7 @@ export default tseslint.config(
       'coverage/',
       '.data/',
       'bench/results/',
+      '.venv-temporal/',
       '**/*.cjs',
       '**/*.mjs',
       'jest.config.js',

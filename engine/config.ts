@@ -23,11 +23,16 @@ const Env = z.object({
   PG_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   STREAM_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000), // streams whose state the engine keeps in memory; 0 = none
   // Fault injection for crash tests only: the named point kills the process (SIGKILL) when reached.
-  SHIFAN_FAILPOINT: z.enum(['after-disbursement-commit']).optional(),
+  SHIFAN_FAILPOINT: z
+    .enum(['after-disbursement-commit', 'worker-after-release-persist'])
+    .optional(),
   // Temporal cluster (set TEMPORAL_ADDRESS to use it instead of the embedded engine)
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('shifan'),
+  // entity workflows a worker keeps in memory between their tasks (unset: the SDK's default, sized from the
+  // worker's memory); 0 = none, each task replays its workflow's history (less memory, more CPU)
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   // Mail: SMTP_URL set → nodemailer over SMTP (smtp://user:pass@host:587); unset → .eml files in DATA_DIR/mail
   SMTP_URL: z
     .string()

@@ -125,7 +125,13 @@ export async function createTemporalRuntime(
     );
   }
   const client = new Client({ connection, namespace: t.namespace });
-  const engine = new TemporalEngine(client, pool, opts.clock ?? systemClock, t.taskQueue);
+  const engine = new TemporalEngine(
+    client,
+    pool,
+    opts.clock ?? systemClock,
+    t.taskQueue,
+    t.clockOffsetMs,
+  );
   const { notifier, mailer } = notifierFor(pool, engine.clock, opts.notify);
   return {
     pool,

@@ -27,15 +27,18 @@ export interface TemporalOptions {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** the program clock minus the cluster's (ms), given to every entity workflow; 0 unless a test shifts it */
+  clockOffsetMs?: number;
 }
 
 export class TemporalEngine implements Engine {
   readonly kind = 'temporal' as const;
   constructor(
-    private readonly client: Client,
+    readonly client: Client,
     readonly pool: Pool,
     readonly clock: Clock,
     private readonly taskQueue: string,
+    private readonly clockOffsetMs = 0,
   ) {}
   onCommitted?: Engine['onCommitted'];
 
@@ -58,7 +61,11 @@ export class TemporalEngine implements Engine {
         throw e;
       }
     }
-    const input: EntityInput = { streamType: agg.streamType, streamId };
+    const input: EntityInput = {
+      streamType: agg.streamType,
+      streamId,
+      ...(this.clockOffsetMs ? { clockOffsetMs: this.clockOffsetMs } : {}),
+    };
     const env: CommandEnvelope = {
       command,
       actor: meta.actor,

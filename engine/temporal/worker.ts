@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../config';
 import { openDatabase } from '../database';
+import { activitiesWithFailpoint } from '../failpoints';
 
 async function main() {
   const cfg = loadConfig();
@@ -23,7 +24,10 @@ async function main() {
     namespace: cfg.TEMPORAL_NAMESPACE,
     taskQueue: cfg.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../../workflows/temporal'),
-    activities: createActivities({ pool }),
+    activities: activitiesWithFailpoint(createActivities({ pool }), cfg.SHIFAN_FAILPOINT),
+    ...(cfg.TEMPORAL_MAX_CACHED_WORKFLOWS === undefined
+      ? {}
+      : { maxCachedWorkflows: cfg.TEMPORAL_MAX_CACHED_WORKFLOWS }),
   });
   console.log(
     `[worker] polling ${cfg.TEMPORAL_TASK_QUEUE} on ${cfg.TEMPORAL_ADDRESS} (namespace ${cfg.TEMPORAL_NAMESPACE})`,

@@ -1,10 +1,10 @@
-// Runs the lifecycle on a real Temporal cluster when TEMPORAL_ADDRESS is set (e.g. `temporal server
-// start-dev`): a worker with the real workflows and activities, the API's Temporal engine, real
-// PostgreSQL. Without TEMPORAL_ADDRESS it is reported as skipped (never as passed). Real deadlines are
-// days long, so this suite checks that they are armed (the workflow's state and its pending timer),
-// not that they fire; replay tests cover the firing.
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+// The lifecycle on a real Temporal dev server (`temporal server start-dev`, real time, SQLite): a worker with
+// the real workflows and activities, the API's Temporal engine, real PostgreSQL. The suite starts the
+// server itself from the `temporal` binary (test/support/temporal.ts), or uses the cluster at
+// TEMPORAL_ADDRESS when that is set. Real deadlines are days long, so this suite checks that they are
+// armed (the workflow's state and its pending timer); timed-lifecycle.test.ts lets them fire on the
+// time-skipping server.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { programAggregate, subprojectAggregate, subprojectKey } from '../../engine/aggregates';
 import { createTemporalRuntime, type TemporalRuntime } from '../../engine/runtime';
 import { DomainError } from '../../workflows/errors';
@@ -13,48 +13,44 @@ import { definitionFromTable, ProgramTable } from '../../workflows/program/table
 import type { Actor } from '../../workflows/program/types';
 import { loadTable } from '../support/fixtures';
 import { createTestDb, type TestDb } from '../support/pg-test-db';
+import {
+  startTemporal,
+  startWorker,
+  temporalSkipReason,
+  type RunningWorker,
+} from '../support/temporal';
 
-const address = process.env.TEMPORAL_ADDRESS;
+const external = process.env.TEMPORAL_ADDRESS;
 jest.setTimeout(120_000);
+const skip = external
+  ? null
+  : temporalSkipReason('dev', 'the lifecycle on the Temporal dev server');
 
-if (!address) {
-  console.log(
-    'skipped: TEMPORAL_ADDRESS not set (the Temporal cluster suite needs a running cluster, e.g. `temporal server start-dev`)',
-  );
-  test.skip('skipped: TEMPORAL_ADDRESS not set', () => {});
+if (skip) {
+  console.log(skip);
+  test.skip(skip, () => {});
 } else {
   let db: TestDb;
   let rt: TemporalRuntime;
-  let worker: Worker;
-  let running: Promise<void>;
-  let connection: NativeConnection;
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: RunningWorker;
   const taskQueue = `shifan-test-${Date.now()}`;
   const code = `cluster-${Date.now()}`;
   const office: Actor = { username: 'office1', role: 'office', org: null };
   const contractor: Actor = { username: 'c1', role: 'contractor', org: 'ORG' };
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
 
   beforeAll(async () => {
     db = await createTestDb();
-    rt = await createTemporalRuntime(db.url, {
-      address,
-      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
-      taskQueue,
-    });
-    connection = await NativeConnection.connect({ address });
-    worker = await Worker.create({
-      connection,
-      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
-      taskQueue,
-      workflowsPath: require.resolve('../../workflows/temporal'),
-      activities: createActivities({ pool: rt.pool }),
-    });
-    running = worker.run();
+    env = external ? undefined : await startTemporal('dev');
+    const address = external ?? env!.address;
+    rt = await createTemporalRuntime(db.url, { address, namespace, taskQueue });
+    worker = await startWorker(address, rt.pool, taskQueue, { namespace });
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await connection?.close();
+    await worker?.stop();
     await rt?.close();
+    await env?.teardown();
     await db?.drop();
   });
 

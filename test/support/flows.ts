@@ -1,6 +1,7 @@
-// Drives the HTTP API through the steps the money tests need, moving the engine's clock as it goes.
+// Drives the HTTP API through the steps the money tests need, moving the engine's clock as it goes (on
+// either engine: support/server.ts).
 import { loadTable } from './fixtures';
-import type { TestServer } from './server';
+import type { EngineServer as TestServer } from './server';
 
 export const ok = (r: { status: number; body: any }, status = 200) => {
   if (r.status !== status)
@@ -134,7 +135,7 @@ export async function acceptMilestone(
     await t.call('POST', `${m}/decision`, { token: t.tokens.office, body: { decision: 'accept' } }),
   );
   await t.at(later(t, 8));
-  await t.rt.scheduler.runDue();
+  await t.runDue();
 }
 
 export const release = (

@@ -21,8 +21,10 @@ import { DECIDERS, type StreamType } from '../aggregates';
 import { DomainError } from '../errors';
 import type { Actor } from '../program/types';
 
+// An attempt takes milliseconds; one whose worker died is retried after the timeout (on another worker),
+// and a retry after a slow attempt that did land finds its events written (idempotent by stream, version).
 const { persistEvents } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '15 seconds',
   retry: {
     initialInterval: '200ms',
     backoffCoefficient: 2,
@@ -38,6 +40,10 @@ export interface EntityInput {
   version?: number;
   /** continue-as-new after this many events in one run (history stays short) */
   maxEventsPerRun?: number;
+  /** The program's clock minus Temporal's, in ms: absent (0) in production. A test replays a journey
+   *  dated 2019 on the time-skipping server (whose clock starts at the wall clock) by shifting every
+   *  `now` the deciders see; timers stay relative, so they fire after the same durations. */
+  clockOffsetMs?: number;
 }
 export interface CommandEnvelope {
   command: { type: string };
@@ -55,8 +61,9 @@ export const notify = defineSignal<[CommandEnvelope]>('notify');
 export const getState = defineQuery<{ state: unknown; version: number }>('getState');
 
 /** The only clock read in workflows/: inside the Temporal sandbox the Date clock is the time of the current
- *  workflow task, recorded in history, so replays see the same value (deciders still get it as ctx.now). */
-const workflowNow = (): number => Date.now();
+ *  workflow task, recorded in history, so replays see the same value (deciders still get it as ctx.now);
+ *  the offset comes from the workflow's input, so it is the same on replay too. */
+const workflowClock = (offsetMs: number) => (): number => Date.now() + offsetMs;
 
 export const SYSTEM: Actor = { username: 'system', role: 'system', org: null };
 
@@ -85,6 +92,7 @@ export async function runEntity(
   let state: unknown = input.state ?? decider.initialState;
   let version = input.version ?? 0;
   let eventsThisRun = 0;
+  const workflowNow = workflowClock(input.clockOffsetMs ?? 0);
   const maxEvents = input.maxEventsPerRun ?? 1000;
   const later: Array<() => Promise<unknown>> = []; // work for the main loop (signals, deadlines)
   let busy = false;
