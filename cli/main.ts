@@ -9,7 +9,12 @@ import { verifyAuditRecord } from '../app/audit';
 import { demoSummary, runDemo } from '../app/demo';
 import type { AppContext } from '../app/context';
 import { previewNoticePdf, previewTemplate } from '../app/notices';
-import { importProgram } from '../app/programs';
+import {
+  budgetTemplateXlsx,
+  importProgram,
+  importProgramXlsx,
+  programTableXlsx,
+} from '../app/programs';
 import { listPrograms, listUsers } from '../app/queries';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
@@ -171,21 +176,51 @@ export function buildCli(): Command {
   const prog = program.command('program').description('综合示范项目');
   prog
     .command('import <file>')
-    .description('导入资金安排表 JSON（与 POST /api/programs 相同的格式）')
+    .description(
+      '导入资金安排表：JSON（与 POST /api/programs 相同的格式）或 Excel 工作簿 .xlsx（版式见 shifan program template）',
+    )
     .action(async (file: string) => {
-      let raw: unknown;
+      let bytes: Buffer;
       try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
+        bytes = readFileSync(file);
       } catch (e) {
         throw new CliFailure(`无法读取 ${file}：${(e as Error).message}`);
       }
-      const table = ProgramTable.parse(raw);
-      const { definition: def, outcome } = await withRuntime((ctx) =>
-        importProgram(ctx, CLI_ACTOR, table, `shifan program import ${file}`),
-      );
+      const xlsx = /\.xlsx$/i.test(file) || bytes.subarray(0, 2).toString('latin1') === 'PK';
+      let run: (ctx: AppContext) => ReturnType<typeof importProgram>;
+      if (xlsx)
+        run = (ctx) => importProgramXlsx(ctx, CLI_ACTOR, bytes, `shifan program import ${file}`);
+      else {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(bytes.toString('utf8'));
+        } catch (e) {
+          throw new CliFailure(`无法读取 ${file}：${(e as Error).message}`);
+        }
+        const table = ProgramTable.parse(raw);
+        run = (ctx) => importProgram(ctx, CLI_ACTOR, table, `shifan program import ${file}`);
+      }
+      const { definition: def, outcome } = await withRuntime(run);
       console.log(
         `已导入 ${def.code}「${def.name}」：${def.subprojects.length} 个分项目，总投资 ${formatWan(def.totals.total)} 万元（版本 ${outcome.version}） / imported`,
       );
+    });
+  prog
+    .command('template')
+    .description('写出资金安排表 Excel 模板（shifan program import 读取的版式）')
+    .option('--out <file>', '写入的文件', '资金安排表模板.xlsx')
+    .action(async (o: { out: string }) => {
+      writeFileSync(o.out, await budgetTemplateXlsx());
+      console.log(`已写入 ${o.out} / template written`);
+    });
+  prog
+    .command('table <code>')
+    .description('导出项目的资金安排表（Excel；可再导入）')
+    .option('--out <file>', '写入的文件（缺省为 <code>-资金安排表.xlsx）')
+    .action(async (code: string, o: { out?: string }) => {
+      const out = o.out ?? `${code}-资金安排表.xlsx`;
+      writeFileSync(out, await withRuntime((ctx) => programTableXlsx(ctx, code)));
+      console.log(`已写入 ${out} / written`);
     });
   prog
     .command('list')
