@@ -16,6 +16,7 @@ import {
   programTableXlsx,
 } from '../app/programs';
 import { listPrograms, listUsers } from '../app/queries';
+import { taizhangWorkbook } from '../app/taizhang';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
 import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
@@ -89,6 +90,12 @@ function describe(e: unknown): string {
   if (e instanceof ZodError)
     return `输入有误 / invalid input:\n${e.issues.map((i) => `  - ${i.path.join('.') || '(根)'}: ${i.message}`).join('\n')}`;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A status line on the terminal for the slower commands (nothing when stderr is not a terminal). */
+function progress(text: string | null): void {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(text === null ? '\r\x1b[K' : `\r${text}`);
 }
 
 export function buildCli(): Command {
@@ -229,6 +236,19 @@ export function buildCli(): Command {
       const { items } = await withRuntime(listPrograms);
       for (const p of items)
         console.log(`${p.code}\t${p.name}\t${p.phaseName}\t${p.total.wan}万元`);
+    });
+
+  const exp = program.command('export').description('导出');
+  exp
+    .command('taizhang <code>')
+    .description('项目台账（Excel）：分项目、里程碑、资金拨付、追回与收回、文件与通知')
+    .option('--out <file>', '写入的文件（缺省为 <code>-项目台账.xlsx）')
+    .action(async (code: string, o: { out?: string }) => {
+      const out = o.out ?? `${code}-项目台账.xlsx`;
+      progress(`正在导出 ${code} 的项目台账…`);
+      writeFileSync(out, await withRuntime((ctx) => taizhangWorkbook(ctx, code)));
+      progress(null);
+      console.log(`已写入 ${out} / written`);
     });
 
   program

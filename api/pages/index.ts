@@ -34,6 +34,7 @@ import { DomainError, invalid, notFound } from '../../workflows/errors';
 import { formProblem, lines, nest, valuesOf } from './forms';
 import { sendFile } from '../download';
 import { XLSX_TYPE } from '../../app/budget-xlsx';
+import { taizhangWorkbook } from '../../app/taizhang';
 import { fundExecutionChart } from './charts';
 import { createPageRenderer } from './render';
 import { userPages } from './users';
@@ -397,6 +398,11 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     bytes: await programs.budgetTemplateXlsx(),
     type: XLSX_TYPE,
     name: '资金安排表模板.xlsx',
+  }));
+  download('/programs/:code/taizhang.xlsx', ['office', 'finance', 'supervisor'], async (req) => ({
+    bytes: await taizhangWorkbook(ctx, P(req).code),
+    type: XLSX_TYPE,
+    name: `${P(req).code}-项目台账.xlsx`,
   }));
   download('/programs/:code/table.xlsx', 'any', async (req) => ({
     bytes: await programs.programTableXlsx(ctx, P(req).code),

@@ -7,6 +7,9 @@ import * as delivery from '../../app/delivery';
 import * as inputs from '../../app/inputs';
 import * as queries from '../../app/queries';
 import type { Api } from '../http';
+import { sendFile } from '../download';
+import { XLSX_TYPE } from '../../app/budget-xlsx';
+import { taizhangWorkbook } from '../../app/taizhang';
 import {
   AcceptanceObjectionParam,
   IDEMPOTENT_REPLAY,
@@ -222,5 +225,30 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       response: { description: '台账', schema: z.object({}).loose() },
     },
     async ({ params }) => queries.programLedger(ctx, params.code),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/programs/:code/taizhang.xlsx',
+      tags: ['funds'],
+      access: ['office', 'finance', 'supervisor'],
+      params: ProgramCode,
+      errors: [404],
+      summary:
+        '项目台账（R-PUB-2，Excel）：分项目、里程碑、资金拨付、追回与收回、文件与通知（文号）；合计与资金台账一致到分',
+      response: {
+        description: '项目台账',
+        contentType: XLSX_TYPE,
+        schema: z.string().meta({ format: 'binary' }),
+      },
+    },
+    async ({ params, res }) =>
+      sendFile(
+        res,
+        await taizhangWorkbook(ctx, params.code),
+        XLSX_TYPE,
+        `${params.code}-项目台账.xlsx`,
+      ),
   );
 }
