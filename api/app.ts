@@ -91,7 +91,13 @@ export function createHttpServer(app: Express, o: HttpServerOptions = {}): Serve
 }
 
 export function createApp(
-  ctx: AppContext & { cookieSecure?: boolean; http?: HttpServerOptions },
+  ctx: AppContext & {
+    cookieSecure?: boolean;
+    http?: HttpServerOptions;
+    /** OCDS_OCID_PREFIX and PUBLIC_URL for the open contracting packages */
+    ocidPrefix?: string;
+    publicUrl?: string;
+  },
 ): Express {
   const app = express();
   app.disable('x-powered-by');

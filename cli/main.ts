@@ -17,6 +17,7 @@ import {
 } from '../app/programs';
 import { listPrograms, listUsers } from '../app/queries';
 import { taizhangWorkbook } from '../app/taizhang';
+import { ocdsRecordPackage, ocdsReleasePackage } from '../app/ocds';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
 import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
@@ -249,6 +250,27 @@ export function buildCli(): Command {
       writeFileSync(out, await withRuntime((ctx) => taizhangWorkbook(ctx, code)));
       progress(null);
       console.log(`已写入 ${out} / written`);
+    });
+
+  exp
+    .command('ocds <code>')
+    .description('开放合同数据（OCDS 1.1）：发布包（缺省）或记录包（--records），JSON')
+    .option('--records', '输出记录包（含汇编发布）')
+    .option('--out <file>', '写入文件而不是标准输出')
+    .action(async (code: string, o: { records?: boolean; out?: string }) => {
+      const cfg = loadConfig();
+      const opts = {
+        ocidPrefix: cfg.OCDS_OCID_PREFIX,
+        baseUrl: (cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}`).replace(/\/$/, ''),
+      };
+      const pkg = await withRuntime<object>((ctx) =>
+        o.records ? ocdsRecordPackage(ctx, code, opts) : ocdsReleasePackage(ctx, code, opts),
+      );
+      const text = `${JSON.stringify(pkg, null, 2)}\n`;
+      if (o.out) {
+        writeFileSync(o.out, text);
+        console.log(`已写入 ${o.out} / written`);
+      } else process.stdout.write(text);
     });
 
   program
