@@ -18,6 +18,7 @@ import {
 import { listPrograms, listUsers } from '../app/queries';
 import { taizhangWorkbook } from '../app/taizhang';
 import { ocdsRecordPackage, ocdsReleasePackage } from '../app/ocds';
+import { ministryReport } from '../app/ministry-report';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
 import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
@@ -272,6 +273,30 @@ export function buildCli(): Command {
         console.log(`已写入 ${o.out} / written`);
       } else process.stdout.write(text);
     });
+
+  program
+    .command('report')
+    .description('报送')
+    .command('ministry <code>')
+    .description('商务部农村电子商务信息系统报送表：每个分项目的进度与资金（元）')
+    .option('--quarter <q>', '季度，如 2026Q3')
+    .option('--month <m>', '月份，如 2026-07')
+    .addOption(new Option('--format <f>', '格式').choices(['csv', 'xlsx']).default('csv'))
+    .option('--out <file>', '写入的文件（缺省为 <code>-商务部报送-<报告期>.<格式>）')
+    .action(
+      async (
+        code: string,
+        o: { quarter?: string; month?: string; format: 'csv' | 'xlsx'; out?: string },
+      ) => {
+        const period = o.quarter ?? o.month;
+        if (!period || (o.quarter && o.month))
+          throw new CliFailure('请给出 --quarter 2026Q3 或 --month 2026-07（二者选一）');
+        const f = await withRuntime((ctx) => ministryReport(ctx, code, period, o.format));
+        const out = o.out ?? f.name;
+        writeFileSync(out, f.bytes);
+        console.log(`已写入 ${out} / written`);
+      },
+    );
 
   program
     .command('demo')

@@ -156,3 +156,85 @@ test('who may read it: office, finance, supervisor; a contractor is refused (403
   expect(await get('/api/programs/tengzhou-2019/taizhang.xlsx', t.tokens.office)).toBe(200);
   expect(await get('/api/programs/nowhere-1/taizhang.xlsx', t.tokens.office)).toBe(404);
 });
+
+describe('the ministry report (R-FUND-9)', () => {
+  const report = async (q: string) => {
+    const res = await fetch(`${t.base}/api/programs/tengzhou-2019/reports/ministry?${q}`, {
+      headers: { authorization: `Bearer ${t.tokens.finance}` },
+    });
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      bytes: Buffer.from(await res.arrayBuffer()),
+    };
+  };
+  const quarterOf = (iso: string) => {
+    const d = new Date(Date.parse(iso) + 8 * 3600_000); // Asia/Shanghai
+    return `${d.getUTCFullYear()}Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
+  };
+  const csv = async (period: string) => {
+    const r = await report(`period=${period}`);
+    expect(r.status).toBe(200);
+    const text = r.bytes.toString('utf8');
+    expect(text.startsWith('\ufeff')).toBe(true);
+    const [head, ...rows] = text.slice(1).trim().split('\r\n');
+    const cols = head.split(',');
+    return rows.map((line) => Object.fromEntries(line.split(',').map((v, i) => [cols[i], v])));
+  };
+
+  test('per subproject: cumulative disbursements equal the ledger to the fen; the periods add up to them', async () => {
+    const periods = new Set<string>();
+    for (const seq of [3, 4]) {
+      const s = ok(
+        await t.call('GET', `/api/programs/tengzhou-2019/subprojects/${seq}`, {
+          token: t.tokens.office,
+        }),
+      );
+      for (const d of s.disbursements) periods.add(quarterOf(d.at));
+    }
+    const now = quarterOf(t.clock.now().toISOString());
+    const last = await csv(now);
+    expect(last).toHaveLength(7);
+    const yuan = (fen: number) => `${Math.trunc(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+    for (const [i, sp] of ledger.subprojects.entries()) {
+      const row = last[i];
+      expect(row['分项目序号']).toBe(String(sp.seq));
+      expect([
+        row['累计拨付中央（元）'],
+        row['累计拨付地方（元）'],
+        row['累计拨付企业（元）'],
+      ]).toEqual(sp.bySource.map((b: any) => yuan(b.disbursed.fen)));
+      expect(row['累计追回（元）']).toBe(yuan(sp.total.recovered.fen));
+      expect(row['预算中央（元）']).toBe(yuan(sp.bySource[0].budgeted.fen));
+    }
+    expect(last[2]).toMatchObject({
+      '累计拨付中央（元）': '1500000.01',
+      状态: '实施中',
+      里程碑已验收: '2',
+      里程碑总数: '2',
+    });
+    // every period's 本期 figures sum to the cumulative ones
+    let sum = 0;
+    for (const q of [...periods, now].filter((q, i, a) => a.indexOf(q) === i)) {
+      const rows = await csv(q);
+      sum += rows.reduce((a, r) => a + parseMoney(r['本期拨付中央（元）'], '元'), 0);
+    }
+    expect(sum).toBe(ledger.bySource[0].disbursed.fen);
+  });
+
+  test('XLSX with the same figures; a malformed period is a 400 naming it', async () => {
+    const now = quarterOf(t.clock.now().toISOString());
+    const x = await report(`period=${now}&format=xlsx`);
+    expect(x.status).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(x.bytes as unknown as ArrayBuffer);
+    const ws = book.getWorksheet('商务部报送')!;
+    const head = (ws.getRow(1).values as unknown[]).slice(1);
+    const col = head.indexOf('累计拨付中央（元）') + 1;
+    expect(ws.getRow(4).getCell(col).value).toBe(1500000.01);
+    expect(ws.getRow(4).getCell(col).numFmt).toBe('0.00');
+    const bad = await report('period=2020Q5');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.bytes.toString()).errors[0].path).toBe('period');
+  });
+});
