@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { authenticate } from '../app/auth';
 import type { AppContext } from '../app/context';
 import { MAX_FILE_BYTES } from '../app/files';
+import { MAX_XLSX_BYTES } from '../app/budget-xlsx';
 import { databaseHealth } from '../app/queries';
 import { integrityAlarms } from '../engine/audit';
 import { Api } from './http';
@@ -90,13 +91,21 @@ export function createHttpServer(app: Express, o: HttpServerOptions = {}): Serve
 }
 
 export function createApp(
-  ctx: AppContext & { cookieSecure?: boolean; http?: HttpServerOptions },
+  ctx: AppContext & {
+    cookieSecure?: boolean;
+    http?: HttpServerOptions;
+    /** OCDS_OCID_PREFIX and PUBLIC_URL for the open contracting packages */
+    ocidPrefix?: string;
+    publicUrl?: string;
+  },
 ): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(ctx.log, (url) => url === '/healthz'));
   // evidence uploads are the raw body (before the JSON parser, which then leaves them alone)
   app.use('/api/files', express.raw({ type: () => true, limit: MAX_FILE_BYTES }));
+  // so is a budget table workbook (whatever type it is sent as: the import reads its bytes)
+  app.use('/api/programs/xlsx', express.raw({ type: () => true, limit: MAX_XLSX_BYTES }));
   // every server of this app is the hardened one, the tests' `app.listen(0)` included
   app.listen = function listen(...args: unknown[]) {
     const server = createHttpServer(app, ctx.http);

@@ -83,6 +83,8 @@ async function main() {
       ...rt,
       log,
       cookieSecure: cfg.COOKIE_SECURE,
+      ocidPrefix: cfg.OCDS_OCID_PREFIX,
+      ...(cfg.PUBLIC_URL ? { publicUrl: cfg.PUBLIC_URL } : {}),
       http: {
         requestTimeoutMs: cfg.HTTP_REQUEST_TIMEOUT_MS,
         headersTimeoutMs: cfg.HTTP_HEADERS_TIMEOUT_MS,

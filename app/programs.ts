@@ -2,11 +2,16 @@
 import type { ReadModelViews } from '../activities/store/event-store';
 import { programAggregate } from '../engine/aggregates';
 import type { ActiveProgram, ProgramCommand } from '../workflows/program/decider';
-import { definitionFromTable, type ProgramTable } from '../workflows/program/table';
+import {
+  definitionFromTable,
+  tableFromDefinition,
+  type ProgramTable,
+} from '../workflows/program/table';
+import { budgetWorkbook, inCells, parseBudgetWorkbook } from './budget-xlsx';
 import type { Actor } from '../workflows/program/types';
 import type { AppContext } from './context';
 import type { AdvanceBody, CloseFindingBody, FindingBody, GateActBody, In } from './inputs';
-import { liveSubprojects } from './queries';
+import { liveSubprojects, loadProgram } from './queries';
 import { idempotent, outcomeAnswers } from './idempotency';
 import { CommandOutcome } from './result';
 import { programView } from './views';
@@ -54,6 +59,35 @@ export async function importProgram(
   );
   return { code: definition.code, definition, outcome };
 }
+
+/** The same import from the county's Excel workbook (app/budget-xlsx.ts): the workbook becomes the JSON
+ * table, checked and imported as above; every refusal, the rules' included, names its sheet and cell. */
+export async function importProgramXlsx(
+  ctx: AppContext,
+  actor: Actor,
+  bytes: Buffer,
+  reason = '导入资金安排表（XLSX）',
+) {
+  const { table, cells } = await parseBudgetWorkbook(bytes);
+  try {
+    return await importProgram(ctx, actor, table, reason);
+  } catch (e) {
+    throw inCells(e, cells);
+  }
+}
+
+/** A program's budget table as it was imported (in 万元), to read back or import elsewhere. */
+export async function programTable(ctx: AppContext, code: string) {
+  const { state } = await loadProgram(ctx, code);
+  return tableFromDefinition(state.def);
+}
+
+/** The budget table as an XLSX workbook in the counties' layout: importing it gives the same program. */
+export const programTableXlsx = async (ctx: AppContext, code: string) =>
+  budgetWorkbook(await programTable(ctx, code));
+
+/** The empty workbook a county fills in (the layout the import reads, with its 填写说明). */
+export const budgetTemplateXlsx = () => budgetWorkbook(null);
 
 /** A use case that is one program command built from the target and the input; `reason` goes to the
  * audit record. */

@@ -9,8 +9,16 @@ import { verifyAuditRecord } from '../app/audit';
 import { demoSummary, runDemo } from '../app/demo';
 import type { AppContext } from '../app/context';
 import { previewNoticePdf, previewTemplate } from '../app/notices';
-import { importProgram } from '../app/programs';
+import {
+  budgetTemplateXlsx,
+  importProgram,
+  importProgramXlsx,
+  programTableXlsx,
+} from '../app/programs';
 import { listPrograms, listUsers } from '../app/queries';
+import { taizhangWorkbook } from '../app/taizhang';
+import { ocdsRecordPackage, ocdsReleasePackage } from '../app/ocds';
+import { ministryReport } from '../app/ministry-report';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
 import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
@@ -84,6 +92,12 @@ function describe(e: unknown): string {
   if (e instanceof ZodError)
     return `输入有误 / invalid input:\n${e.issues.map((i) => `  - ${i.path.join('.') || '(根)'}: ${i.message}`).join('\n')}`;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A status line on the terminal for the slower commands (nothing when stderr is not a terminal). */
+function progress(text: string | null): void {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(text === null ? '\r\x1b[K' : `\r${text}`);
 }
 
 export function buildCli(): Command {
@@ -171,21 +185,51 @@ export function buildCli(): Command {
   const prog = program.command('program').description('综合示范项目');
   prog
     .command('import <file>')
-    .description('导入资金安排表 JSON（与 POST /api/programs 相同的格式）')
+    .description(
+      '导入资金安排表：JSON（与 POST /api/programs 相同的格式）或 Excel 工作簿 .xlsx（版式见 shifan program template）',
+    )
     .action(async (file: string) => {
-      let raw: unknown;
+      let bytes: Buffer;
       try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
+        bytes = readFileSync(file);
       } catch (e) {
         throw new CliFailure(`无法读取 ${file}：${(e as Error).message}`);
       }
-      const table = ProgramTable.parse(raw);
-      const { definition: def, outcome } = await withRuntime((ctx) =>
-        importProgram(ctx, CLI_ACTOR, table, `shifan program import ${file}`),
-      );
+      const xlsx = /\.xlsx$/i.test(file) || bytes.subarray(0, 2).toString('latin1') === 'PK';
+      let run: (ctx: AppContext) => ReturnType<typeof importProgram>;
+      if (xlsx)
+        run = (ctx) => importProgramXlsx(ctx, CLI_ACTOR, bytes, `shifan program import ${file}`);
+      else {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(bytes.toString('utf8'));
+        } catch (e) {
+          throw new CliFailure(`无法读取 ${file}：${(e as Error).message}`);
+        }
+        const table = ProgramTable.parse(raw);
+        run = (ctx) => importProgram(ctx, CLI_ACTOR, table, `shifan program import ${file}`);
+      }
+      const { definition: def, outcome } = await withRuntime(run);
       console.log(
         `已导入 ${def.code}「${def.name}」：${def.subprojects.length} 个分项目，总投资 ${formatWan(def.totals.total)} 万元（版本 ${outcome.version}） / imported`,
       );
+    });
+  prog
+    .command('template')
+    .description('写出资金安排表 Excel 模板（shifan program import 读取的版式）')
+    .option('--out <file>', '写入的文件', '资金安排表模板.xlsx')
+    .action(async (o: { out: string }) => {
+      writeFileSync(o.out, await budgetTemplateXlsx());
+      console.log(`已写入 ${o.out} / template written`);
+    });
+  prog
+    .command('table <code>')
+    .description('导出项目的资金安排表（Excel；可再导入）')
+    .option('--out <file>', '写入的文件（缺省为 <code>-资金安排表.xlsx）')
+    .action(async (code: string, o: { out?: string }) => {
+      const out = o.out ?? `${code}-资金安排表.xlsx`;
+      writeFileSync(out, await withRuntime((ctx) => programTableXlsx(ctx, code)));
+      console.log(`已写入 ${out} / written`);
     });
   prog
     .command('list')
@@ -195,6 +239,64 @@ export function buildCli(): Command {
       for (const p of items)
         console.log(`${p.code}\t${p.name}\t${p.phaseName}\t${p.total.wan}万元`);
     });
+
+  const exp = program.command('export').description('导出');
+  exp
+    .command('taizhang <code>')
+    .description('项目台账（Excel）：分项目、里程碑、资金拨付、追回与收回、文件与通知')
+    .option('--out <file>', '写入的文件（缺省为 <code>-项目台账.xlsx）')
+    .action(async (code: string, o: { out?: string }) => {
+      const out = o.out ?? `${code}-项目台账.xlsx`;
+      progress(`正在导出 ${code} 的项目台账…`);
+      writeFileSync(out, await withRuntime((ctx) => taizhangWorkbook(ctx, code)));
+      progress(null);
+      console.log(`已写入 ${out} / written`);
+    });
+
+  exp
+    .command('ocds <code>')
+    .description('开放合同数据（OCDS 1.1）：发布包（缺省）或记录包（--records），JSON')
+    .option('--records', '输出记录包（含汇编发布）')
+    .option('--out <file>', '写入文件而不是标准输出')
+    .action(async (code: string, o: { records?: boolean; out?: string }) => {
+      const cfg = loadConfig();
+      const opts = {
+        ocidPrefix: cfg.OCDS_OCID_PREFIX,
+        baseUrl: (cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}`).replace(/\/$/, ''),
+      };
+      const pkg = await withRuntime<object>((ctx) =>
+        o.records ? ocdsRecordPackage(ctx, code, opts) : ocdsReleasePackage(ctx, code, opts),
+      );
+      const text = `${JSON.stringify(pkg, null, 2)}\n`;
+      if (o.out) {
+        writeFileSync(o.out, text);
+        console.log(`已写入 ${o.out} / written`);
+      } else process.stdout.write(text);
+    });
+
+  program
+    .command('report')
+    .description('报送')
+    .command('ministry <code>')
+    .description('商务部农村电子商务信息系统报送表：每个分项目的进度与资金（元）')
+    .option('--quarter <q>', '季度，如 2026Q3')
+    .option('--month <m>', '月份，如 2026-07')
+    .addOption(new Option('--format <f>', '格式').choices(['csv', 'xlsx']).default('csv'))
+    .option('--out <file>', '写入的文件（缺省为 <code>-商务部报送-<报告期>.<格式>）')
+    .action(
+      async (
+        code: string,
+        o: { quarter?: string; month?: string; format: 'csv' | 'xlsx'; out?: string },
+      ) => {
+        const period = o.quarter ?? o.month;
+        if (!period || (o.quarter && o.month))
+          throw new CliFailure('请给出 --quarter 2026Q3 或 --month 2026-07（二者选一）');
+        const f = await withRuntime((ctx) => ministryReport(ctx, code, period, o.format));
+        const out = o.out ?? f.name;
+        writeFileSync(out, f.bytes);
+        console.log(`已写入 ${out} / written`);
+      },
+    );
 
   program
     .command('demo')

@@ -40,6 +40,11 @@ const Env = z.object({
     .optional(),
   PUBLIC_URL: z.url().optional(), // how users reach this server (links in mails); default http://localhost:PORT
   MAIL_FROM: z.string().default('shifan 示范 <noreply@shifan.local>'),
+  // the ocid prefix of the open contracting data (OCDS), as registered for the publisher
+  OCDS_OCID_PREFIX: z
+    .string()
+    .regex(/^ocds-[0-9a-z]{6}$/, 'OCDS_OCID_PREFIX must be ocds- and 6 letters or digits')
+    .default('ocds-shifan'),
   PDF_FONT: z.string().optional(), // a CJK font file (.ttc#FaceName); default: Debian's Noto CJK / WenQuanYi
   REMINDER_DAYS: z.coerce.number().int().min(0).max(60).default(3), // remind this many days before a deadline; 0 = never
   NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),

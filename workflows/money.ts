@@ -140,3 +140,6 @@ export function allocate(total: Fen, weights: readonly number[]): Fen[] {
   for (let k = 0; k < left; k++) out[rema[k].i] += 1;
   return out;
 }
+
+/** The shortest exact decimal of `fen` in `unit`, no separators: (50, '元') → "0.5". */
+export const formatMoney = (fen: Fen, unit: MoneyUnit): string => plain(fen, unit, false, false);

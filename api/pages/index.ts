@@ -37,6 +37,9 @@ import { DomainError, invalid, notFound } from '../../workflows/errors';
 import { parseMoney } from '../../workflows/money';
 import { trancheBalance } from '../../workflows/subproject/decider';
 import { formProblem, lines, nest, valuesOf } from './forms';
+import { sendFile } from '../download';
+import { XLSX_TYPE } from '../../app/budget-xlsx';
+import { taizhangWorkbook } from '../../app/taizhang';
 import { fundExecutionChart } from './charts';
 import { createPageRenderer } from './render';
 import { userPages } from './users';
@@ -361,14 +364,16 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       ...(await queries.listPrograms(ctx)),
       isOffice: actor.role === 'office',
       ...problem,
+      // a workbook's problems name their cell in the message already (资金安排表!I7: R-FUND-2 …)
       problemList: Object.entries(problem?.problem.fields ?? {}).map(([path, message]) => ({
-        path,
+        path: message.startsWith(path) ? '' : path,
         message,
       })),
     },
   });
   page('/programs', programsPage);
-  // the office imports a budget table (资金安排表, JSON as POST /api/programs takes it) from a file
+  // the office imports a budget table (资金安排表) from a file: the JSON POST /api/programs takes, or
+  // the county's Excel workbook (POST /api/programs/xlsx), told apart by their first bytes
   form('/programs', {
     roles: ['office'],
     schema: undefined,
@@ -378,14 +383,23 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         (f) => f.fieldname === 'table' && f.size > 0,
       );
       if (!file)
-        throw invalid('请选择资金安排表文件（JSON）', 'choose the budget table file', 'table');
+        throw invalid(
+          '请选择资金安排表文件（.xlsx 或 JSON）',
+          'choose the budget table file',
+          'table',
+        );
+      if (
+        file.buffer.subarray(0, 2).toString('latin1') === 'PK' ||
+        /\.xlsx$/i.test(file.originalname)
+      )
+        return programs.importProgramXlsx(ctx, a, file.buffer);
       let table: unknown;
       try {
         table = JSON.parse(file.buffer.toString('utf8'));
       } catch (e) {
         throw invalid(
-          `文件不是有效的 JSON：${(e as Error).message}`,
-          `the file is not JSON: ${(e as Error).message}`,
+          `文件不是有效的 JSON 或 Excel 工作簿：${(e as Error).message}`,
+          `the file is neither JSON nor an Excel workbook: ${(e as Error).message}`,
           'table',
         );
       }
@@ -397,6 +411,47 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     view: programsPage,
     done: '已导入资金安排表',
   });
+
+  /** A file to download (templates, exports) for logged-in users of `roles`. */
+  const download = (
+    path: string,
+    roles: readonly string[] | 'any',
+    build: (req: Request) => Promise<{ bytes: Buffer; type: string; name: string }>,
+  ): void => {
+    router.get(path, async (req, res, next) => {
+      try {
+        const actor = await actorOf(req);
+        if (!actor) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+        if (roles !== 'any' && !roles.includes(actor.role))
+          throw new DomainError(
+            'FORBIDDEN-ROLE',
+            'forbidden',
+            `角色「${ROLE_NAMES[actor.role]}」无权下载此文件`,
+            `role ${actor.role} may not download this file`,
+          );
+        const f = await build(req);
+        res.setHeader('Cache-Control', 'no-store');
+        sendFile(res, f.bytes, f.type, f.name);
+      } catch (e) {
+        await failed(req, res, e, next);
+      }
+    });
+  };
+  download('/programs/template.xlsx', 'any', async () => ({
+    bytes: await programs.budgetTemplateXlsx(),
+    type: XLSX_TYPE,
+    name: '资金安排表模板.xlsx',
+  }));
+  download('/programs/:code/taizhang.xlsx', ['office', 'finance', 'supervisor'], async (req) => ({
+    bytes: await taizhangWorkbook(ctx, P(req).code),
+    type: XLSX_TYPE,
+    name: `${P(req).code}-项目台账.xlsx`,
+  }));
+  download('/programs/:code/table.xlsx', 'any', async (req) => ({
+    bytes: await programs.programTableXlsx(ctx, P(req).code),
+    type: XLSX_TYPE,
+    name: `${P(req).code}-资金安排表.xlsx`,
+  }));
 
   // ---- a program ----
   const programPage: Page = async (req, actor, problem) => {

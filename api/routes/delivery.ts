@@ -7,6 +7,10 @@ import * as delivery from '../../app/delivery';
 import * as inputs from '../../app/inputs';
 import * as queries from '../../app/queries';
 import type { Api } from '../http';
+import { sendFile } from '../download';
+import { XLSX_TYPE } from '../../app/budget-xlsx';
+import { taizhangWorkbook } from '../../app/taizhang';
+import { ministryReport, ReportQuery } from '../../app/ministry-report';
 import {
   AcceptanceObjectionParam,
   IDEMPOTENT_REPLAY,
@@ -222,5 +226,55 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
       response: { description: '台账', schema: z.object({}).loose() },
     },
     async ({ params }) => queries.programLedger(ctx, params.code),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/programs/:code/reports/ministry',
+      tags: ['funds'],
+      access: ['office', 'finance', 'supervisor'],
+      params: ProgramCode,
+      query: ReportQuery,
+      errors: [404],
+      summary:
+        '商务部农村电子商务信息系统报送表（R-FUND-9）：每个分项目一行，进度、本期与累计拨付、追回（元，精确到分）',
+      description:
+        'period 为月份（2020-07）或季度（2020Q3）；format=csv（缺省，UTF-8 带 BOM）或 xlsx。列见 README「The ministry report」。',
+      response: {
+        description: '报送表（CSV；format=xlsx 时为 Excel 工作簿）',
+        contentType: 'text/csv',
+        schema: z.string(),
+      },
+    },
+    async ({ params, query, res }) => {
+      const f = await ministryReport(ctx, params.code, query.period, query.format);
+      sendFile(res, f.bytes, f.type, f.name);
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/programs/:code/taizhang.xlsx',
+      tags: ['funds'],
+      access: ['office', 'finance', 'supervisor'],
+      params: ProgramCode,
+      errors: [404],
+      summary:
+        '项目台账（R-PUB-2，Excel）：分项目、里程碑、资金拨付、追回与收回、文件与通知（文号）；合计与资金台账一致到分',
+      response: {
+        description: '项目台账',
+        contentType: XLSX_TYPE,
+        schema: z.string().meta({ format: 'binary' }),
+      },
+    },
+    async ({ params, res }) =>
+      sendFile(
+        res,
+        await taizhangWorkbook(ctx, params.code),
+        XLSX_TYPE,
+        `${params.code}-项目台账.xlsx`,
+      ),
   );
 }

@@ -5,8 +5,10 @@ import type { AppContext } from '../../app/context';
 import { AdvanceBody, CloseFindingBody, FindingBody, GateActBody } from '../../app/inputs';
 import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
+import { MAX_XLSX_BYTES, XLSX_TYPE } from '../../app/budget-xlsx';
 import { ProgramTable } from '../../workflows/program/table';
 import type { Api } from '../http';
+import { sendFile } from '../download';
 import {
   FindingParam,
   GateParam,
@@ -36,6 +38,75 @@ export function programRoutes(api: Api, ctx: AppContext): void {
       res.setHeader('Location', `/api/programs/${code}`);
       return outcome;
     },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/programs/xlsx',
+      tags: ['programs'],
+      access: ['office'],
+      status: 201,
+      summary: '创建综合示范项目（导入 Excel 资金安排表）',
+      description: `请求体为 .xlsx 文件本身（版式见 GET /api/programs/xlsx/template：标题行、合并表头、单位万元、每个分项目一行、合计行；另有「项目信息」等工作表）。表头措辞、空行、文本格式的数字、标题或表头中写明的「万元」「元」均可识别；公式、跨金额列的合并单元格、缺少合计行、加密或非 xlsx 文件拒绝。检查与结果同 POST /api/programs；每个问题写明工作表与单元格（如 资金安排表!I7: R-FUND-2 …），不保存任何内容。不超过 ${MAX_XLSX_BYTES / 1024 / 1024} MB。`,
+      rawBody: {
+        contentTypes: [XLSX_TYPE, 'application/octet-stream'],
+        description: 'Excel 工作簿（.xlsx）',
+      },
+      errors: [409, 413, 422],
+      response: { description: '已创建', schema: ProgramViewSchema },
+    },
+    async ({ req, actor, res }) => {
+      const body: unknown = req.body; // express.raw (api/app.ts): the bytes, or nothing
+      const { code, outcome } = await programs.importProgramXlsx(
+        ctx,
+        actor,
+        Buffer.isBuffer(body) ? body : Buffer.alloc(0),
+      );
+      res.setHeader('Location', `/api/programs/${code}`);
+      return outcome;
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/programs/xlsx/template',
+      tags: ['programs'],
+      access: 'authenticated',
+      summary: '下载资金安排表 Excel 模板（POST /api/programs/xlsx 读取的版式，含填写说明）',
+      response: {
+        description: '模板',
+        contentType: XLSX_TYPE,
+        schema: z.string().meta({ format: 'binary' }),
+      },
+    },
+    async ({ res }) =>
+      sendFile(res, await programs.budgetTemplateXlsx(), XLSX_TYPE, '资金安排表模板.xlsx'),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/programs/:code/table.xlsx',
+      tags: ['programs'],
+      access: 'authenticated',
+      params: ProgramCode,
+      errors: [404],
+      summary: '下载项目的资金安排表（Excel；再导入得到同一项目）',
+      response: {
+        description: '资金安排表',
+        contentType: XLSX_TYPE,
+        schema: z.string().meta({ format: 'binary' }),
+      },
+    },
+    async ({ params, res }) =>
+      sendFile(
+        res,
+        await programs.programTableXlsx(ctx, params.code),
+        XLSX_TYPE,
+        `${params.code}-资金安排表.xlsx`,
+      ),
   );
 
   api.route(

@@ -151,3 +151,61 @@ export const release = (
     body,
     headers: { 'idempotency-key': key },
   });
+
+/** Tengzhou in 组织实施 with money moved (issue 17's exports): subproject 3 contracted, both milestones
+ * accepted, paid 150.000001 central (T1) and 160 local (T3) 万元, not T2; subproject 4 paid 200 central for M1, then
+ * terminated when M2's rectification deadline passed, clawed back and 120.5 recovered. */
+export async function tengzhouWithMoney(t: TestServer): Promise<void> {
+  await tengzhouInImplementation(t);
+  await contract(t, 'tengzhou-2019', 3, {
+    milestones: [
+      { key: 'M1', title: '县级物流仓储配送中心', due: '2020-06-30' },
+      { key: 'M2', title: '村级网点48小时配送', due: '2020-12-31' },
+    ],
+    tranches: [
+      { key: 'T1', milestone: 'M1', source: 'central', amount: '150.000001' },
+      { key: 'T2', milestone: 'M2', source: 'central', amount: '229.999999' },
+      { key: 'T3', milestone: 'M2', source: 'local', amount: '160' },
+    ],
+  });
+  await acceptMilestone(t, 'tengzhou-2019', 3, 'M1', { deliverable: '配送中心投入使用' });
+  ok(await release(t, 'tengzhou-2019', 3, 'T1', 'tz3-T1'), 201);
+  await acceptMilestone(t, 'tengzhou-2019', 3, 'M2', { deliverable: '配送时效达标' });
+  ok(await release(t, 'tengzhou-2019', 3, 'T3', 'tz3-T3'), 201);
+  await contract(t, 'tengzhou-2019', 4, {
+    milestones: [
+      { key: 'M1', title: '区域公共品牌', due: '2020-06-30' },
+      { key: 'M2', title: '溯源系统', due: '2020-12-31' },
+    ],
+    tranches: [
+      { key: 'T1', milestone: 'M1', source: 'central', amount: '200' },
+      { key: 'T2', milestone: 'M2', source: 'central', amount: '279' },
+      { key: 'T3', milestone: 'M2', source: 'local', amount: '120' },
+    ],
+  });
+  await acceptMilestone(t, 'tengzhou-2019', 4, 'M1', { deliverable: '品牌发布' });
+  ok(await release(t, 'tengzhou-2019', 4, 'T1', 'tz4-T1'), 201);
+  const m = '/api/programs/tengzhou-2019/subprojects/4/milestones/M2';
+  await submitMilestone(t, m, { deliverable: '溯源系统上线' });
+  await preEvaluate(t, m, { opinion: '未实现一品一码', recommendation: 'reject' });
+  ok(
+    await t.call('POST', `${m}/decision`, {
+      token: t.tokens.office,
+      body: {
+        decision: 'reject',
+        defects: ['未实现“一品一码”'],
+        rectificationDeadline: later(t, 15).slice(0, 10),
+      },
+    }),
+  );
+  await t.at(later(t, 16));
+  await t.rt.scheduler.runDue();
+  ok(
+    await t.call('POST', '/api/programs/tengzhou-2019/subprojects/4/recoveries', {
+      token: t.tokens.finance,
+      body: { source: 'central', amount: '120.5', reference: '收款凭证 2020-001' },
+      headers: { 'idempotency-key': 'tz4-recovery-1' },
+    }),
+    201,
+  );
+}

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { DomainError, type Violation } from '../errors';
 import { DOC_PREFIX_PATTERN } from '../notices';
-import { parseMoney, type Fen, type MoneyUnit } from '../money';
+import { formatMoney, formatWan, parseMoney, type Fen, type MoneyUnit } from '../money';
 import {
   DEFAULT_PHASES,
   DEFAULT_POLICY,
@@ -348,4 +348,71 @@ export function definitionFromTable(t: ProgramTableParsed): TableDefinition {
     );
   }
   return def;
+}
+
+const wan = (fen: Fen) => formatWan(fen);
+
+/** The budget table of a definition, in 万元 (the inverse of definitionFromTable): a program's table read
+ * back, exported (as JSON or XLSX) and imported again gives the same definition. */
+export function tableFromDefinition(d: TableDefinition): ProgramTableParsed {
+  const { upwardGroupMinPercent, centreMaxPercent, ...policy } = policyAsTable(d.policy);
+  return {
+    code: d.code,
+    name: d.name,
+    province: d.province,
+    county: d.county,
+    ...(d.docPrefix ? { docPrefix: d.docPrefix } : {}),
+    year: d.year,
+    ...(d.disclosure ? { disclosure: { ...d.disclosure } } : {}),
+    unit: '万元',
+    phases: d.phases.map((p) => ({
+      key: p.key,
+      name: p.name,
+      start: p.start,
+      end: p.end,
+      ...(p.gates ? { gates: [...p.gates] } : {}),
+    })),
+    unitCaps: d.unitCaps.map((c) => ({
+      item: c.item,
+      name: c.name,
+      source: c.source,
+      ...(c.maxPerUnit !== undefined ? { maxPerUnit: wan(c.maxPerUnit) } : {}),
+      ...(c.maxAveragePerUnit !== undefined ? { maxAveragePerUnit: wan(c.maxAveragePerUnit) } : {}),
+    })),
+    ...(d.parcelSubsidy
+      ? {
+          parcelSubsidy: {
+            perParcelYuan: formatMoney(d.parcelSubsidy.perParcel, '元'),
+            perBusinessPerYear: wan(d.parcelSubsidy.perBusinessPerYear),
+            total: wan(d.parcelSubsidy.total),
+            reviewEvery: d.parcelSubsidy.reviewEvery as 'quarter' | 'month' | 'year',
+            eligible: d.parcelSubsidy.eligible,
+          },
+        }
+      : {}),
+    subprojects: d.subprojects.map((s) => ({
+      seq: s.seq,
+      name: s.name,
+      direction: s.direction,
+      procurement: s.procurement,
+      ...(s.start ? { start: s.start } : {}),
+      ...(s.deadline ? { deadline: s.deadline } : {}),
+      goal: s.goal,
+      targets: s.targets.map((t) => ({ ...t })),
+      uses: [...s.uses],
+      funding: {
+        central: wan(s.funding.central),
+        local: wan(s.funding.local),
+        enterprise: wan(s.funding.enterprise),
+        ...(s.declaredTotal !== null ? { total: wan(s.declaredTotal) } : {}),
+      },
+    })),
+    totals: {
+      central: wan(d.totals.central),
+      local: wan(d.totals.local),
+      enterprise: wan(d.totals.enterprise),
+      total: wan(d.totals.total),
+    },
+    policy: { ...policy, upwardGroupMinPercent, centreMaxPercent },
+  };
 }
