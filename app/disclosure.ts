@@ -200,6 +200,8 @@ function publicityOf(s: SubprojectState, subject: string, seq: number, now: stri
     kind: 'candidate' | 'acceptance';
     kindName: string;
     seq: number;
+    /** the milestone of an acceptance's publicity; null: the candidate's */
+    milestone: string | null;
     subject: string;
     what: string;
     openObjections: number;
@@ -214,6 +216,7 @@ function publicityOf(s: SubprojectState, subject: string, seq: number, now: stri
       kind: 'candidate',
       kindName: '中标候选人公示',
       seq,
+      milestone: null,
       subject,
       what: `中标候选人：${t.candidate.org}`,
       openObjections: t.objections.filter((o) => !o.resolution).length,
@@ -226,6 +229,7 @@ function publicityOf(s: SubprojectState, subject: string, seq: number, now: stri
       kind: 'acceptance',
       kindName: '验收结果公示',
       seq,
+      milestone: m.key,
       subject,
       what: `${title}：验收合格`,
       openObjections: m.publicity.objections.filter((o) => !o.resolution).length,

@@ -408,6 +408,8 @@ export function programEffects(events: Ev<ProgramEvent>[], s: ActiveProgram): Ou
       case 'ProgramClosed':
       case 'FindingRecorded':
       case 'FindingClosed':
+      case 'ReportFiled': // the office's 待办 shows it (workflows/tasks.ts)
+      case 'ReportAnswered':
         return [];
       default: {
         const _unhandled: never = e; // the compiler checks that every program event is listed above

@@ -2,13 +2,20 @@
 // Each route translates HTTP to a use case (app/programs.ts, app/queries.ts) and back.
 import { z } from 'zod';
 import type { AppContext } from '../../app/context';
-import { AdvanceBody, CloseFindingBody, FindingBody, GateActBody } from '../../app/inputs';
+import {
+  AdvanceBody,
+  AnswerReportBody,
+  CloseFindingBody,
+  FindingBody,
+  GateActBody,
+} from '../../app/inputs';
 import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
 import { ProgramTable } from '../../workflows/program/table';
 import type { Api } from '../http';
 import {
   FindingParam,
+  ReportParam,
   GateParam,
   IDEMPOTENT_REPLAY,
   OptionalIdempotencyHeader,
@@ -152,6 +159,38 @@ export function programRoutes(api: Api, ctx: AppContext): void {
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
     async ({ params, body, actor }) => programs.closeFinding(ctx, actor, params, body),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/programs/:code/reports',
+      tags: ['programs'],
+      access: ['office', 'supervisor'],
+      params: ProgramCode,
+      errors: [404],
+      summary: '社会公众的举报（含举报人自愿留下的姓名与电话，仅办公室与监督人员可见）',
+      response: {
+        description: '举报列表',
+        schema: z.object({ items: z.array(z.object({ id: z.string() }).loose()) }),
+      },
+    },
+    async ({ params, actor }) => programs.programReports(ctx, actor, params.code),
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/programs/:code/reports/:id/answer',
+      tags: ['programs'],
+      access: ['office'],
+      params: ReportParam,
+      body: AnswerReportBody,
+      errors: [404, 409],
+      summary: '答复社会公众的举报（举报人凭回执编号可见答复）',
+      response: { description: '更新后的项目', schema: ProgramViewSchema },
+    },
+    async ({ params, body, actor }) => programs.answerReport(ctx, actor, params, body),
   );
 
   api.route(

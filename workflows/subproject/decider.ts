@@ -10,6 +10,7 @@ import {
   type CommandContext,
   type Decide,
   type DocumentRef,
+  type PublicSender,
   type Source,
 } from '../program/types';
 import { addDays, beijingText, daysBetween, endOfDayShanghai, shanghaiDay } from '../time';
@@ -49,7 +50,8 @@ export type SubprojectCommand =
   | { type: 'OpenBids'; invalid: { org: string; reason: string }[] }
   | { type: 'ScoreBids'; scores: BidScore[] }
   | { type: 'ProposeCandidate'; org: string }
-  | { type: 'RaiseObjection'; text: string }
+  /** `sender`: raised by the public through the column (R-PUB-1), with its receipt */
+  | { type: 'RaiseObjection'; text: string; sender?: PublicSender | null }
   | { type: 'ResolveObjection'; objectionId: string; decision: 'upheld' | 'dismissed' }
   | { type: 'Award' }
   | {
@@ -119,7 +121,15 @@ export type SubprojectEvent =
     }
   | {
       type: 'ObjectionRaised';
-      data: { round: number; id: string; by: string; org: string | null; text: string; at: string };
+      data: {
+        round: number;
+        id: string;
+        by: string;
+        org: string | null;
+        text: string;
+        at: string;
+        sender?: PublicSender;
+      };
     }
   | {
       type: 'ObjectionResolved';
@@ -454,6 +464,7 @@ const decideRaiseObjection: On<SubprojectCore, 'RaiseObjection'> = (s, cmd, { no
     org: actor.org ?? null,
     text: cmd.text,
     at: now,
+    ...(cmd.sender ? { sender: cmd.sender } : {}),
   };
   return [{ type: 'ObjectionRaised', data }];
 };
@@ -806,7 +817,15 @@ export function evolveSubproject(state: SubprojectState, event: SubprojectEvent)
           ...t,
           objections: [
             ...t.objections,
-            { id: d.id, by: d.by, org: d.org, text: d.text, at: d.at, resolution: null },
+            {
+              id: d.id,
+              by: d.by,
+              org: d.org,
+              text: d.text,
+              at: d.at,
+              resolution: null,
+              sender: d.sender ?? null,
+            },
           ],
         })),
       };
