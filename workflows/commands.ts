@@ -5,6 +5,8 @@ export const COMMAND_NAMES: Record<string, string> = {
   AdvancePhase: '推进阶段',
   RecordFinding: '登记整改事项',
   CloseFinding: '整改事项销号',
+  FileReport: '社会公众举报',
+  AnswerReport: '答复举报',
   OpenTender: '发布招标公告',
   SubmitBid: '投标',
   WithdrawBid: '撤回投标',

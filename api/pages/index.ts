@@ -360,7 +360,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     const code = P(req).code;
     const program = await queries.programDetail(ctx, code);
     const canAudit = ['office', 'finance', 'supervisor'].includes(actor.role);
-    const [events, notices, ledger, flow, claims] = await Promise.all([
+    const readsReports = actor.role === 'office' || actor.role === 'supervisor';
+    const [events, notices, ledger, flow, claims, reports] = await Promise.all([
       canAudit ? queries.programEvents(ctx, code) : null,
       queries.listNotices(ctx, { program: code }),
       canAudit ? queries.programLedger(ctx, code) : null,
@@ -368,6 +369,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       program.parcelSubsidy && actor.role !== 'evaluator'
         ? queries.parcelClaims(ctx, actor, code)
         : null,
+      // R-PUB-1: reports from the public, with their senders' contacts: the office and supervisors only
+      readsReports ? programs.programReports(ctx, actor, code) : null,
     ]);
     const phaseIndex = program.phase?.index ?? program.phases.length;
     const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
@@ -388,6 +391,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         is: { [actor.role]: true },
         parcels: claims?.items ?? null,
         hasParcels: claims !== null,
+        reports: reports?.items ?? null,
         problemList: Object.entries(problem?.problem.fields ?? {}).map(([path, message]) => ({
           path,
           message,
@@ -434,6 +438,13 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     (a, r, i) => programs.recordFinding(ctx, a, code(r), i, formKey(r)),
     '已登记整改事项',
     { shape: (b) => ({ ...withoutKey(b), due: b.due || undefined }) },
+  );
+  programForm(
+    'reports/:id/answer',
+    ['office'],
+    inputs.AnswerReportBody,
+    (a, r, i) => programs.answerReport(ctx, a, { ...code(r), id: P(r).id }, i),
+    '已答复举报，举报人凭回执编号可见',
   );
   programForm(
     'findings/:id/close',
