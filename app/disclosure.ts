@@ -8,6 +8,7 @@ import { reportPhoneOf } from '../activities/notify/dispatch';
 import { NOTICE_KIND_NAMES, NOTICE_KINDS } from '../workflows/notices';
 import { GATES, ROLE_NAMES, SOURCES, type Disclosure, type Role } from '../workflows/program/types';
 import { MILESTONE_STATUS_NAMES } from '../workflows/subproject/delivery';
+import { fundUseTotals } from '../workflows/program/fund-use';
 import type { ProgramEvent } from '../workflows/program/decider';
 import type { SubprojectEvent } from '../workflows/subproject/decider';
 import type { DocumentRef } from '../workflows/program/types';
@@ -181,6 +182,8 @@ function programDecision(
         ...base,
         what: `${phases.get(ev.data.from) ?? ev.data.from} 完成，综合示范工作结束`,
       };
+    case 'FundUsePublished':
+      return { ...base, what: `公开${ev.data.period.name}中央财政资金使用情况（R-FUND-9）` };
     default:
       return null; // findings are internal until their rectification is published as a notice
   }
@@ -262,12 +265,13 @@ function progressOf(s: SubprojectState) {
 /** One program's page of the column: plan, contents, funds, decisions, notices, publicity, money. */
 export async function publicProgram(ctx: AppContext, code: string, q: PublicNoticeQuery = {}) {
   const now = ctx.engine.clock.now().toISOString();
-  const [program, { state }, events, notices, flow] = await Promise.all([
+  const [program, { state }, events, notices, flow, fundUseNotices] = await Promise.all([
     programDetail(ctx, code),
     loadProgram(ctx, code),
     programEvents(ctx, code),
     listNotices(ctx, { program: code, ...(q.kind ? { kind: q.kind } : {}) }),
     fundFlowByMonth(ctx, code),
+    listNotices(ctx, { program: code, kind: 'fund_use_publication' }),
   ]);
   const phases = new Map(program.phases.map((p) => [p.key, p.name]));
   const subs = await Promise.all(
@@ -371,7 +375,56 @@ export async function publicProgram(ctx: AppContext, code: string, q: PublicNoti
       })),
     },
     disbursements: { months: flow.months, bySource: disbursed },
+    fundUse: fundUseOf(events.items, fundUseNotices.items, program.name),
   };
+}
+
+/** R-FUND-9: the published periods, latest first, each with its figures (as the event recorded them)
+ * and its numbered notice once the dispatcher has issued it. */
+function fundUseOf(
+  events: { type: string; data: unknown }[],
+  notices: {
+    docNumber: string;
+    title: string;
+    html: string;
+    pdf: string | null;
+    issuedAt: string;
+  }[],
+  programName: string,
+) {
+  return events
+    .filter((e) => e.type === 'FundUsePublished')
+    .map((e) => {
+      const d = (e as Extract<ProgramEvent, { type: 'FundUsePublished' }>).data;
+      const totals = fundUseTotals(d.rows);
+      const title = `${programName}${d.period.name}中央财政资金使用情况公开`;
+      const n = notices.find((x) => x.title === title);
+      return {
+        period: d.period,
+        publishedAt: d.at,
+        rows: d.rows.map((r) => ({
+          seq: r.seq,
+          name: r.name,
+          budget: r.budget === null ? null : money(r.budget),
+          disbursedInPeriod: money(r.disbursedInPeriod),
+          disbursedToDate: money(r.disbursedToDate),
+          recoveredInPeriod: money(r.recoveredInPeriod),
+          recoveredToDate: money(r.recoveredToDate),
+        })),
+        totals: {
+          budget: money(totals.budget),
+          disbursedInPeriod: money(totals.disbursedInPeriod),
+          disbursedToDate: money(totals.disbursedToDate),
+          recoveredInPeriod: money(totals.recoveredInPeriod),
+          recoveredToDate: money(totals.recoveredToDate),
+          net: money(totals.disbursedToDate - totals.recoveredToDate),
+        },
+        notice: n
+          ? { docNumber: n.docNumber, issuedAt: n.issuedAt, html: n.html, pdf: n.pdf }
+          : null,
+      };
+    })
+    .reverse();
 }
 
 export type PublicProgram = Awaited<ReturnType<typeof publicProgram>>;

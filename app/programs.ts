@@ -15,6 +15,7 @@ import type {
   In,
 } from './inputs';
 import { liveSubprojects, loadProgram } from './queries';
+import { fundUseRows, periodOf, type FundUseBody } from './fund-use';
 import { idempotent, outcomeAnswers } from './idempotency';
 import { CommandOutcome } from './result';
 import { programView } from './views';
@@ -164,3 +165,13 @@ export async function programReports(ctx: AppContext, actor: Actor, code: string
     })),
   };
 }
+
+/** R-FUND-9: the office publishes a month's or a quarter's central funds' use, figures from the ledger;
+ * the event's effect issues the numbered notice. */
+export const publishFundUse = programUseCase(
+  async (t: { code: string }, input: In<typeof FundUseBody>, ctx) => {
+    const period = periodOf(input.period);
+    const { state } = await loadProgram(ctx, t.code);
+    return { type: 'PublishFundUse', period, rows: await fundUseRows(ctx, state, period) };
+  },
+);

@@ -7,6 +7,7 @@ export const COMMAND_NAMES: Record<string, string> = {
   CloseFinding: '整改事项销号',
   FileReport: '社会公众举报',
   AnswerReport: '答复举报',
+  PublishFundUse: '公开资金使用情况',
   OpenTender: '发布招标公告',
   SubmitBid: '投标',
   WithdrawBid: '撤回投标',

@@ -21,6 +21,7 @@ import { inboxCount, INBOX_PAGE, myTasks } from '../../app/inbox';
 import * as inputs from '../../app/inputs';
 import { ROOT } from '../../app/paths';
 import * as parcels from '../../app/parcels';
+import { FundUseBody, lastEndedQuarter } from '../../app/fund-use';
 import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
 import * as subprojects from '../../app/subprojects';
@@ -392,6 +393,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         parcels: claims?.items ?? null,
         hasParcels: claims !== null,
         reports: reports?.items ?? null,
+        lastQuarter: lastEndedQuarter(ctx.engine.clock.now().toISOString()),
         problemList: Object.entries(problem?.problem.fields ?? {}).map(([path, message]) => ({
           path,
           message,
@@ -438,6 +440,13 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     (a, r, i) => programs.recordFinding(ctx, a, code(r), i, formKey(r)),
     '已登记整改事项',
     { shape: (b) => ({ ...withoutKey(b), due: b.due || undefined }) },
+  );
+  programForm(
+    'fund-use',
+    ['office'],
+    FundUseBody,
+    (a, r, i) => programs.publishFundUse(ctx, a, code(r), i),
+    '已公开资金使用情况，通知发出后在综合示范工作专栏可见',
   );
   programForm(
     'reports/:id/answer',

@@ -9,6 +9,7 @@ import {
   FindingBody,
   GateActBody,
 } from '../../app/inputs';
+import { FundUseBody } from '../../app/fund-use';
 import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
 import { ProgramTable } from '../../workflows/program/table';
@@ -159,6 +160,22 @@ export function programRoutes(api: Api, ctx: AppContext): void {
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
     async ({ params, body, actor }) => programs.closeFinding(ctx, actor, params, body),
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/programs/:code/fund-use',
+      tags: ['programs'],
+      access: ['office'],
+      params: ProgramCode,
+      body: FundUseBody,
+      errors: [404, 409],
+      summary:
+        '公开一个月或一个季度的中央财政资金使用情况（R-FUND-9）：按分项目列预算、本期与累计拨付、追回，数字取自台账，生成带文号的通知（HTML 与 PDF）并在综合示范工作专栏公开；期间结束后才能公开，每期一次',
+      response: { description: '更新后的项目', schema: ProgramViewSchema },
+    },
+    async ({ params, body, actor }) => programs.publishFundUse(ctx, actor, params, body),
   );
 
   api.route(

@@ -135,3 +135,27 @@ test('without JavaScript: a report is received, answered by the office, and its 
   expect(status).toContain('已到现场核查，责成承办企业按时开门营业');
   await ctx.close();
 });
+
+test("R-FUND-9: the office's button publishes the last quarter's fund use; the column shows its table", async () => {
+  const office = await web.loginAs('office1');
+  await office.goto(`${web.t.base}/programs/tengzhou-2019#fund-use`);
+  const form = office.locator('form[action$="/fund-use"]');
+  expect(await form.locator('input[name=period]').inputValue()).toBe('2019-Q3');
+  await Promise.all([office.waitForEvent('load'), form.locator('button').click()]);
+  expect(await office.locator('body').innerText()).toContain('已公开资金使用情况');
+  // the same period again: refused beside the field, R-FUND-9 named
+  const again = office.locator('form[action$="/fund-use"]');
+  await Promise.all([office.waitForEvent('load'), again.locator('button').click()]);
+  expect(await office.locator('form[action$="/fund-use"]').innerText()).toContain('R-FUND-9');
+
+  const ctx = await web.browser.newContext({ javaScriptEnabled: false, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  await page.goto(`${web.t.base}/gongkai/tengzhou-2019#fund-use`);
+  const section = await page.locator('#fund-use').innerText();
+  expect(section).toContain('2019年第三季度中央财政资金使用情况');
+  expect(section).toContain('滕州电子商务公共服务中心建设');
+  await page.locator('#fund-use').screenshot({
+    path: `${process.env.SCREENSHOT_DIR ?? `${__dirname}/../../.data/screenshots`}/public-fund-use.png`,
+  });
+  await ctx.close();
+});

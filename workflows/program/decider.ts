@@ -9,6 +9,7 @@ import {
   type Violation,
 } from '../errors';
 import { checkBudget } from '../rules/budget';
+import type { FundUsePeriod, FundUseRow } from './fund-use';
 import { beijingText, endOfDayShanghai } from '../time';
 import {
   GATES,
@@ -70,6 +71,8 @@ export interface ActiveProgram {
   findings: Finding[];
   /** absent in states stored before reports existed */
   reports?: PublicReport[];
+  /** R-FUND-9: the periods whose fund use has been published (absent in older states) */
+  fundUse?: { key: string; at: string }[];
   subprojects: Record<number, SubprojectStatus>;
   createdAt: string;
   closedAt: string | null;
@@ -85,7 +88,9 @@ export type ProgramCommand =
   | { type: 'RecordFinding'; origin: FindingOrigin; title: string; due?: string | null }
   | { type: 'CloseFinding'; findingId: string; document: DocumentRef }
   | { type: 'FileReport'; seq: number | null; text: string; sender: PublicSender }
-  | { type: 'AnswerReport'; reportId: string; text: string };
+  | { type: 'AnswerReport'; reportId: string; text: string }
+  /** R-FUND-9: rows are the ledger's figures for the period, read by the caller */
+  | { type: 'PublishFundUse'; period: FundUsePeriod; rows: FundUseRow[] };
 
 export type ProgramEvent =
   | { type: 'ProgramCreated'; data: { definition: ProgramDefinition; at: string } }
@@ -95,7 +100,11 @@ export type ProgramEvent =
   | { type: 'FindingRecorded'; data: Omit<Finding, 'closed'> }
   | { type: 'FindingClosed'; data: { id: string; at: string; by: string; document: DocumentRef } }
   | { type: 'ReportFiled'; data: Omit<PublicReport, 'answer'> }
-  | { type: 'ReportAnswered'; data: { id: string; text: string; by: string; at: string } };
+  | { type: 'ReportAnswered'; data: { id: string; text: string; by: string; at: string } }
+  | {
+      type: 'FundUsePublished';
+      data: { period: FundUsePeriod; rows: FundUseRow[]; by: string; at: string };
+    };
 
 export const CLOSED = 'closed';
 
@@ -389,6 +398,40 @@ const decideAnswerReport: On<ActiveProgram, 'AnswerReport'> = (s, cmd, ctx) => {
   return [{ type: 'ReportAnswered', data }];
 };
 
+/** R-FUND-9: a period's fund use, published once the period is over, once (a mistake is corrected by a
+ * correction notice citing it, R-PUB-3), with a row for every subproject of the table. */
+const decidePublishFundUse: On<ActiveProgram, 'PublishFundUse'> = (s, cmd, ctx) => {
+  const { period } = cmd;
+  if (Date.parse(ctx.now) <= endOfDayShanghai(period.lastDay))
+    throw new DomainError(
+      'R-FUND-9',
+      'conflict',
+      `${period.name}尚未结束（至 ${period.lastDay}），期满后才能公开该期资金使用情况`,
+      `the period ${period.key} has not ended yet`,
+      { field: 'period' },
+    );
+  const done = (s.fundUse ?? []).find((x) => x.key === period.key);
+  if (done)
+    throw new DomainError(
+      'R-FUND-9',
+      'conflict',
+      `${period.name}资金使用情况已于 ${beijingText(done.at)} 公开；如有错误请发更正通知`,
+      `the fund use of ${period.key} is already published`,
+      { field: 'period' },
+    );
+  const missing = s.def.subprojects.filter((sp) => !cmd.rows.some((r) => r.seq === sp.seq));
+  if (missing.length)
+    throw new Error(
+      `unreachable: fund use rows miss subprojects ${missing.map((x) => x.seq).join(', ')}`,
+    );
+  return [
+    {
+      type: 'FundUsePublished',
+      data: { period, rows: cmd.rows, by: ctx.actor.username, at: ctx.now },
+    },
+  ];
+};
+
 export function decideProgram(
   state: ProgramState,
   cmd: ProgramCommand,
@@ -409,6 +452,8 @@ export function decideProgram(
       return decideFileReport(existing(state), cmd, ctx);
     case 'AnswerReport':
       return decideAnswerReport(existing(state), cmd, ctx);
+    case 'PublishFundUse':
+      return decidePublishFundUse(existing(state), cmd, ctx);
     default:
       return assertNever(cmd, 'command');
   }
@@ -425,6 +470,7 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
       acts: [],
       findings: [],
       reports: [],
+      fundUse: [],
       subprojects: Object.fromEntries(def.subprojects.map((sp) => [sp.seq, 'planned'])),
       createdAt: event.data.at,
       closedAt: null,
@@ -459,6 +505,11 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
       };
     case 'ReportFiled':
       return { ...state, reports: [...reportsOf(state), { ...event.data, answer: null }] };
+    case 'FundUsePublished':
+      return {
+        ...state,
+        fundUse: [...(state.fundUse ?? []), { key: event.data.period.key, at: event.data.at }],
+      };
     case 'ReportAnswered': {
       const { id, ...answer } = event.data;
       return {
