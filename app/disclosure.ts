@@ -428,3 +428,30 @@ function fundUseOf(
 }
 
 export type PublicProgram = Awaited<ReturnType<typeof publicProgram>>;
+
+/** The program's notices for its Atom feed (R-PUB-1): every public notice, latest first, and who
+ * issues them. */
+export async function publicNoticeFeed(ctx: AppContext, code: string) {
+  const [{ state }, notices] = await Promise.all([
+    loadProgram(ctx, code),
+    listNotices(ctx, { program: code }),
+  ]);
+  const d = state.def;
+  return {
+    code: d.code,
+    name: d.name,
+    issuer: d.disclosure?.office ?? `${d.county}电子商务进农村综合示范工作领导小组办公室`,
+    createdAt: state.createdAt,
+    items: notices.items.map((n) => ({
+      id: n.id,
+      docNumber: n.docNumber,
+      kind: n.kind,
+      kindName: n.kindName,
+      title: n.title,
+      issuedAt: n.issuedAt,
+      sha256: n.sha256,
+      html: n.html,
+      pdf: n.pdf,
+    })),
+  };
+}

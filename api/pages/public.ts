@@ -124,6 +124,7 @@ export function publicPageRoutes(ctx: AppContext): Router {
       {
         title: p.name,
         ...p,
+        feed: `/api/public/programs/${p.code}/notices.atom`,
         chart,
         monthRows: p.disbursements.months.map((month, i) => ({
           month,

@@ -1,7 +1,13 @@
 // The public column's data as JSON (R-PUB-1): the twins of the pages /gongkai and /gongkai/:code
 // (api/pages/public.ts), answered by the same functions (app/disclosure.ts), with no log-in.
 import { z } from 'zod';
-import { publicProgram, publicPrograms, PublicNoticeQuery } from '../../app/disclosure';
+import {
+  publicNoticeFeed,
+  publicProgram,
+  publicPrograms,
+  PublicNoticeQuery,
+} from '../../app/disclosure';
+import { atomFeed } from '../atom';
 import type { AppContext } from '../../app/context';
 import {
   PublicObjectionBody,
@@ -75,6 +81,28 @@ export function publicRoutes(api: Api, ctx: AppContext): void {
     async ({ params, query, res }) => {
       res.setHeader('Cache-Control', 'public, max-age=60');
       return publicProgram(ctx, params.code, query);
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/public/programs/:code/notices.atom',
+      tags: ['public'],
+      access: 'public',
+      params: ProgramCode,
+      errors: [404],
+      summary: '一个项目的通知公告订阅（Atom）：每份公开通知一条，含文号、类别、网页与 PDF 链接',
+      response: {
+        description: 'Atom',
+        contentType: 'application/atom+xml',
+        schema: z.string(),
+      },
+    },
+    async ({ params, res }) => {
+      const feed = await publicNoticeFeed(ctx, params.code);
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      res.type('application/atom+xml; charset=utf-8').status(200).send(atomFeed(feed));
     },
   );
 
