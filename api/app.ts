@@ -136,6 +136,8 @@ export function createApp(
       strictTransportSecurity: ctx.cookieSecure ? { maxAge: 15_552_000 } : false,
     }),
   );
+  // the public's objections and reports: a page of text, not megabytes (R-PUB-1)
+  app.use('/api/public', express.json({ limit: '16kb' }));
   app.use(express.json({ limit: '2mb' }));
   app.use(refuseBadText); // NUL, lone surrogates, nesting beyond 32 levels: 400 naming the field
 

@@ -111,6 +111,7 @@ export const TrancheParam = SubprojectParam.extend({
 });
 export const ClaimParam = ProgramCode.extend({ id: pathNumber('申报编号', INT4_MAX, 'C') });
 export const FindingParam = ProgramCode.extend({ id: pathNumber('问题编号', INT4_MAX, 'F') });
+export const ReportParam = ProgramCode.extend({ id: pathNumber('举报编号', INT4_MAX, 'R') });
 /** A notice or mail id (bigint column). */
 export const IdParam = z.object({
   id: pathNumber('编号', Number.MAX_SAFE_INTEGER).transform(Number),

@@ -8,6 +8,7 @@ import { reportPhoneOf } from '../activities/notify/dispatch';
 import { NOTICE_KIND_NAMES, NOTICE_KINDS } from '../workflows/notices';
 import { GATES, ROLE_NAMES, SOURCES, type Disclosure, type Role } from '../workflows/program/types';
 import { MILESTONE_STATUS_NAMES } from '../workflows/subproject/delivery';
+import { fundUseTotals } from '../workflows/program/fund-use';
 import type { ProgramEvent } from '../workflows/program/decider';
 import type { SubprojectEvent } from '../workflows/subproject/decider';
 import type { DocumentRef } from '../workflows/program/types';
@@ -181,6 +182,8 @@ function programDecision(
         ...base,
         what: `${phases.get(ev.data.from) ?? ev.data.from} 完成，综合示范工作结束`,
       };
+    case 'FundUsePublished':
+      return { ...base, what: `公开${ev.data.period.name}中央财政资金使用情况（R-FUND-9）` };
     default:
       return null; // findings are internal until their rectification is published as a notice
   }
@@ -200,6 +203,8 @@ function publicityOf(s: SubprojectState, subject: string, seq: number, now: stri
     kind: 'candidate' | 'acceptance';
     kindName: string;
     seq: number;
+    /** the milestone of an acceptance's publicity; null: the candidate's */
+    milestone: string | null;
     subject: string;
     what: string;
     openObjections: number;
@@ -214,6 +219,7 @@ function publicityOf(s: SubprojectState, subject: string, seq: number, now: stri
       kind: 'candidate',
       kindName: '中标候选人公示',
       seq,
+      milestone: null,
       subject,
       what: `中标候选人：${t.candidate.org}`,
       openObjections: t.objections.filter((o) => !o.resolution).length,
@@ -226,6 +232,7 @@ function publicityOf(s: SubprojectState, subject: string, seq: number, now: stri
       kind: 'acceptance',
       kindName: '验收结果公示',
       seq,
+      milestone: m.key,
       subject,
       what: `${title}：验收合格`,
       openObjections: m.publicity.objections.filter((o) => !o.resolution).length,
@@ -258,12 +265,13 @@ function progressOf(s: SubprojectState) {
 /** One program's page of the column: plan, contents, funds, decisions, notices, publicity, money. */
 export async function publicProgram(ctx: AppContext, code: string, q: PublicNoticeQuery = {}) {
   const now = ctx.engine.clock.now().toISOString();
-  const [program, { state }, events, notices, flow] = await Promise.all([
+  const [program, { state }, events, notices, flow, fundUseNotices] = await Promise.all([
     programDetail(ctx, code),
     loadProgram(ctx, code),
     programEvents(ctx, code),
     listNotices(ctx, { program: code, ...(q.kind ? { kind: q.kind } : {}) }),
     fundFlowByMonth(ctx, code),
+    listNotices(ctx, { program: code, kind: 'fund_use_publication' }),
   ]);
   const phases = new Map(program.phases.map((p) => [p.key, p.name]));
   const subs = await Promise.all(
@@ -367,7 +375,83 @@ export async function publicProgram(ctx: AppContext, code: string, q: PublicNoti
       })),
     },
     disbursements: { months: flow.months, bySource: disbursed },
+    fundUse: fundUseOf(events.items, fundUseNotices.items, program.name),
   };
 }
 
+/** R-FUND-9: the published periods, latest first, each with its figures (as the event recorded them)
+ * and its numbered notice once the dispatcher has issued it. */
+function fundUseOf(
+  events: { type: string; data: unknown }[],
+  notices: {
+    docNumber: string;
+    title: string;
+    html: string;
+    pdf: string | null;
+    issuedAt: string;
+  }[],
+  programName: string,
+) {
+  return events
+    .filter((e) => e.type === 'FundUsePublished')
+    .map((e) => {
+      const d = (e as Extract<ProgramEvent, { type: 'FundUsePublished' }>).data;
+      const totals = fundUseTotals(d.rows);
+      const title = `${programName}${d.period.name}中央财政资金使用情况公开`;
+      const n = notices.find((x) => x.title === title);
+      return {
+        period: d.period,
+        publishedAt: d.at,
+        rows: d.rows.map((r) => ({
+          seq: r.seq,
+          name: r.name,
+          budget: r.budget === null ? null : money(r.budget),
+          disbursedInPeriod: money(r.disbursedInPeriod),
+          disbursedToDate: money(r.disbursedToDate),
+          recoveredInPeriod: money(r.recoveredInPeriod),
+          recoveredToDate: money(r.recoveredToDate),
+        })),
+        totals: {
+          budget: money(totals.budget),
+          disbursedInPeriod: money(totals.disbursedInPeriod),
+          disbursedToDate: money(totals.disbursedToDate),
+          recoveredInPeriod: money(totals.recoveredInPeriod),
+          recoveredToDate: money(totals.recoveredToDate),
+          net: money(totals.disbursedToDate - totals.recoveredToDate),
+        },
+        notice: n
+          ? { docNumber: n.docNumber, issuedAt: n.issuedAt, html: n.html, pdf: n.pdf }
+          : null,
+      };
+    })
+    .reverse();
+}
+
 export type PublicProgram = Awaited<ReturnType<typeof publicProgram>>;
+
+/** The program's notices for its Atom feed (R-PUB-1): every public notice, latest first, and who
+ * issues them. */
+export async function publicNoticeFeed(ctx: AppContext, code: string) {
+  const [{ state }, notices] = await Promise.all([
+    loadProgram(ctx, code),
+    listNotices(ctx, { program: code }),
+  ]);
+  const d = state.def;
+  return {
+    code: d.code,
+    name: d.name,
+    issuer: d.disclosure?.office ?? `${d.county}电子商务进农村综合示范工作领导小组办公室`,
+    createdAt: state.createdAt,
+    items: notices.items.map((n) => ({
+      id: n.id,
+      docNumber: n.docNumber,
+      kind: n.kind,
+      kindName: n.kindName,
+      title: n.title,
+      issuedAt: n.issuedAt,
+      sha256: n.sha256,
+      html: n.html,
+      pdf: n.pdf,
+    })),
+  };
+}

@@ -91,6 +91,13 @@ export const FindingBody = z
   .strict()
   .meta({ id: 'FindingBody' });
 export const CloseFindingBody = DocumentAct.meta({ id: 'CloseFindingBody' });
+/** The office's answer to a report from the public (R-PUB-1): what its sender reads by the receipt. */
+export const AnswerReportBody = z
+  .object({
+    text: z.string().trim().min(1).max(2000).meta({ description: '答复（举报人凭回执编号可见）' }),
+  })
+  .strict()
+  .meta({ id: 'AnswerReportBody' });
 
 // ---- auth ----
 export const LoginBody = z

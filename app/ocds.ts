@@ -63,6 +63,7 @@ const DOCUMENT_TYPE: Record<
   disbursement_notice: { type: 'financialProgressReport', at: 'implementation' },
   public_naming: { type: 'debarments', at: 'implementation' },
   clawback_notice: { type: 'financialProgressReport', at: 'implementation' },
+  fund_use_publication: { type: 'financialProgressReport', at: 'implementation' },
   correction: { type: 'clarifications', at: 'implementation' },
 };
 

@@ -1,17 +1,26 @@
 // Program use cases: import a budget table, record a gate act, advance a phase, record and close findings.
 import type { ReadModelViews } from '../activities/store/event-store';
 import { programAggregate } from '../engine/aggregates';
-import type { ActiveProgram, ProgramCommand } from '../workflows/program/decider';
+import { reportsOf, type ActiveProgram, type ProgramCommand } from '../workflows/program/decider';
 import {
   definitionFromTable,
   tableFromDefinition,
   type ProgramTable,
 } from '../workflows/program/table';
 import { budgetWorkbook, inCells, parseBudgetWorkbook } from './budget-xlsx';
-import type { Actor } from '../workflows/program/types';
+import { ROLE_NAMES, type Actor } from '../workflows/program/types';
+import { forbidden } from '../workflows/errors';
 import type { AppContext } from './context';
-import type { AdvanceBody, CloseFindingBody, FindingBody, GateActBody, In } from './inputs';
+import type {
+  AdvanceBody,
+  AnswerReportBody,
+  CloseFindingBody,
+  FindingBody,
+  GateActBody,
+  In,
+} from './inputs';
 import { liveSubprojects, loadProgram } from './queries';
+import { fundUseRows, periodOf, type FundUseBody } from './fund-use';
 import { idempotent, outcomeAnswers } from './idempotency';
 import { CommandOutcome } from './result';
 import { programView } from './views';
@@ -152,4 +161,51 @@ export const closeFinding = programUseCase(
     findingId: t.id,
     document: input.document,
   }),
+);
+
+/** R-PUB-1: the office answers a report from the public; its sender reads the answer by the receipt. */
+export const answerReport = programUseCase(
+  (t: { code: string; id: string }, input: In<typeof AnswerReportBody> & { reason?: string }) => ({
+    type: 'AnswerReport',
+    reportId: t.id,
+    text: input.text,
+  }),
+);
+
+/** The reports from the public with their senders' contacts: personal data, for the office and the
+ * supervisors only (R-PUB-1). */
+export async function programReports(ctx: AppContext, actor: Actor, code: string) {
+  if (actor.role !== 'office' && actor.role !== 'supervisor')
+    throw forbidden(
+      'R-PUB-1',
+      `角色「${ROLE_NAMES[actor.role]}」无权查看举报`,
+      'only the office and the supervisors read reports',
+    );
+  const { state } = await loadProgram(ctx, code);
+  return {
+    items: reportsOf(state).map((r) => ({
+      id: r.id,
+      seq: r.seq,
+      subject:
+        r.seq === null
+          ? '项目'
+          : `分项目${r.seq} ${state.def.subprojects.find((x) => x.seq === r.seq)?.name ?? ''}`,
+      text: r.text,
+      at: r.at,
+      receipt: r.sender.receipt,
+      name: r.sender.name,
+      phone: r.sender.phone,
+      answer: r.answer,
+    })),
+  };
+}
+
+/** R-FUND-9: the office publishes a month's or a quarter's central funds' use, figures from the ledger;
+ * the event's effect issues the numbered notice. */
+export const publishFundUse = programUseCase(
+  async (t: { code: string }, input: In<typeof FundUseBody>, ctx) => {
+    const period = periodOf(input.period);
+    const { state } = await loadProgram(ctx, t.code);
+    return { type: 'PublishFundUse', period, rows: await fundUseRows(ctx, state, period) };
+  },
 );

@@ -10,7 +10,7 @@ import {
   type SubprojectLedger,
 } from '../workflows/subproject/delivery';
 import type { Funding } from '../workflows/program/types';
-import type { Bid, SubprojectCore, Tender } from '../workflows/subproject/types';
+import type { Bid, Objection, SubprojectCore, Tender } from '../workflows/subproject/types';
 import { money } from './views';
 
 export const bidView = (b: Bid) => ({
@@ -21,6 +21,23 @@ export const bidView = (b: Bid) => ({
   submittedBy: b.submittedBy,
   at: b.at,
 });
+
+/** An objection as a viewer may read it: one from the public (R-PUB-1) shows as 社会公众, and its
+ * sender's receipt, name and phone only to the office and the supervisors (a contractor never learns who
+ * objected to it). */
+export function objectionView(o: Objection, viewer: Actor) {
+  const { sender, ...rest } = o;
+  if (!sender) return rest;
+  const mayKnow = viewer.role === 'office' || viewer.role === 'supervisor';
+  return {
+    ...rest,
+    by: '社会公众',
+    public: true,
+    ...(mayKnow
+      ? { receipt: sender.receipt, contact: { name: sender.name, phone: sender.phone } }
+      : {}),
+  };
+}
 
 function tenderView(t: Tender, viewer: Actor) {
   const opened = t.opening !== null;
@@ -38,7 +55,7 @@ function tenderView(t: Tender, viewer: Actor) {
     opening: t.opening,
     failed: t.failed,
     candidate: t.candidate,
-    objections: t.objections,
+    objections: t.objections.map((o) => objectionView(o, viewer)),
     sealed: !opened,
     sealedBidCount: sealedBidCount(t, viewer),
   };
@@ -93,6 +110,10 @@ export function subprojectView(s: SubprojectCore, viewer: Actor, version: number
     },
     milestones: Object.values(s.delivery.milestones).map((m) => ({
       ...m,
+      publicity: m.publicity && {
+        ...m.publicity,
+        objections: m.publicity.objections.map((o) => objectionView(o, viewer)),
+      },
       statusName: MILESTONE_STATUS_NAMES[m.status],
     })),
     disbursements: s.delivery.disbursements.map((d) => ({ ...d, amount: money(d.amount) })),

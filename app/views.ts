@@ -103,6 +103,8 @@ export function programView(
       funding: fundingView(sp.funding),
     })),
     findings: s.findings,
+    /** R-FUND-9: the periods whose fund use has been published */
+    fundUse: s.fundUse ?? [],
     /** R-PUB-1: the reporting contacts (the marker prints the phones), as the table gave them */
     disclosure: d.disclosure ?? null,
     /** R-FUND-6: the program subsidises parcels (its claims are on the program page) */

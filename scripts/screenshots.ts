@@ -21,8 +21,18 @@ const OUT = process.env.SCREENSHOT_DIR ?? path.join(ROOT, 'docs', 'screenshots')
 const END = '2026-12-03T09:00:00.000Z'; // 17:00 in Beijing: where the demo's clock stops
 const SP = (seq: number) => `/programs/${DEMO_PROGRAM}/subprojects/${seq}`;
 
-/** file name, who, which page; `phone`: a phone's window (contractors work in villages) */
-const SHOTS: { name: string; user: string; url: string; phone?: boolean }[] = [
+/** file name, who (null: the public, no log-in), which page; `phone`: a phone's window (contractors
+ * work in villages, the public reads the column on its phones) */
+const SHOTS: {
+  name: string;
+  user: string | null;
+  url: string;
+  phone?: boolean;
+  /** the top of the page only, a window's height (the column is a long page) */
+  window?: boolean;
+  /** one element only (a CSS selector) */
+  element?: string;
+}[] = [
   { name: 'inbox-office', user: 'office1', url: '/' },
   { name: 'program-office', user: 'office1', url: `/programs/${DEMO_PROGRAM}` },
   { name: 'tender-sealed-office', user: 'office1', url: SP(4) },
@@ -34,6 +44,14 @@ const SHOTS: { name: string; user: string; url: string; phone?: boolean }[] = [
   { name: 'bid-contractor-phone', user: 'kuaidi1', url: SP(4), phone: true },
   { name: 'clawback-office', user: 'office1', url: SP(6) },
   { name: 'users-office', user: 'office1', url: '/users' },
+  { name: 'public-program', user: null, url: `/gongkai/${DEMO_PROGRAM}`, window: true },
+  {
+    name: 'public-program-phone',
+    user: null,
+    url: `/gongkai/${DEMO_PROGRAM}`,
+    phone: true,
+    element: '#publicity',
+  },
 ];
 
 const log = (m: string) => process.stderr.write(`[screenshots] ${m}\n`);
@@ -87,10 +105,14 @@ async function main(): Promise<void> {
             deviceScaleFactor: 1,
           });
           const page = await context.newPage();
-          await logIn(page, base, s.user, s.url);
+          if (s.user) await logIn(page, base, s.user, s.url);
+          else await page.goto(`${base}${s.url}`);
           const file = path.join(OUT, `${s.name}.png`);
-          await page.screenshot({ path: file, fullPage: true });
-          log(`${path.relative(ROOT, file)} (${s.user} ${s.url})`);
+          if (s.element) await page.locator(s.element).screenshot({ path: file });
+          else if (s.window)
+            await page.screenshot({ path: file, clip: { x: 0, y: 0, width: 1200, height: 900 } });
+          else await page.screenshot({ path: file, fullPage: true });
+          log(`${path.relative(ROOT, file)} (${s.user ?? 'public'} ${s.url})`);
           await context.close();
         }
       } finally {

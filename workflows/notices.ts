@@ -10,6 +10,7 @@ export const NOTICE_KIND_NAMES = {
   public_naming: '通报',
   clawback_notice: '追回通知书',
   correction: '更正通知',
+  fund_use_publication: '资金使用情况公开',
 } as const;
 export type NoticeKind = keyof typeof NOTICE_KIND_NAMES;
 export const NOTICE_KINDS = Object.keys(NOTICE_KIND_NAMES) as [NoticeKind, ...NoticeKind[]];

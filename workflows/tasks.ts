@@ -4,7 +4,7 @@
 // with one indexed query. Tasks that wait for a moment (open the bids once the deadline has passed,
 // award once the publicity has ended) carry it as `from`; tasks that end at one (bid before the
 // deadline) as `until`: the query compares them with its clock, so no timer has to rewrite a row.
-import { gateStatuses, type ActiveProgram } from './program/decider';
+import { gateStatuses, reportsOf, type ActiveProgram } from './program/decider';
 import type { Role } from './program/types';
 import type { ParcelScheme } from './parcels/decider';
 import { trancheDisbursed } from './subproject/delivery';
@@ -18,6 +18,7 @@ export const TASK_KINDS = {
   score: '评标打分',
   propose: '确定中标候选人',
   objection: '处理异议',
+  report: '答复举报',
   award: '定标',
   bid: '投标',
   pre_evaluate: '预评',
@@ -85,9 +86,25 @@ function complete(programCode: string, seq: number | null, drafts: Draft[]): Ope
   }));
 }
 
-/** The office's open gate acts (computed gates are the system's, not a task) and open findings. */
+/** R-PUB-1: reports (举报) from the public wait for the office's answer, a closed program's too. */
+function reportTasks(p: ActiveProgram): Draft[] {
+  return reportsOf(p)
+    .filter((r) => !r.answer)
+    .map((r) => ({
+      key: `report:${r.id}`,
+      kind: 'report',
+      role: 'office',
+      what: `答复举报${r.seq !== null ? `（分项目${r.seq}）` : ''}：${r.text.slice(0, 30)}`,
+      since: r.at,
+      due: null,
+      anchor: 'reports',
+    }));
+}
+
+/** The office's open gate acts (computed gates are the system's, not a task), open findings and
+ * unanswered reports. */
 export function programTasks(p: ActiveProgram): OpenTask[] {
-  if (p.status !== 'active') return [];
+  if (p.status !== 'active') return complete(p.def.code, null, reportTasks(p));
   const phase = p.def.phases[p.phaseIndex];
   const drafts: Draft[] = gateStatuses(p)
     .filter((g) => g.open && g.kind === 'act')
@@ -111,6 +128,7 @@ export function programTasks(p: ActiveProgram): OpenTask[] {
         due: f.due,
         anchor: 'findings',
       });
+  drafts.push(...reportTasks(p));
   return complete(p.def.code, null, drafts);
 }
 

@@ -6,6 +6,7 @@ import { SOURCE_NAMES, SOURCES, type Role } from '../../workflows/program/types'
 import type { SubprojectEvent } from '../../workflows/subproject/decider';
 import type { SubprojectCore } from '../../workflows/subproject/types';
 import type { ActiveProgram, ProgramEvent } from '../../workflows/program/decider';
+import { fundUseTotals } from '../../workflows/program/fund-use';
 
 export interface Recipients {
   roles?: Role[];
@@ -402,12 +403,40 @@ export function programEffects(events: Ev<ProgramEvent>[], s: ActiveProgram): Ou
           }),
         ];
       }
+      // R-FUND-9: the period's publication, a numbered notice for the column and the bulletin board
+      case 'FundUsePublished': {
+        const d = e.data;
+        const totals = fundUseTotals(d.rows);
+        return [
+          item({
+            programCode: s.def.code,
+            seq: null,
+            eventType: e.type,
+            version: e.version,
+            at: e.at,
+            notices: [
+              {
+                kind: 'fund_use_publication',
+                title: `${s.def.name}${d.period.name}中央财政资金使用情况公开`,
+                data: {
+                  period: d.period,
+                  rows: d.rows,
+                  totals: { ...totals, net: totals.disbursedToDate - totals.recoveredToDate },
+                },
+              },
+            ],
+            mails: [],
+          }),
+        ];
+      }
       // no mail
       case 'ProgramCreated':
       case 'GateActRecorded':
       case 'ProgramClosed':
       case 'FindingRecorded':
       case 'FindingClosed':
+      case 'ReportFiled': // the office's 待办 shows it (workflows/tasks.ts)
+      case 'ReportAnswered':
         return [];
       default: {
         const _unhandled: never = e; // the compiler checks that every program event is listed above

@@ -21,6 +21,7 @@ import { inboxCount, INBOX_PAGE, myTasks } from '../../app/inbox';
 import * as inputs from '../../app/inputs';
 import { ROOT } from '../../app/paths';
 import * as parcels from '../../app/parcels';
+import { FundUseBody, lastEndedQuarter } from '../../app/fund-use';
 import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
 import * as subprojects from '../../app/subprojects';
@@ -458,7 +459,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     const code = P(req).code;
     const program = await queries.programDetail(ctx, code);
     const canAudit = ['office', 'finance', 'supervisor'].includes(actor.role);
-    const [events, notices, ledger, flow, claims] = await Promise.all([
+    const readsReports = actor.role === 'office' || actor.role === 'supervisor';
+    const [events, notices, ledger, flow, claims, reports] = await Promise.all([
       canAudit ? queries.programEvents(ctx, code) : null,
       queries.listNotices(ctx, { program: code }),
       canAudit ? queries.programLedger(ctx, code) : null,
@@ -466,6 +468,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       program.parcelSubsidy && actor.role !== 'evaluator'
         ? queries.parcelClaims(ctx, actor, code)
         : null,
+      // R-PUB-1: reports from the public, with their senders' contacts: the office and supervisors only
+      readsReports ? programs.programReports(ctx, actor, code) : null,
     ]);
     const phaseIndex = program.phase?.index ?? program.phases.length;
     const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
@@ -486,6 +490,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         is: { [actor.role]: true },
         parcels: claims?.items ?? null,
         hasParcels: claims !== null,
+        reports: reports?.items ?? null,
+        lastQuarter: lastEndedQuarter(ctx.engine.clock.now().toISOString()),
         problemList: Object.entries(problem?.problem.fields ?? {}).map(([path, message]) => ({
           path,
           message,
@@ -532,6 +538,20 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     (a, r, i) => programs.recordFinding(ctx, a, code(r), i, formKey(r)),
     '已登记整改事项',
     { shape: (b) => ({ ...withoutKey(b), due: b.due || undefined }) },
+  );
+  programForm(
+    'fund-use',
+    ['office'],
+    FundUseBody,
+    (a, r, i) => programs.publishFundUse(ctx, a, code(r), i),
+    '已公开资金使用情况，通知发出后在综合示范工作专栏可见',
+  );
+  programForm(
+    'reports/:id/answer',
+    ['office'],
+    inputs.AnswerReportBody,
+    (a, r, i) => programs.answerReport(ctx, a, { ...code(r), id: P(r).id }, i),
+    '已答复举报，举报人凭回执编号可见',
   );
   programForm(
     'findings/:id/close',

@@ -9,6 +9,9 @@ import * as queries from '../../app/queries';
 import type { Api } from '../http';
 import { IdParam as Id } from '../schemas';
 
+/** Issued notices are immutable (R-PUB-1, R-PUB-3). */
+const NOTICE_CACHE = 'public, max-age=86400';
+
 const TemplateParam = z.object({ name: z.string().regex(/^[a-z_]+$/) });
 
 export function noticeRoutes(api: Api, ctx: AppContext): void {
@@ -42,6 +45,9 @@ export function noticeRoutes(api: Api, ctx: AppContext): void {
     async ({ params, res }) => {
       const n = await queries.noticeHtml(ctx, params.id);
       res.setHeader('X-Content-SHA256', n.sha256);
+      // an issued notice never changes (a correction is a new notice): cached a day, its hash the ETag
+      res.setHeader('Cache-Control', NOTICE_CACHE);
+      res.setHeader('ETag', `"${n.sha256}"`);
       res.type('text/html; charset=utf-8').status(200).send(n.html);
     },
   );
@@ -57,9 +63,12 @@ export function noticeRoutes(api: Api, ctx: AppContext): void {
       summary: '通知 PDF',
       response: { description: 'PDF', contentType: 'application/pdf', schema: z.string() },
     },
-    async ({ params, res }) => {
+    async ({ params, req, res }) => {
       const n = await queries.noticePdf(ctx, params.id);
       res.setHeader('X-Content-SHA256', n.sha256);
+      res.setHeader('Cache-Control', NOTICE_CACHE);
+      res.setHeader('ETag', `"${n.sha256}"`);
+      if (req.fresh) return void res.status(304).end();
       res.setHeader(
         'Content-Disposition',
         `inline; filename*=UTF-8''${encodeURIComponent(n.fileName)}`,

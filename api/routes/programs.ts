@@ -2,7 +2,14 @@
 // Each route translates HTTP to a use case (app/programs.ts, app/queries.ts) and back.
 import { z } from 'zod';
 import type { AppContext } from '../../app/context';
-import { AdvanceBody, CloseFindingBody, FindingBody, GateActBody } from '../../app/inputs';
+import {
+  AdvanceBody,
+  AnswerReportBody,
+  CloseFindingBody,
+  FindingBody,
+  GateActBody,
+} from '../../app/inputs';
+import { FundUseBody } from '../../app/fund-use';
 import * as programs from '../../app/programs';
 import * as queries from '../../app/queries';
 import { MAX_XLSX_BYTES, XLSX_TYPE } from '../../app/budget-xlsx';
@@ -11,6 +18,7 @@ import type { Api } from '../http';
 import { sendFile } from '../download';
 import {
   FindingParam,
+  ReportParam,
   GateParam,
   IDEMPOTENT_REPLAY,
   OptionalIdempotencyHeader,
@@ -223,6 +231,54 @@ export function programRoutes(api: Api, ctx: AppContext): void {
       response: { description: '更新后的项目', schema: ProgramViewSchema },
     },
     async ({ params, body, actor }) => programs.closeFinding(ctx, actor, params, body),
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/programs/:code/fund-use',
+      tags: ['programs'],
+      access: ['office'],
+      params: ProgramCode,
+      body: FundUseBody,
+      errors: [404, 409],
+      summary:
+        '公开一个月或一个季度的中央财政资金使用情况（R-FUND-9）：按分项目列预算、本期与累计拨付、追回，数字取自台账，生成带文号的通知（HTML 与 PDF）并在综合示范工作专栏公开；期间结束后才能公开，每期一次',
+      response: { description: '更新后的项目', schema: ProgramViewSchema },
+    },
+    async ({ params, body, actor }) => programs.publishFundUse(ctx, actor, params, body),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/programs/:code/reports',
+      tags: ['programs'],
+      access: ['office', 'supervisor'],
+      params: ProgramCode,
+      errors: [404],
+      summary: '社会公众的举报（含举报人自愿留下的姓名与电话，仅办公室与监督人员可见）',
+      response: {
+        description: '举报列表',
+        schema: z.object({ items: z.array(z.object({ id: z.string() }).loose()) }),
+      },
+    },
+    async ({ params, actor }) => programs.programReports(ctx, actor, params.code),
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/programs/:code/reports/:id/answer',
+      tags: ['programs'],
+      access: ['office'],
+      params: ReportParam,
+      body: AnswerReportBody,
+      errors: [404, 409],
+      summary: '答复社会公众的举报（举报人凭回执编号可见答复）',
+      response: { description: '更新后的项目', schema: ProgramViewSchema },
+    },
+    async ({ params, body, actor }) => programs.answerReport(ctx, actor, params, body),
   );
 
   api.route(

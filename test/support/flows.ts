@@ -199,7 +199,7 @@ export async function tengzhouWithMoney(t: TestServer): Promise<void> {
     }),
   );
   await t.at(later(t, 16));
-  await t.rt.scheduler.runDue();
+  await t.runDue();
   ok(
     await t.call('POST', '/api/programs/tengzhou-2019/subprojects/4/recoveries', {
       token: t.tokens.finance,

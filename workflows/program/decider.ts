@@ -9,6 +9,7 @@ import {
   type Violation,
 } from '../errors';
 import { checkBudget } from '../rules/budget';
+import type { FundUsePeriod, FundUseRow } from './fund-use';
 import { beijingText, endOfDayShanghai } from '../time';
 import {
   GATES,
@@ -19,6 +20,7 @@ import {
   type GateKey,
   type PhasePlan,
   type ProgramDefinition,
+  type PublicSender,
 } from './types';
 
 export type SubprojectStatus =
@@ -49,6 +51,17 @@ export interface Finding {
   closed: null | { at: string; by: string; document: DocumentRef };
 }
 
+/** A report (举报) from the public through the column (R-PUB-1), at any time, and the office's answer. */
+export interface PublicReport {
+  id: string;
+  /** the subproject it is about, if the sender named one */
+  seq: number | null;
+  text: string;
+  at: string;
+  sender: PublicSender;
+  answer: null | { text: string; by: string; at: string };
+}
+
 export interface ActiveProgram {
   status: 'active' | 'closed';
   def: ProgramDefinition;
@@ -59,6 +72,10 @@ export interface ActiveProgram {
   phaseEntered?: (string | null)[];
   acts: GateAct[];
   findings: Finding[];
+  /** absent in states stored before reports existed */
+  reports?: PublicReport[];
+  /** R-FUND-9: the periods whose fund use has been published (absent in older states) */
+  fundUse?: { key: string; at: string }[];
   subprojects: Record<number, SubprojectStatus>;
   createdAt: string;
   closedAt: string | null;
@@ -72,7 +89,11 @@ export type ProgramCommand =
   /** subprojectStatuses: facts from the subprojects' own streams (the engine reads them); without them the program's own record is used */
   | { type: 'AdvancePhase'; to: string; subprojectStatuses?: Record<number, SubprojectStatus> }
   | { type: 'RecordFinding'; origin: FindingOrigin; title: string; due?: string | null }
-  | { type: 'CloseFinding'; findingId: string; document: DocumentRef };
+  | { type: 'CloseFinding'; findingId: string; document: DocumentRef }
+  | { type: 'FileReport'; seq: number | null; text: string; sender: PublicSender }
+  | { type: 'AnswerReport'; reportId: string; text: string }
+  /** R-FUND-9: rows are the ledger's figures for the period, read by the caller */
+  | { type: 'PublishFundUse'; period: FundUsePeriod; rows: FundUseRow[] };
 
 export type ProgramEvent =
   | { type: 'ProgramCreated'; data: { definition: ProgramDefinition; at: string } }
@@ -80,7 +101,13 @@ export type ProgramEvent =
   | { type: 'PhaseAdvanced'; data: { from: string; to: string; at: string } }
   | { type: 'ProgramClosed'; data: { from: string; at: string } }
   | { type: 'FindingRecorded'; data: Omit<Finding, 'closed'> }
-  | { type: 'FindingClosed'; data: { id: string; at: string; by: string; document: DocumentRef } };
+  | { type: 'FindingClosed'; data: { id: string; at: string; by: string; document: DocumentRef } }
+  | { type: 'ReportFiled'; data: Omit<PublicReport, 'answer'> }
+  | { type: 'ReportAnswered'; data: { id: string; text: string; by: string; at: string } }
+  | {
+      type: 'FundUsePublished';
+      data: { period: FundUsePeriod; rows: FundUseRow[]; by: string; at: string };
+    };
 
 export const CLOSED = 'closed';
 
@@ -362,6 +389,89 @@ const decideCloseFinding: On<ActiveProgram, 'CloseFinding'> = (s, cmd, ctx) => {
   return [{ type: 'FindingClosed', data }];
 };
 
+/** The program's reports, also in a state stored before they existed. */
+export const reportsOf = (s: ActiveProgram): PublicReport[] => s.reports ?? [];
+
+/** A program that exists, closed or not: the public may report (举报) at any time (R-PUB-1). */
+function existing(s: ProgramState): ActiveProgram {
+  if (s.status === 'empty') throw notFound('综合示范项目不存在', 'program not found');
+  return s;
+}
+
+const decideFileReport: On<ActiveProgram, 'FileReport'> = (s, cmd, ctx) => {
+  if (cmd.seq !== null && !s.def.subprojects.some((sp) => sp.seq === cmd.seq))
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      `没有分项目 ${cmd.seq}`,
+      `no subproject ${cmd.seq}`,
+      { field: 'seq' },
+    );
+  const data = {
+    id: `R${reportsOf(s).length + 1}`,
+    seq: cmd.seq,
+    text: cmd.text,
+    at: ctx.now,
+    sender: cmd.sender,
+  };
+  return [{ type: 'ReportFiled', data }];
+};
+
+/** The office answers a report once; the answer is what the sender reads by the receipt. */
+const decideAnswerReport: On<ActiveProgram, 'AnswerReport'> = (s, cmd, ctx) => {
+  const r = reportsOf(s).find((x) => x.id === cmd.reportId);
+  if (!r)
+    throw new DomainError(
+      'NOT-FOUND',
+      'not_found',
+      `举报 ${cmd.reportId} 不存在`,
+      `report ${cmd.reportId} not found`,
+      { field: 'reportId' },
+    );
+  if (r.answer)
+    throw conflict(
+      'CONFLICT',
+      `举报 ${r.id} 已于 ${beijingText(r.answer.at)} 答复`,
+      `report ${r.id} is already answered`,
+    );
+  const data = { id: r.id, text: cmd.text, by: ctx.actor.username, at: ctx.now };
+  return [{ type: 'ReportAnswered', data }];
+};
+
+/** R-FUND-9: a period's fund use, published once the period is over, once (a mistake is corrected by a
+ * correction notice citing it, R-PUB-3), with a row for every subproject of the table. */
+const decidePublishFundUse: On<ActiveProgram, 'PublishFundUse'> = (s, cmd, ctx) => {
+  const { period } = cmd;
+  if (Date.parse(ctx.now) <= endOfDayShanghai(period.lastDay))
+    throw new DomainError(
+      'R-FUND-9',
+      'conflict',
+      `${period.name}尚未结束（至 ${period.lastDay}），期满后才能公开该期资金使用情况`,
+      `the period ${period.key} has not ended yet`,
+      { field: 'period' },
+    );
+  const done = (s.fundUse ?? []).find((x) => x.key === period.key);
+  if (done)
+    throw new DomainError(
+      'R-FUND-9',
+      'conflict',
+      `${period.name}资金使用情况已于 ${beijingText(done.at)} 公开；如有错误请发更正通知`,
+      `the fund use of ${period.key} is already published`,
+      { field: 'period' },
+    );
+  const missing = s.def.subprojects.filter((sp) => !cmd.rows.some((r) => r.seq === sp.seq));
+  if (missing.length)
+    throw new Error(
+      `unreachable: fund use rows miss subprojects ${missing.map((x) => x.seq).join(', ')}`,
+    );
+  return [
+    {
+      type: 'FundUsePublished',
+      data: { period, rows: cmd.rows, by: ctx.actor.username, at: ctx.now },
+    },
+  ];
+};
+
 export function decideProgram(
   state: ProgramState,
   cmd: ProgramCommand,
@@ -378,6 +488,12 @@ export function decideProgram(
       return decideRecordFinding(active(state), cmd, ctx);
     case 'CloseFinding':
       return decideCloseFinding(active(state), cmd, ctx);
+    case 'FileReport':
+      return decideFileReport(existing(state), cmd, ctx);
+    case 'AnswerReport':
+      return decideAnswerReport(existing(state), cmd, ctx);
+    case 'PublishFundUse':
+      return decidePublishFundUse(existing(state), cmd, ctx);
     default:
       return assertNever(cmd, 'command');
   }
@@ -394,6 +510,8 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
       phaseEntered: [event.data.at],
       acts: [],
       findings: [],
+      reports: [],
+      fundUse: [],
       subprojects: Object.fromEntries(def.subprojects.map((sp) => [sp.seq, 'planned'])),
       createdAt: event.data.at,
       closedAt: null,
@@ -431,6 +549,20 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
             : f,
         ),
       };
+    case 'ReportFiled':
+      return { ...state, reports: [...reportsOf(state), { ...event.data, answer: null }] };
+    case 'FundUsePublished':
+      return {
+        ...state,
+        fundUse: [...(state.fundUse ?? []), { key: event.data.period.key, at: event.data.at }],
+      };
+    case 'ReportAnswered': {
+      const { id, ...answer } = event.data;
+      return {
+        ...state,
+        reports: reportsOf(state).map((r) => (r.id === id ? { ...r, answer } : r)),
+      };
+    }
     default:
       return assertNever(event, 'event');
   }

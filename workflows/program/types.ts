@@ -212,14 +212,26 @@ export interface DocumentRef {
 /** `system` acts for the engine itself (timers firing); it is never a login. */
 export interface Actor {
   username: string;
-  role: Role | 'system';
+  /** 'public': anyone without a log-in (社会公众), for the column's objections and reports (R-PUB-1) */
+  role: Role | 'system' | 'public';
   org?: string | null;
 }
 export const SYSTEM_ACTOR: Actor = { username: 'system', role: 'system', org: null };
+/** Who acts when the public objects or reports through the column: nobody logged in. */
+export const PUBLIC_ACTOR: Actor = { username: 'public', role: 'public', org: null };
+
+/** A public submission's receipt (回执编号) and the optional contact of the one who sent it; the contact
+ * is personal data: the office and the supervisors read it, nobody else (R-PUB-1). */
+export interface PublicSender {
+  receipt: string;
+  name: string | null;
+  phone: string | null;
+}
 export const ROLES = ['office', 'contractor', 'evaluator', 'finance', 'supervisor'] as const;
 export type Role = (typeof ROLES)[number];
-export const ROLE_NAMES: Record<Role | 'system', string> = {
+export const ROLE_NAMES: Record<Role | 'system' | 'public', string> = {
   system: '系统',
+  public: '社会公众',
   office: '领导小组办公室',
   contractor: '承办企业',
   evaluator: '第三方评估机构',

@@ -11,6 +11,7 @@ import {
   type Decide,
   type DocumentRef,
   type Funding,
+  type PublicSender,
   type Source,
 } from '../program/types';
 import { addDays, beijingText, daysBetween, endOfDayShanghai, shanghaiDay } from '../time';
@@ -50,7 +51,8 @@ export type SubprojectCommand =
   | { type: 'OpenBids'; invalid: { org: string; reason: string }[] }
   | { type: 'ScoreBids'; scores: BidScore[] }
   | { type: 'ProposeCandidate'; org: string }
-  | { type: 'RaiseObjection'; text: string }
+  /** `sender`: raised by the public through the column (R-PUB-1), with its receipt */
+  | { type: 'RaiseObjection'; text: string; sender?: PublicSender | null }
   | { type: 'ResolveObjection'; objectionId: string; decision: 'upheld' | 'dismissed' }
   | { type: 'Award' }
   | {
@@ -120,7 +122,15 @@ export type SubprojectEvent =
     }
   | {
       type: 'ObjectionRaised';
-      data: { round: number; id: string; by: string; org: string | null; text: string; at: string };
+      data: {
+        round: number;
+        id: string;
+        by: string;
+        org: string | null;
+        text: string;
+        at: string;
+        sender?: PublicSender;
+      };
     }
   | {
       type: 'ObjectionResolved';
@@ -455,6 +465,7 @@ const decideRaiseObjection: On<SubprojectCore, 'RaiseObjection'> = (s, cmd, { no
     org: actor.org ?? null,
     text: cmd.text,
     at: now,
+    ...(cmd.sender ? { sender: cmd.sender } : {}),
   };
   return [{ type: 'ObjectionRaised', data }];
 };
@@ -818,7 +829,15 @@ export function evolveSubproject(state: SubprojectState, event: SubprojectEvent)
           ...t,
           objections: [
             ...t.objections,
-            { id: d.id, by: d.by, org: d.org, text: d.text, at: d.at, resolution: null },
+            {
+              id: d.id,
+              by: d.by,
+              org: d.org,
+              text: d.text,
+              at: d.at,
+              resolution: null,
+              sender: d.sender ?? null,
+            },
           ],
         })),
       };

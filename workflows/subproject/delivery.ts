@@ -11,6 +11,7 @@ import {
   type CommandContext,
   type Decide,
   type Funding,
+  type PublicSender,
   type Source,
 } from '../program/types';
 import { addDays, beijingText, endOfDayShanghai, shanghaiDay } from '../time';
@@ -46,7 +47,13 @@ export type DeliveryCommand =
       defects: string[];
       rectificationDeadline: string | null;
     }
-  | { type: 'RaiseAcceptanceObjection'; milestone: string; text: string }
+  /** `sender`: raised by the public through the column (R-PUB-1), with its receipt */
+  | {
+      type: 'RaiseAcceptanceObjection';
+      milestone: string;
+      text: string;
+      sender?: PublicSender | null;
+    }
   | {
       type: 'ResolveAcceptanceObjection';
       milestone: string;
@@ -128,6 +135,7 @@ export type DeliveryEvent =
         org: string | null;
         text: string;
         at: string;
+        sender?: PublicSender;
       };
     }
   | {
@@ -593,6 +601,7 @@ const decideRaiseAcceptanceObjection: On<'RaiseAcceptanceObjection'> = (s, cmd, 
         org: ctx.actor.org ?? null,
         text: cmd.text,
         at: ctx.now,
+        ...(cmd.sender ? { sender: cmd.sender } : {}),
       },
     },
   ];
@@ -989,6 +998,7 @@ export function evolveDelivery(s: SubprojectCore, e: DeliveryEvent): SubprojectC
         text: x.text,
         at: x.at,
         resolution: null,
+        sender: x.sender ?? null,
       };
       return patch(x.milestone, (m) => ({
         ...m,

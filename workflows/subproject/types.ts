@@ -4,6 +4,7 @@ import type {
   DocumentRef,
   Funding,
   Policy,
+  PublicSender,
   Source,
   SubprojectPlan,
   UnitCap,
@@ -43,6 +44,8 @@ export interface Objection {
   text: string;
   at: string;
   resolution: null | { decision: 'upheld' | 'dismissed'; by: string; at: string; reason: string };
+  /** raised by the public through the column (R-PUB-1): its receipt and optional contact */
+  sender?: PublicSender | null;
 }
 
 export interface Tender {
