@@ -408,6 +408,9 @@ export function programEffects(events: Ev<ProgramEvent>[], s: ActiveProgram): Ou
       case 'ProgramClosed':
       case 'FindingRecorded':
       case 'FindingClosed':
+      case 'StationsRegistered':
+      case 'TrainingsRegistered':
+      case 'IndicatorValueRecorded':
         return [];
       default: {
         const _unhandled: never = e; // the compiler checks that every program event is listed above

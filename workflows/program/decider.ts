@@ -9,6 +9,17 @@ import {
   type Violation,
 } from '../errors';
 import { checkBudget } from '../rules/budget';
+import { checkIndicators } from './indicators';
+import {
+  decideRecordIndicatorValue,
+  decideRegisterStations,
+  decideRegisterTrainings,
+  EMPTY_REGISTER,
+  evolveRegister,
+  type Register,
+  type RegisterCommand,
+  type RegisterEvent,
+} from './register';
 import { beijingText, endOfDayShanghai } from '../time';
 import {
   GATES,
@@ -56,6 +67,8 @@ export interface ActiveProgram {
   phaseEnteredAt: string;
   acts: GateAct[];
   findings: Finding[];
+  /** R-EV-1: what was built and done (absent in states stored before the register existed) */
+  register?: Register;
   subprojects: Record<number, SubprojectStatus>;
   createdAt: string;
   closedAt: string | null;
@@ -69,7 +82,8 @@ export type ProgramCommand =
   /** subprojectStatuses: facts from the subprojects' own streams (the engine reads them); without them the program's own record is used */
   | { type: 'AdvancePhase'; to: string; subprojectStatuses?: Record<number, SubprojectStatus> }
   | { type: 'RecordFinding'; origin: FindingOrigin; title: string; due?: string | null }
-  | { type: 'CloseFinding'; findingId: string; document: DocumentRef };
+  | { type: 'CloseFinding'; findingId: string; document: DocumentRef }
+  | RegisterCommand;
 
 export type ProgramEvent =
   | { type: 'ProgramCreated'; data: { definition: ProgramDefinition; at: string } }
@@ -77,9 +91,13 @@ export type ProgramEvent =
   | { type: 'PhaseAdvanced'; data: { from: string; to: string; at: string } }
   | { type: 'ProgramClosed'; data: { from: string; at: string } }
   | { type: 'FindingRecorded'; data: Omit<Finding, 'closed'> }
-  | { type: 'FindingClosed'; data: { id: string; at: string; by: string; document: DocumentRef } };
+  | { type: 'FindingClosed'; data: { id: string; at: string; by: string; document: DocumentRef } }
+  | RegisterEvent;
 
 export const CLOSED = 'closed';
+
+/** The program's register, also in a state stored before it existed. */
+export const registerOf = (s: ActiveProgram): Register => s.register ?? EMPTY_REGISTER;
 
 export interface GateStatus {
   key: GateKey;
@@ -193,7 +211,7 @@ const decideCreateProgram: On<ProgramState, 'CreateProgram'> = (state, cmd, ctx)
       `项目代码 ${cmd.definition.code} 已存在`,
       `program ${cmd.definition.code} already exists`,
     );
-  const violations = checkBudget(cmd.definition);
+  const violations = [...checkBudget(cmd.definition), ...checkIndicators(cmd.definition)];
   if (violations.length) throw ruleViolations(violations);
   return [{ type: 'ProgramCreated', data: { definition: cmd.definition, at: ctx.now } }];
 };
@@ -338,6 +356,16 @@ export function decideProgram(
       return decideRecordFinding(active(state), cmd, ctx);
     case 'CloseFinding':
       return decideCloseFinding(active(state), cmd, ctx);
+    case 'RegisterStations': {
+      const s = active(state);
+      return decideRegisterStations(s.def, registerOf(s), cmd, ctx);
+    }
+    case 'RegisterTrainings': {
+      const s = active(state);
+      return decideRegisterTrainings(s.def, registerOf(s), cmd, ctx);
+    }
+    case 'RecordIndicatorValue':
+      return decideRecordIndicatorValue(active(state).def, cmd, ctx);
     default:
       return assertNever(cmd, 'command');
   }
@@ -385,6 +413,10 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
             : f,
         ),
       };
+    case 'StationsRegistered':
+    case 'TrainingsRegistered':
+    case 'IndicatorValueRecorded':
+      return { ...state, register: evolveRegister(registerOf(state), event) };
     default:
       return assertNever(event, 'event');
   }
