@@ -10,7 +10,8 @@ import { demoSummary, runDemo } from '../app/demo';
 import type { AppContext } from '../app/context';
 import { previewNoticePdf, previewTemplate } from '../app/notices';
 import { importProgram } from '../app/programs';
-import { listPrograms, listUsers } from '../app/queries';
+import { listPrograms, listUsers, programRegister } from '../app/queries';
+import { importStationsCsv, importTrainingsCsv } from '../app/register';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
 import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
@@ -196,6 +197,60 @@ export function buildCli(): Command {
         console.log(`${p.code}\t${p.name}\t${p.phaseName}\t${p.total.wan}万元`);
     });
 
+  // R-EV-1: the register of what was built and done, and the targets it measures
+  const reg = program.command('register').description('建设台账与绩效目标');
+  const importer = (
+    what: 'stations' | 'trainings',
+    description: string,
+    run: typeof importStationsCsv,
+  ) =>
+    reg
+      .command(`${what} <code> <file>`)
+      .description(description)
+      .action(async (code: string, file: string) => {
+        let csv: Buffer;
+        try {
+          csv = readFileSync(file);
+        } catch (e) {
+          throw new CliFailure(`无法读取 ${file}：${(e as Error).message}`);
+        }
+        const view = await withRuntime(async (ctx) =>
+          (
+            await run(
+              ctx,
+              CLI_ACTOR,
+              { code },
+              {
+                csv,
+                source: file,
+                reason: `shifan register ${what} ${file}`,
+              },
+            )
+          ).state(),
+        );
+        console.log(
+          `已登记：${code} 台账现有服务站点 ${view.stations.length} 个、培训 ${view.trainings.length} 场 / registered`,
+        );
+        printAttainment(view.attainment);
+      });
+  importer(
+    'stations',
+    '从 CSV 导入服务站点（首行表头：级别,名称,镇街,行政村,贫困村,运营主体,开业日期,分项目,里程碑；有错则逐行列出且不登记）',
+    importStationsCsv,
+  );
+  importer(
+    'trainings',
+    '从 CSV 导入培训（首行表头：日期,地点,培训人数,培训人次,档案齐全,分项目,里程碑；有错则逐行列出且不登记）',
+    importTrainingsCsv,
+  );
+  reg
+    .command('show <code>')
+    .description('各绩效目标的完成情况（由台账和录入的数值计算）')
+    .action(async (code: string) => {
+      const view = await withRuntime((ctx) => programRegister(ctx, code));
+      printAttainment(view.attainment);
+    });
+
   program
     .command('demo')
     .description(
@@ -280,6 +335,23 @@ export function buildCli(): Command {
       );
     });
   return program;
+}
+
+function printAttainment(
+  items: {
+    id: string;
+    name: string;
+    targetText: string;
+    value: string | null;
+    unit: string;
+    statusName: string;
+    note: string | null;
+  }[],
+) {
+  for (const a of items)
+    console.log(
+      `${a.statusName}\t${a.name}（${a.id}）\t${a.value ?? '—'}${a.value !== null && a.unit === '%' ? '%' : ''}\t目标 ${a.targetText}${a.note ? `\t${a.note}` : ''}`,
+    );
 }
 
 export async function runCli(argv: string[]): Promise<number> {

@@ -1,8 +1,10 @@
 // The register of what was built and the attainment of the targets over HTTP, on real PostgreSQL
 // (R-EV-1, R-AC-1): a program imported with its targets, stations and trainings as JSON and as CSV, a
 // refused file storing nothing and naming each bad row, values entered with evidence.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runCli } from '../support/cli';
 import { startTestServer, type TestServer } from '../support/server';
 
 let t: TestServer;
@@ -243,4 +245,31 @@ test('only the office registers; everyone logged in reads the register', async (
       '/api/programs/{code}/indicators/{indicator}/values',
     ]),
   );
+});
+
+test('shifan register trainings imports a CSV; a bad file exits 1 naming each row and stores nothing', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shifan-register-'));
+  const good = path.join(dir, '培训.csv');
+  writeFileSync(
+    good,
+    'date,place,trainees,personTimes,archiveComplete\n2020-06-25,东沙河街道,200,400,是\n',
+  );
+  const bad = path.join(dir, '培训-错.csv');
+  writeFileSync(
+    bad,
+    '日期,地点,培训人数,培训人次,档案齐全\n2020-06-25,,200,400,是\n2020-06-26,某地,二百,400,是\n',
+  );
+  const env = { DATABASE_URL: t.db.url };
+  const before = await t.count('event');
+  const refused = await runCli(['register', 'trainings', 'tengzhou-2019', bad], env);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('第 2 行「地点」');
+  expect(refused.stderr).toContain('第 3 行「培训人数」');
+  expect(await t.count('event')).toBe(before);
+  const ok = await runCli(['register', 'trainings', 'tengzhou-2019', good], env);
+  expect(ok.stderr).toBe('');
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toContain('培训 4 场');
+  expect(ok.stdout).toMatch(/电商培训（training_person_times）\t3800\t目标 ≥ 5000 人次/);
+  expect(await t.count('event')).toBe(before + 1);
 });
