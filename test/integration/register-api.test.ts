@@ -273,3 +273,53 @@ test('shifan register trainings imports a CSV; a bad file exits 1 naming each ro
   expect(ok.stdout).toMatch(/电商培训（training_person_times）\t3800\t目标 ≥ 5000 人次/);
   expect(await t.count('event')).toBe(before + 1);
 });
+
+describe('the console: targets on the program page (R-EV-1)', () => {
+  const page = async () => {
+    const r = await fetch(`${t.base}/programs/tengzhou-2019`, {
+      headers: { cookie: `shifan_session=${t.tokens.office}` },
+    });
+    expect(r.status).toBe(200);
+    const csrfCookie = (r.headers.getSetCookie?.() ?? [])
+      .map((c) => c.split(';')[0])
+      .filter((c) => c.startsWith('shifan_csrf='));
+    const html = await r.text();
+    return { html, csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '', csrfCookie };
+  };
+
+  test('the table names each target with its figure and status, and the bar chart is an SVG', async () => {
+    const { html } = await page();
+    const row = /<tr id="target-village_coverage">([\s\S]*?)<\/tr>/.exec(html)?.[1] ?? '';
+    expect(row).toContain('电商服务覆盖的行政村比例');
+    expect(row).toContain('≥ 70%');
+    expect(row).toContain('80%');
+    expect(row).toContain('已达成');
+    expect(row).toContain('240 / 300 个行政村');
+    expect(html).toMatch(/<figure class="chart"><svg[\s\S]*绩效目标完成程度/);
+    expect(html).toContain('导入服务站点（CSV）');
+  });
+
+  test('a stations CSV from the form: a bad file comes back with each bad row named and nothing stored', async () => {
+    const { csrf, csrfCookie } = await page();
+    const before = await t.count('event');
+    const body = new FormData();
+    body.set('_csrf', csrf);
+    body.set('_form', 'stations');
+    body.set(
+      'file',
+      new Blob(['级别,镇街,行政村,运营主体,开业日期\n村级,第2镇,,某公司,2020-06-01\n'], {
+        type: 'text/csv',
+      }),
+      '站点.csv',
+    );
+    const r = await fetch(`${t.base}/programs/tengzhou-2019/register/stations`, {
+      method: 'POST',
+      headers: { cookie: [`shifan_session=${t.tokens.office}`, ...csrfCookie].join('; ') },
+      body,
+      redirect: 'manual',
+    });
+    expect(r.status).toBe(422);
+    expect(await r.text()).toContain('第 2 行：村级站点须填写所在行政村');
+    expect(await t.count('event')).toBe(before);
+  });
+});
