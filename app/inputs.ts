@@ -438,3 +438,23 @@ export const IndicatorValueBody = z
   })
   .strict()
   .meta({ id: 'IndicatorValueBody' });
+
+export const FundedRow = z
+  .object({
+    item: z.string().min(1).max(60).meta({
+      description:
+        '资金安排表 unitCaps 中的补助项目，如 loan、demo_town、demo_village、upward_subitem',
+      example: 'loan',
+    }),
+    unit: place('补助对象：借款人、示范乡镇、示范村或子项目名称'),
+    amount: wan.meta({ description: '金额（万元），精确到分', example: '20' }),
+    date: z.iso.date().meta({ description: '发放或补助日期（不晚于今天）' }),
+    seq: seqRef,
+    milestone: milestoneRef,
+  })
+  .strict()
+  .meta({ id: 'FundedRow', description: '补助对象（按单位补助上限检查，R-FUND-5）' });
+export const FundedBody = z
+  .object({ entries: z.array(FundedRow).min(1).max(5000), reason })
+  .strict()
+  .meta({ id: 'FundedBody' });

@@ -6,8 +6,10 @@ import type { z } from 'zod';
 import { programAggregate } from '../engine/aggregates';
 import { DomainError, invalid, type Violation } from '../workflows/errors';
 import type { ProgramCommand } from '../workflows/program/decider';
+import { parseMoney } from '../workflows/money';
 import {
   STATION_LEVELS,
+  type FundedEntry,
   type StationEntry,
   type TrainingEntry,
 } from '../workflows/program/register';
@@ -15,8 +17,10 @@ import type { Actor } from '../workflows/program/types';
 import type { AppContext } from './context';
 import { filesFor, resolveFileFields } from './files';
 import {
+  FundedRow,
   StationRow,
   TrainingRow,
+  type FundedBody,
   type In,
   type IndicatorValueBody,
   type RegisterCsvBody,
@@ -127,6 +131,51 @@ export async function registerTrainings(
   );
 }
 
+/** R-FUND-5: supported units (loans per borrower, demonstration towns and villages, sub-items) within
+ * the table's per-unit caps; amounts in 万元, exact to the fen (every bad amount named, 400). */
+export async function registerFundedUnits(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string },
+  input: In<typeof FundedBody>,
+  from: { source?: string; lines?: number[] } = {},
+) {
+  const problems: Violation[] = [];
+  const entries: FundedEntry[] = input.entries.map((r, i) => {
+    let amount = 0;
+    try {
+      amount = parseMoney(r.amount, '万元', {
+        field: from.lines ? `第 ${from.lines[i]} 行` : `entries[${i}].amount`,
+      });
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      problems.push(...e.violations.map((v) => ({ ...v, field: `entries[${i}].amount` })));
+    }
+    return { item: r.item, unit: r.unit, amount, date: r.date, ...linkOf(r) };
+  });
+  if (problems.length)
+    throw new DomainError(
+      'MONEY-FORMAT',
+      'invalid',
+      problems.map((p) => p.message).join('；'),
+      problems.map((p) => p.message_en).join('; '),
+      { violations: problems },
+    );
+  return runRegister(
+    ctx,
+    actor,
+    t.code,
+    {
+      type: 'RegisterFundedUnits',
+      entries,
+      milestones: await milestonesOf(ctx, t.code, entries),
+      source: from.source ?? null,
+      ...(from.lines ? { lines: from.lines } : {}),
+    },
+    input.reason,
+  );
+}
+
 export async function recordIndicatorValue(
   ctx: AppContext,
   actor: Actor,
@@ -174,6 +223,15 @@ const TRAINING_COLUMNS: Column<TrainingIn>[] = [
   { key: 'trainees', names: ['培训人数', '人数', 'trainees'], kind: 'int' },
   { key: 'personTimes', names: ['培训人次', '人次', 'personTimes'], kind: 'int' },
   { key: 'archiveComplete', names: ['档案齐全', '培训档案齐全', 'archiveComplete'], kind: 'bool' },
+  { key: 'seq', names: ['分项目', '分项目序号', 'seq'], kind: 'int' },
+  { key: 'milestone', names: ['里程碑', 'milestone'], kind: 'text' },
+];
+type FundedIn = In<typeof FundedRow>;
+const FUNDED_COLUMNS: Column<FundedIn>[] = [
+  { key: 'item', names: ['补助项目', 'item'], kind: 'text' },
+  { key: 'unit', names: ['补助对象', '借款人', 'unit'], kind: 'text' },
+  { key: 'amount', names: ['金额（万元）', '金额', 'amount'], kind: 'text' },
+  { key: 'date', names: ['日期', 'date'], kind: 'text' },
   { key: 'seq', names: ['分项目', '分项目序号', 'seq'], kind: 'int' },
   { key: 'milestone', names: ['里程碑', 'milestone'], kind: 'text' },
 ];
@@ -276,6 +334,37 @@ function rowsOfCsv<R>(
 /** CSV columns (Chinese or English headers), for the documentation and the console. */
 export const STATION_CSV_HEADER = STATION_COLUMNS.map((c) => c.names[0]).join(',');
 export const TRAINING_CSV_HEADER = TRAINING_COLUMNS.map((c) => c.names[0]).join(',');
+export const FUNDED_CSV_HEADER = FUNDED_COLUMNS.map((c) => c.names[0]).join(',');
+
+/** A CSV file of supported units (R-FUND-5), checked as registerFundedUnits checks rows. */
+export async function importFundedCsv(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string },
+  file: { csv: Buffer; source: string; reason?: string },
+) {
+  const { rows, lines } = rowsOfCsv(file.csv, FUNDED_COLUMNS, FundedRow, '补助对象');
+  return registerFundedUnits(
+    ctx,
+    actor,
+    t,
+    { entries: rows, reason: file.reason },
+    { source: file.source, lines },
+  );
+}
+
+export async function importFundedFile(
+  ctx: AppContext,
+  actor: Actor,
+  t: { code: string },
+  input: In<typeof RegisterCsvBody>,
+) {
+  await loadProgram(ctx, t.code);
+  return importFundedCsv(ctx, actor, t, {
+    ...(await uploadedCsv(ctx, actor, input.file)),
+    reason: input.reason,
+  });
+}
 
 /** A CSV file's stations: the shape of every row first (400 naming each bad cell), then the rules of
  * the register (422 naming each bad row by its line); either way nothing is stored. */

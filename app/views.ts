@@ -1,7 +1,7 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
 import { policyAsTable } from '../workflows/program/table';
 import { attainment } from '../workflows/program/attainment';
-import { STATION_LEVELS } from '../workflows/program/register';
+import { fundedOf, STATION_LEVELS } from '../workflows/program/register';
 import type { ParcelClaim } from '../workflows/parcels/decider';
 import { SUBPROJECT_STATUS_NAMES } from '../workflows/subproject/status';
 import { formatWan, sumFen, type Fen } from '../workflows/money';
@@ -134,6 +134,7 @@ export function programView(
       stations: registerOf(s).stations.length,
       trainings: registerOf(s).trainings.length,
       values: registerOf(s).values.length,
+      funded: fundedOf(registerOf(s)).length,
     },
   };
 }
@@ -147,6 +148,12 @@ export function programRegisterView(s: ActiveProgram, now: string) {
     stations: reg.stations.map((x) => ({ ...x, levelName: STATION_LEVELS[x.level] })),
     trainings: reg.trainings,
     values: reg.values,
+    /** R-FUND-5: supported units, each with the cap of its item */
+    funded: fundedOf(reg).map((f) => ({
+      ...f,
+      amount: money(f.amount),
+      capName: s.def.unitCaps.find((c) => c.item === f.item)?.name ?? f.item,
+    })),
     attainment: attainment(s, now),
   };
 }

@@ -7,6 +7,7 @@ export const COMMAND_NAMES: Record<string, string> = {
   CloseFinding: '整改事项销号',
   RegisterStations: '登记服务站点',
   RegisterTrainings: '登记培训',
+  RegisterFundedUnits: '登记补助对象',
   RecordIndicatorValue: '录入绩效指标数值',
   OpenTender: '发布招标公告',
   SubmitBid: '投标',

@@ -410,6 +410,7 @@ export function programEffects(events: Ev<ProgramEvent>[], s: ActiveProgram): Ou
       case 'FindingClosed':
       case 'StationsRegistered':
       case 'TrainingsRegistered':
+      case 'FundedUnitsRegistered':
       case 'IndicatorValueRecorded':
         return [];
       default: {

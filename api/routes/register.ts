@@ -3,7 +3,13 @@
 // to a use case (app/register.ts, app/queries.ts) and back.
 import { z } from 'zod';
 import type { AppContext } from '../../app/context';
-import { IndicatorValueBody, RegisterCsvBody, StationsBody, TrainingsBody } from '../../app/inputs';
+import {
+  FundedBody,
+  IndicatorValueBody,
+  RegisterCsvBody,
+  StationsBody,
+  TrainingsBody,
+} from '../../app/inputs';
 import * as queries from '../../app/queries';
 import * as register from '../../app/register';
 import type { Api } from '../http';
@@ -120,6 +126,21 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
     `先 POST /api/files 上传 CSV（text/csv，UTF-8，首行为表头）。列（中文或英文列名）：${register.TRAINING_CSV_HEADER}（档案齐全填 是/否）。`,
     RegisterCsvBody,
     (a, code, b) => register.importTrainingsFile(ctx, a, { code }, b),
+  );
+
+  batch(
+    'subsidies',
+    '登记补助对象（贷款、示范乡镇、示范村、农产品上行子项目等），按资金安排表的单位补助上限检查（R-FUND-5）',
+    '同一对象的金额累计计算（含已登记的）：如石城单个支持对象贷款不超过 20 万元、示范乡镇不超过 20 万元、示范村不超过 10 万元、农产品上行子项目不超过 50 万元；按平均计的上限（如镇村站点平均 2.5 万元）按该项目全部对象平均。超出则 422 R-FUND-5 并给出对象、已有、本笔、合计与上限。',
+    FundedBody,
+    (a, code, b) => register.registerFundedUnits(ctx, a, { code }, b),
+  );
+  batch(
+    'subsidies/csv',
+    '从 CSV 文件导入补助对象（R-FUND-5）',
+    `先 POST /api/files 上传 CSV（text/csv，UTF-8，首行为表头）。列（中文或英文列名）：${register.FUNDED_CSV_HEADER}（金额为万元）。`,
+    RegisterCsvBody,
+    (a, code, b) => register.importFundedFile(ctx, a, { code }, b),
   );
 
   api.route(

@@ -54,7 +54,7 @@ test('the program answers its targets with their status before anything is regis
     value: '0',
     status: 'at_risk',
   });
-  expect(r.body.registered).toEqual({ stations: 0, trainings: 0, values: 0 });
+  expect(r.body.registered).toEqual({ stations: 0, trainings: 0, values: 0, funded: 0 });
 });
 
 test('a refused stations CSV stores nothing and names every bad row by its line (R-EV-1)', async () => {
@@ -233,6 +233,7 @@ test('only the office registers; everyone logged in reads the register', async (
     stations: 262,
     trainings: 3,
     values: 1,
+    funded: 0,
   });
   const doc = (await t.call('GET', '/openapi.json')).body;
   expect(Object.keys(doc.paths)).toEqual(
@@ -242,6 +243,8 @@ test('only the office registers; everyone logged in reads the register', async (
       '/api/programs/{code}/register/stations/csv',
       '/api/programs/{code}/register/trainings',
       '/api/programs/{code}/register/trainings/csv',
+      '/api/programs/{code}/register/subsidies',
+      '/api/programs/{code}/register/subsidies/csv',
       '/api/programs/{code}/indicators/{indicator}/values',
     ]),
   );
@@ -322,4 +325,58 @@ describe('the console: targets on the program page (R-EV-1)', () => {
     expect(await r.text()).toContain('第 2 行：村级站点须填写所在行政村');
     expect(await t.count('event')).toBe(before);
   });
+});
+
+test("Shicheng's per-unit caps (R-FUND-5): a loan of 20.01万 to one borrower is refused with the figures; a CSV of loans within the caps is registered", async () => {
+  const table = JSON.parse(
+    readFileSync(path.join(__dirname, '..', '..', 'examples', 'shicheng-2020.json'), 'utf8'),
+  );
+  expect((await post('/api/programs', table)).status).toBe(201);
+  const sc = '/api/programs/shicheng-2020';
+  const before = await t.count('event');
+  let r = await post(`${sc}/register/subsidies`, {
+    entries: [
+      { item: 'loan', unit: '石城县某电商合作社', amount: '20.01', date: '2020-06-01', seq: 6 },
+    ],
+  });
+  expect(r.status).toBe(422);
+  expect(r.body.rules).toEqual(['R-FUND-5']);
+  expect(r.body.violations[0]).toMatchObject({
+    field: 'entries[0].amount',
+    message:
+      '第 1 条：单个支持对象贷款「石城县某电商合作社」20.01万元 > 每个不超过 20万元（R-FUND-5）',
+    figures: { unit: '石城县某电商合作社', total: '20.01', cap: '20' },
+  });
+  r = await post(`${sc}/register/subsidies`, {
+    entries: [{ item: 'loan', unit: '某', amount: '0.0000001', date: '2020-06-01' }],
+  });
+  expect(r.status).toBe(400);
+  expect(r.body.code).toBe('MONEY-FORMAT');
+  expect(await t.count('event')).toBe(before);
+  const csv = [
+    '补助项目,补助对象,金额（万元）,日期,分项目',
+    'loan,石城县某电商合作社,20,2020-06-01,6',
+    'loan,个体网商张某,15,2020-06-02,6',
+    'demo_town,小松镇,20,2020-06-03,7',
+  ].join('\n');
+  r = await post(`${sc}/register/subsidies/csv`, { file: await upload('贷款.csv', csv) });
+  expect(r.status).toBe(201);
+  expect(
+    r.body.funded.map((f: { id: string; amount: { wan: string } }) => [f.id, f.amount.wan]),
+  ).toEqual([
+    ['U1', '20'],
+    ['U2', '15'],
+    ['U3', '20'],
+  ]);
+  // the same borrower again, past the cap, from a file: named by its line
+  r = await post(`${sc}/register/subsidies/csv`, {
+    file: await upload(
+      '贷款2.csv',
+      '补助项目,补助对象,金额,日期\nloan,个体网商张某,5.01,2020-06-20\n',
+    ),
+  });
+  expect(r.status).toBe(422);
+  expect(r.body.violations[0].message).toBe(
+    '第 2 行：单个支持对象贷款「个体网商张某」已有 15万元，加上本笔 5.01万元 合计 20.01万元 > 每个不超过 20万元（R-FUND-5）',
+  );
 });

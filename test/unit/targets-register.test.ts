@@ -11,7 +11,7 @@ import {
   type ProgramState,
 } from '../../workflows/program/decider';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
-import type { StationEntry, TrainingEntry } from '../../workflows/program/register';
+import type { FundedEntry, StationEntry, TrainingEntry } from '../../workflows/program/register';
 import type { CommandContext, ProgramDefinition } from '../../workflows/program/types';
 import { loadTable } from '../support/fixtures';
 import { deciderSpec } from '../support/given-when-then';
@@ -386,5 +386,80 @@ describe('values entered with evidence', () => {
         evidence,
       }).kind,
     ).toBe('not_found');
+  });
+});
+
+describe("Shicheng's per-unit caps against the register of supported units (R-FUND-5)", () => {
+  const shicheng = () =>
+    run(initialProgramState, [
+      [
+        { type: 'CreateProgram', definition: defOf(example('shicheng-2020')) },
+        at('2019-08-01T02:00:00Z'),
+      ],
+    ]);
+  const loan = (unit: string, amount: number, e: Partial<FundedEntry> = {}): FundedEntry => ({
+    item: 'loan',
+    unit,
+    amount,
+    date: '2020-06-01',
+    seq: 6,
+    milestone: null,
+    ...e,
+  });
+  const WAN = 1_000_000;
+
+  test('a loan of 20.01万 to one borrower is refused, naming the borrower and the figures; 20万 passes', () => {
+    const e = refused(shicheng(), {
+      type: 'RegisterFundedUnits',
+      entries: [loan('石城县某电商合作社', 20_010_000)],
+    });
+    expect(e.code).toBe('R-FUND-5');
+    expect(e.violations[0]).toMatchObject({
+      rule: 'R-FUND-5',
+      field: 'entries[0].amount',
+      message:
+        '第 1 条：单个支持对象贷款「石城县某电商合作社」20.01万元 > 每个不超过 20万元（R-FUND-5）',
+      figures: { total: '20.01', cap: '20', unit: '石城县某电商合作社' },
+    });
+    const s = run(shicheng(), [
+      { type: 'RegisterFundedUnits', entries: [loan('石城县某电商合作社', 20 * WAN)] },
+    ]);
+    expect(active(s).register!.funded![0]).toMatchObject({ id: 'U1', amount: 20 * WAN });
+  });
+
+  test("a borrower's loans count together, also across batches: 15万 then 5.01万 is refused", () => {
+    const s = run(shicheng(), [
+      { type: 'RegisterFundedUnits', entries: [loan('个体网商张某', 15 * WAN)] },
+    ]);
+    const e = refused(s, {
+      type: 'RegisterFundedUnits',
+      entries: [loan('个体网商李某', 20 * WAN), loan('个体网商张某', 5_010_000)],
+    });
+    expect(e.violations.map((v) => v.message)).toEqual([
+      '第 2 条：单个支持对象贷款「个体网商张某」已有 15万元，加上本笔 5.01万元 合计 20.01万元 > 每个不超过 20万元（R-FUND-5）',
+    ]);
+  });
+
+  test('demonstration town ≤ 20万, village ≤ 10万, rural-products sub-item ≤ 50万, village stations ≤ 2.5万 on average', () => {
+    const e = refused(shicheng(), {
+      type: 'RegisterFundedUnits',
+      entries: [
+        loan('小松镇', 20 * WAN, { item: 'demo_town', seq: 7 }),
+        loan('大畲村', 10_000_100, { item: 'demo_village', seq: 7 }),
+        loan('石城白莲品控', 50 * WAN + 1, { item: 'upward_subitem', seq: 5 }),
+        loan('甲村站', 3 * WAN, { item: 'village_station', seq: 2 }),
+        loan('乙村站', 2.5 * WAN, { item: 'village_station', seq: 2 }),
+        loan('某某', WAN, { item: 'no_such_cap' }),
+      ],
+    });
+    expect(e.violations.map((v) => [v.field, v.figures?.item])).toEqual([
+      ['entries[1].amount', 'demo_village'],
+      ['entries[2].amount', 'upward_subitem'],
+      ['entries[5].item', 'no_such_cap'],
+      ['entries', 'village_station'],
+    ]);
+    expect(e.violations[3].message).toBe(
+      '镇村级电商服务站点 2 个合计 5.5万元，平均超过每个 2.5万元（上限合计 5万元）',
+    );
   });
 });

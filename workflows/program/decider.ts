@@ -12,6 +12,7 @@ import { checkBudget } from '../rules/budget';
 import { checkIndicators } from './indicators';
 import {
   decideRecordIndicatorValue,
+  decideRegisterFundedUnits,
   decideRegisterStations,
   decideRegisterTrainings,
   EMPTY_REGISTER,
@@ -364,6 +365,10 @@ export function decideProgram(
       const s = active(state);
       return decideRegisterTrainings(s.def, registerOf(s), cmd, ctx);
     }
+    case 'RegisterFundedUnits': {
+      const s = active(state);
+      return decideRegisterFundedUnits(s.def, registerOf(s), cmd, ctx);
+    }
     case 'RecordIndicatorValue':
       return decideRecordIndicatorValue(active(state).def, cmd, ctx);
     default:
@@ -415,6 +420,7 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
       };
     case 'StationsRegistered':
     case 'TrainingsRegistered':
+    case 'FundedUnitsRegistered':
     case 'IndicatorValueRecorded':
       return { ...state, register: evolveRegister(registerOf(state), event) };
     default:

@@ -3,6 +3,7 @@
 // milestone that delivered it, and values entered with evidence for targets no register measures.
 // The figures the targets are measured by (R-EV-1) come from here. Pure: today is ctx.now's Beijing day.
 import { DomainError, invalid, ruleViolations, type Violation } from '../errors';
+import { formatWan, sumFen, wanText, type Fen } from '../money';
 import { shanghaiDay } from '../time';
 import type { CommandContext, DocumentRef, ProgramDefinition } from './types';
 
@@ -56,12 +57,31 @@ export interface IndicatorValue {
   at: string;
 }
 
+/** A unit that received support under a per-unit cap of the table (R-FUND-5): a loan to a borrower,
+ * a demonstration town or village, a rural-products sub-item, a station's subsidy. */
+export interface FundedEntry extends Delivered {
+  /** the cap's item in the table's unitCaps (loan, demo_town, demo_village, upward_subitem, …) */
+  item: string;
+  /** who or what received it: the borrower, the town, the village, the sub-item */
+  unit: string;
+  amount: Fen;
+  date: string;
+}
+export interface Funded extends FundedEntry {
+  id: string; // U1, U2, …
+  by: string;
+  at: string;
+}
+
 export interface Register {
   stations: Station[];
   trainings: TrainingSession[];
   values: IndicatorValue[];
+  /** absent in registers stored before it existed */
+  funded?: Funded[];
 }
-export const EMPTY_REGISTER: Register = { stations: [], trainings: [], values: [] };
+export const EMPTY_REGISTER: Register = { stations: [], trainings: [], values: [], funded: [] };
+export const fundedOf = (r: Register): Funded[] => r.funded ?? [];
 
 export type RegisterCommand =
   | {
@@ -77,6 +97,13 @@ export type RegisterCommand =
   | {
       type: 'RegisterTrainings';
       sessions: TrainingEntry[];
+      milestones?: Record<number, string[]>;
+      source?: string | null;
+      lines?: number[];
+    }
+  | {
+      type: 'RegisterFundedUnits';
+      entries: FundedEntry[];
       milestones?: Record<number, string[]>;
       source?: string | null;
       lines?: number[];
@@ -98,6 +125,10 @@ export type RegisterEvent =
   | {
       type: 'TrainingsRegistered';
       data: { entries: TrainingSession[]; by: string; at: string; source: string | null };
+    }
+  | {
+      type: 'FundedUnitsRegistered';
+      data: { entries: Funded[]; by: string; at: string; source: string | null };
     }
   | { type: 'IndicatorValueRecorded'; data: IndicatorValue };
 
@@ -349,7 +380,111 @@ export function evolveRegister(reg: Register, e: RegisterEvent): Register {
       return { ...reg, stations: [...reg.stations, ...e.data.entries] };
     case 'TrainingsRegistered':
       return { ...reg, trainings: [...reg.trainings, ...e.data.entries] };
+    case 'FundedUnitsRegistered':
+      return { ...reg, funded: [...fundedOf(reg), ...e.data.entries] };
     case 'IndicatorValueRecorded':
       return { ...reg, values: [...reg.values, e.data] };
   }
+}
+
+/** R-FUND-5: each supported unit within the table's per-unit cap for its item — a borrower's loans
+ * together at most the loan cap (Shicheng: 20万 per borrower), a demonstration town at most 20万, a
+ * village 10万, a rural-products sub-item 50万; an item capped on average (town centres 10万, village
+ * stations 2.5万) at most that on average over all its units. Counted with what the register already
+ * holds; every excess named with its figures, and nothing registered. */
+export function decideRegisterFundedUnits(
+  def: ProgramDefinition,
+  reg: Register,
+  cmd: Extract<RegisterCommand, { type: 'RegisterFundedUnits' }>,
+  ctx: CommandContext,
+): RegisterEvent[] {
+  if (!cmd.entries.length) throw invalid('没有要登记的补助对象', 'nothing to register', 'entries');
+  const today = shanghaiDay(ctx.now);
+  const out: Violation[] = [];
+  const totals = new Map<string, Fen>();
+  for (const f of fundedOf(reg))
+    totals.set(`${f.item}|${f.unit}`, (totals.get(`${f.item}|${f.unit}`) ?? 0) + f.amount);
+  const touched = new Set<string>();
+  cmd.entries.forEach((e, i) => {
+    const r = rowRef('entries', i, cmd.lines);
+    const cap = def.unitCaps.find((c) => c.item === e.item);
+    if (!cap) {
+      out.push({
+        rule: 'R-FUND-5',
+        field: `${r.field}.item`,
+        message: `${r.where}：资金安排表没有补助上限项目「${e.item}」（有：${def.unitCaps.map((c) => `${c.item} ${c.name}`).join('、') || '无'}）`,
+        message_en: `row ${r.row}: the table has no per-unit cap ${e.item}`,
+        figures: { row: r.row, item: e.item },
+      });
+      return;
+    }
+    out.push(...notAfterToday(e.date, today, 'date', r, '补助日期'));
+    linkViolations(def, e, r, cmd.milestones, out);
+    if (e.amount <= 0)
+      out.push({
+        rule: 'R-FUND-5',
+        field: `${r.field}.amount`,
+        message: `${r.where}：金额应大于 0`,
+        message_en: `row ${r.row}: the amount must be positive`,
+        figures: { row: r.row },
+      });
+    const key = `${e.item}|${e.unit}`;
+    const prior = totals.get(key) ?? 0;
+    const total = prior + e.amount;
+    totals.set(key, total);
+    touched.add(e.item);
+    if (cap.maxPerUnit !== undefined && total > cap.maxPerUnit)
+      out.push({
+        rule: 'R-FUND-5',
+        field: `${r.field}.amount`,
+        message: `${r.where}：${cap.name}「${e.unit}」${prior ? `已有 ${wanText(prior)}，加上本笔 ${wanText(e.amount)} 合计 ` : ''}${wanText(total)} > 每个不超过 ${wanText(cap.maxPerUnit)}（R-FUND-5）`,
+        message_en: `row ${r.row}: ${e.item} "${e.unit}" totals ${formatWan(total)} > cap ${formatWan(cap.maxPerUnit)} per unit (万元)`,
+        figures: {
+          row: r.row,
+          item: e.item,
+          unit: e.unit,
+          prior: formatWan(prior),
+          amount: formatWan(e.amount),
+          total: formatWan(total),
+          cap: formatWan(cap.maxPerUnit),
+        },
+      });
+  });
+  for (const cap of def.unitCaps.filter(
+    (c) => c.maxAveragePerUnit !== undefined && touched.has(c.item),
+  )) {
+    const units = [...totals.entries()].filter(([k]) => k.startsWith(`${cap.item}|`));
+    const sum = sumFen(units.map(([, v]) => v));
+    if (sum > cap.maxAveragePerUnit! * units.length)
+      out.push({
+        rule: 'R-FUND-5',
+        field: 'entries',
+        message: `${cap.name} ${units.length} 个合计 ${wanText(sum)}，平均超过每个 ${wanText(cap.maxAveragePerUnit!)}（上限合计 ${wanText(cap.maxAveragePerUnit! * units.length)}）`,
+        message_en: `${cap.item}: ${units.length} units total ${formatWan(sum)} > average cap ${formatWan(cap.maxAveragePerUnit!)} × ${units.length} (万元)`,
+        figures: {
+          item: cap.item,
+          units: units.length,
+          total: formatWan(sum),
+          average: formatWan(cap.maxAveragePerUnit!),
+        },
+      });
+  }
+  if (out.length) throw ruleViolations(out);
+  const n = fundedOf(reg).length;
+  return [
+    {
+      type: 'FundedUnitsRegistered',
+      data: {
+        entries: cmd.entries.map((e, i) => ({
+          ...e,
+          id: `U${n + i + 1}`,
+          by: ctx.actor.username,
+          at: ctx.now,
+        })),
+        by: ctx.actor.username,
+        at: ctx.now,
+        source: cmd.source ?? null,
+      },
+    },
+  ];
 }
