@@ -11,7 +11,7 @@ import type { AppContext } from '../app/context';
 import { previewNoticePdf, previewTemplate } from '../app/notices';
 import { importProgram } from '../app/programs';
 import { listPrograms, listUsers, programRegister } from '../app/queries';
-import { importStationsCsv, importTrainingsCsv } from '../app/register';
+import { importFundedCsv, importStationsCsv, importTrainingsCsv } from '../app/register';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
 import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
@@ -200,7 +200,7 @@ export function buildCli(): Command {
   // R-EV-1: the register of what was built and done, and the targets it measures
   const reg = program.command('register').description('建设台账与绩效目标');
   const importer = (
-    what: 'stations' | 'trainings',
+    what: 'stations' | 'trainings' | 'subsidies',
     description: string,
     run: typeof importStationsCsv,
   ) =>
@@ -229,7 +229,7 @@ export function buildCli(): Command {
           ).state(),
         );
         console.log(
-          `已登记：${code} 台账现有服务站点 ${view.stations.length} 个、培训 ${view.trainings.length} 场 / registered`,
+          `已登记：${code} 台账现有服务站点 ${view.stations.length} 个、培训 ${view.trainings.length} 场、补助对象 ${view.funded.length} 个 / registered`,
         );
         printAttainment(view.attainment);
       });
@@ -242,6 +242,11 @@ export function buildCli(): Command {
     'trainings',
     '从 CSV 导入培训（首行表头：日期,地点,培训人数,培训人次,档案齐全,分项目,里程碑；有错则逐行列出且不登记）',
     importTrainingsCsv,
+  );
+  importer(
+    'subsidies',
+    '从 CSV 导入补助对象（首行表头：补助项目,补助对象,金额（万元）,日期,分项目,里程碑），按单位补助上限检查（R-FUND-5）',
+    importFundedCsv,
   );
   reg
     .command('show <code>')

@@ -433,7 +433,9 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         csvHeaders: {
           stations: register.STATION_CSV_HEADER,
           trainings: register.TRAINING_CSV_HEADER,
+          subsidies: register.FUNDED_CSV_HEADER,
         },
+        funded: program.unitCaps.length ? (await queries.programRegister(ctx, code)).funded : null,
         nextPhase: next,
         isOffice: actor.role === 'office',
         is: { [actor.role]: true },
@@ -550,6 +552,14 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     undefined,
     (a, r) => register.importTrainingsCsv(ctx, a, code(r), csvUpload(r)),
     '培训已登记入建设台账',
+    { upload: true },
+  );
+  programForm(
+    'register/subsidies',
+    ['office'],
+    undefined,
+    (a, r) => register.importFundedCsv(ctx, a, code(r), csvUpload(r)),
+    '补助对象已登记（均在单位补助上限内）',
     { upload: true },
   );
   programForm(

@@ -380,3 +380,19 @@ test("Shicheng's per-unit caps (R-FUND-5): a loan of 20.01万 to one borrower is
     '第 2 行：单个支持对象贷款「个体网商张某」已有 15万元，加上本笔 5.01万元 合计 20.01万元 > 每个不超过 20万元（R-FUND-5）',
   );
 });
+
+test("Shicheng's program page lists the supported units under their caps (R-FUND-5)", async () => {
+  const r = await fetch(`${t.base}/programs/shicheng-2020`, {
+    headers: { cookie: `shifan_session=${t.tokens.office}` },
+  });
+  const html = await r.text();
+  expect(r.status).toBe(200);
+  expect(html).toMatch(
+    /<td>U1<\/td><td>单个支持对象贷款<\/td><td>石城县某电商合作社<\/td><td class="num">20<\/td>/,
+  );
+  expect(html).toContain('导入补助对象（CSV，R-FUND-5）');
+  // its targets sit on its subprojects 3 and 4
+  expect(html).toMatch(
+    /<tr id="target-training_person_times"><td>新增电子商务培训人数 <span class="muted">分项目3<\/span>/,
+  );
+});
