@@ -20,6 +20,7 @@ import { authRoutes, bearer } from './routes/auth';
 import { fileRoutes } from './routes/files';
 import { deliveryRoutes } from './routes/delivery';
 import { parcelRoutes } from './routes/parcels';
+import { registerRoutes } from './routes/register';
 import { noticeRoutes } from './routes/notices';
 import { outboxRoutes } from './routes/outbox';
 import { userRoutes } from './routes/users';
@@ -151,6 +152,7 @@ export function createApp(
   fileRoutes(api, ctx);
   deliveryRoutes(api, ctx);
   parcelRoutes(api, ctx);
+  registerRoutes(api, ctx);
   noticeRoutes(api, ctx);
   outboxRoutes(api, ctx);
   userRoutes(api, ctx);

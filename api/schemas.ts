@@ -67,6 +67,21 @@ export const ProgramViewSchema = z
     subprojects: z.array(
       z.object({ seq: z.number().int(), name: z.string(), status: z.string() }).loose(),
     ),
+    attainment: z
+      .array(
+        z
+          .object({
+            id: z.string(),
+            targetText: z.string(),
+            value: z.string().nullable(),
+            status: z.enum(['met', 'on_track', 'at_risk', 'not_met']),
+          })
+          .loose(),
+      )
+      .meta({
+        description:
+          'R-EV-1 各绩效目标的完成情况：met 已达成、on_track 按进度、at_risk 有风险、not_met 未达成（期限已过）',
+      }),
   })
   .loose()
   .meta({ id: 'ProgramView' });

@@ -364,3 +364,104 @@ export const PreviewBody = z
       .meta({ description: '模板数据；缺省用 templates/samples.json 中的示例数据' }),
   })
   .strict();
+
+// ---- the register of what was built and done (R-EV-1) ----
+const seqRef = z
+  .number()
+  .int()
+  .positive()
+  .max(2_147_483_647)
+  .optional()
+  .meta({ description: '交付它的分项目序号（可选）' });
+const milestoneRef = stepKey
+  .optional()
+  .meta({ description: '交付它的里程碑（承办协议中的编号，可选；须同时给出分项目）' });
+const place = (description: string) => z.string().trim().min(1).max(200).meta({ description });
+
+export const StationRow = z
+  .object({
+    level: z
+      .enum(['county', 'town', 'village'])
+      .meta({ description: 'county 县级中心；town 镇级服务站；village 村级服务点' }),
+    name: place('站点名称（县级中心必填）').optional(),
+    town: place('所在镇（街）（镇级、村级必填）').optional(),
+    village: place('所在行政村（村级必填）').optional(),
+    poorVillage: z.boolean().default(false).meta({ description: '所在行政村为贫困村（村级）' }),
+    operator: place('运营主体'),
+    openedOn: z.iso.date().meta({ description: '开业日期（不晚于今天）' }),
+    seq: seqRef,
+    milestone: milestoneRef,
+  })
+  .strict()
+  .meta({ id: 'StationRow', description: '服务站点（建设台账的一行）' });
+export const StationsBody = z
+  .object({ stations: z.array(StationRow).min(1).max(5000), reason })
+  .strict()
+  .meta({ id: 'StationsBody' });
+
+const count = (description: string) =>
+  z.number().int().positive().max(1_000_000).meta({ description });
+export const TrainingRow = z
+  .object({
+    date: z.iso.date().meta({ description: '培训日期（不晚于今天）' }),
+    place: place('培训地点'),
+    trainees: count('培训人数'),
+    personTimes: count('培训人次（不少于人数）'),
+    archiveComplete: z
+      .boolean()
+      .meta({ description: '培训档案齐全（R-AC-1：档案不全的不计入目标，也不予补贴）' }),
+    seq: seqRef,
+    milestone: milestoneRef,
+  })
+  .strict()
+  .meta({ id: 'TrainingRow', description: '培训（建设台账的一行）' });
+export const TrainingsBody = z
+  .object({ sessions: z.array(TrainingRow).min(1).max(5000), reason })
+  .strict()
+  .meta({ id: 'TrainingsBody' });
+
+export const RegisterCsvBody = z
+  .object({
+    file: sha.meta({
+      description:
+        'CSV 文件的 SHA-256（先 POST /api/files 上传，text/csv，UTF-8，首行为表头；列名见本接口说明）',
+    }),
+    reason,
+  })
+  .strict()
+  .meta({ id: 'RegisterCsvBody' });
+
+export const IndicatorValueBody = z
+  .object({
+    value: z
+      .string()
+      .trim()
+      .regex(/^\d{1,12}(\.\d{1,2})?$/, '应为非负数，最多两位小数，如 "36" 或 "98.5"')
+      .meta({ description: '数值（指标的单位）', example: '36' }),
+    asOf: z.iso.date().meta({ description: '数值对应的日期（不晚于今天）' }),
+    evidence: DocumentRef.meta({ description: '证明材料（如抽查报告、统计报表）' }),
+    files: z.array(sha).max(20).default([]),
+    reason,
+  })
+  .strict()
+  .meta({ id: 'IndicatorValueBody' });
+
+export const FundedRow = z
+  .object({
+    item: z.string().min(1).max(60).meta({
+      description:
+        '资金安排表 unitCaps 中的补助项目，如 loan、demo_town、demo_village、upward_subitem',
+      example: 'loan',
+    }),
+    unit: place('补助对象：借款人、示范乡镇、示范村或子项目名称'),
+    amount: wan.meta({ description: '金额（万元），精确到分', example: '20' }),
+    date: z.iso.date().meta({ description: '发放或补助日期（不晚于今天）' }),
+    seq: seqRef,
+    milestone: milestoneRef,
+  })
+  .strict()
+  .meta({ id: 'FundedRow', description: '补助对象（按单位补助上限检查，R-FUND-5）' });
+export const FundedBody = z
+  .object({ entries: z.array(FundedRow).min(1).max(5000), reason })
+  .strict()
+  .meta({ id: 'FundedBody' });

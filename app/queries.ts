@@ -36,7 +36,7 @@ import { daysOverdue, endOfDayShanghai } from '../workflows/time';
 import type { AppContext } from './context';
 import { filesFor } from './files';
 import { bidView, ledgerView, subprojectView } from './subproject-views';
-import { claimView, money, programView } from './views';
+import { claimView, money, programRegisterView, programView } from './views';
 
 const nowIso = (ctx: AppContext) => ctx.engine.clock.now().toISOString();
 
@@ -113,6 +113,12 @@ const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
   prevHash: e.prevHash,
   hash: e.hash,
 });
+
+/** The register of what was built and done, and the attainment of every target (R-EV-1). */
+export async function programRegister(ctx: AppContext, code: string) {
+  const { state } = await loadProgram(ctx, code);
+  return programRegisterView(state, nowIso(ctx));
+}
 
 /** The program's audit record (R-PUB-3). */
 export async function programEvents(ctx: AppContext, code: string) {

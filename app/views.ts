@@ -1,5 +1,7 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
 import { policyAsTable } from '../workflows/program/table';
+import { attainment } from '../workflows/program/attainment';
+import { fundedOf, STATION_LEVELS } from '../workflows/program/register';
 import type { ParcelClaim } from '../workflows/parcels/decider';
 import { SUBPROJECT_STATUS_NAMES } from '../workflows/subproject/status';
 import { formatWan, sumFen, type Fen } from '../workflows/money';
@@ -7,6 +9,7 @@ import {
   gateStatuses,
   overdue,
   phaseDates,
+  registerOf,
   type ActiveProgram,
   type SubprojectStatus,
 } from '../workflows/program/decider';
@@ -125,6 +128,34 @@ export function programView(
     })),
     createdAt: s.createdAt,
     closedAt: s.closedAt,
+    /** R-EV-1: every target of the program and its subprojects with its figure and status now */
+    attainment: attainment(s, now),
+    /** how much the register holds (GET …/register lists it) */
+    registered: {
+      stations: registerOf(s).stations.length,
+      trainings: registerOf(s).trainings.length,
+      values: registerOf(s).values.length,
+      funded: fundedOf(registerOf(s)).length,
+    },
+  };
+}
+
+/** The register of what was built and done (R-EV-1), with the attainment it gives. */
+export function programRegisterView(s: ActiveProgram, now: string) {
+  const reg = registerOf(s);
+  return {
+    code: s.def.code,
+    asOf: now,
+    stations: reg.stations.map((x) => ({ ...x, levelName: STATION_LEVELS[x.level] })),
+    trainings: reg.trainings,
+    values: reg.values,
+    /** R-FUND-5: supported units, each with the cap of its item */
+    funded: fundedOf(reg).map((f) => ({
+      ...f,
+      amount: money(f.amount),
+      capName: s.def.unitCaps.find((c) => c.item === f.item)?.name ?? f.item,
+    })),
+    attainment: attainment(s, now),
   };
 }
 

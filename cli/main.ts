@@ -15,10 +15,11 @@ import {
   importProgramXlsx,
   programTableXlsx,
 } from '../app/programs';
-import { listPrograms, listUsers } from '../app/queries';
+import { listPrograms, listUsers, programRegister } from '../app/queries';
 import { taizhangWorkbook } from '../app/taizhang';
 import { ocdsRecordPackage, ocdsReleasePackage } from '../app/ocds';
 import { ministryReport } from '../app/ministry-report';
+import { importFundedCsv, importStationsCsv, importTrainingsCsv } from '../app/register';
 import { ManualClock, type Clock } from '../engine/clock';
 import { loadConfig } from '../engine/config';
 import { databaseUrl, openDatabase, passwordFile } from '../engine/database';
@@ -298,6 +299,65 @@ export function buildCli(): Command {
       },
     );
 
+  // R-EV-1: the register of what was built and done, and the targets it measures
+  const reg = program.command('register').description('建设台账与绩效目标');
+  const importer = (
+    what: 'stations' | 'trainings' | 'subsidies',
+    description: string,
+    run: typeof importStationsCsv,
+  ) =>
+    reg
+      .command(`${what} <code> <file>`)
+      .description(description)
+      .action(async (code: string, file: string) => {
+        let csv: Buffer;
+        try {
+          csv = readFileSync(file);
+        } catch (e) {
+          throw new CliFailure(`无法读取 ${file}：${(e as Error).message}`);
+        }
+        const view = await withRuntime(async (ctx) =>
+          (
+            await run(
+              ctx,
+              CLI_ACTOR,
+              { code },
+              {
+                csv,
+                source: file,
+                reason: `shifan register ${what} ${file}`,
+              },
+            )
+          ).state(),
+        );
+        console.log(
+          `已登记：${code} 台账现有服务站点 ${view.stations.length} 个、培训 ${view.trainings.length} 场、补助对象 ${view.funded.length} 个 / registered`,
+        );
+        printAttainment(view.attainment);
+      });
+  importer(
+    'stations',
+    '从 CSV 导入服务站点（首行表头：级别,名称,镇街,行政村,贫困村,运营主体,开业日期,分项目,里程碑；有错则逐行列出且不登记）',
+    importStationsCsv,
+  );
+  importer(
+    'trainings',
+    '从 CSV 导入培训（首行表头：日期,地点,培训人数,培训人次,档案齐全,分项目,里程碑；有错则逐行列出且不登记）',
+    importTrainingsCsv,
+  );
+  importer(
+    'subsidies',
+    '从 CSV 导入补助对象（首行表头：补助项目,补助对象,金额（万元）,日期,分项目,里程碑），按单位补助上限检查（R-FUND-5）',
+    importFundedCsv,
+  );
+  reg
+    .command('show <code>')
+    .description('各绩效目标的完成情况（由台账和录入的数值计算）')
+    .action(async (code: string) => {
+      const view = await withRuntime((ctx) => programRegister(ctx, code));
+      printAttainment(view.attainment);
+    });
+
   program
     .command('demo')
     .description(
@@ -382,6 +442,23 @@ export function buildCli(): Command {
       );
     });
   return program;
+}
+
+function printAttainment(
+  items: {
+    id: string;
+    name: string;
+    targetText: string;
+    value: string | null;
+    unit: string;
+    statusName: string;
+    note: string | null;
+  }[],
+) {
+  for (const a of items)
+    console.log(
+      `${a.statusName}\t${a.name}（${a.id}）\t${a.value ?? '—'}${a.value !== null && a.unit === '%' ? '%' : ''}\t目标 ${a.targetText}${a.note ? `\t${a.note}` : ''}`,
+    );
 }
 
 export async function runCli(argv: string[]): Promise<number> {

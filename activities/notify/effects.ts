@@ -437,6 +437,10 @@ export function programEffects(events: Ev<ProgramEvent>[], s: ActiveProgram): Ou
       case 'FindingClosed':
       case 'ReportFiled': // the office's 待办 shows it (workflows/tasks.ts)
       case 'ReportAnswered':
+      case 'StationsRegistered':
+      case 'TrainingsRegistered':
+      case 'FundedUnitsRegistered':
+      case 'IndicatorValueRecorded':
         return [];
       default: {
         const _unhandled: never = e; // the compiler checks that every program event is listed above

@@ -10,19 +10,104 @@ type Flow = { months: string[]; bySource: { name: string; fen: number[] }[] };
 const drawn = new Map<string, string | null>();
 const CACHE_SIZE = 500;
 
-/** Cumulative money paid out net of recoveries per source, by month (万元). */
-export function fundExecutionChart(flow: Flow): string | null {
-  const key = JSON.stringify(flow);
+function cached(key: string, render: () => string | null): string | null {
   const hit = drawn.get(key);
   if (hit !== undefined) {
     drawn.delete(key);
     drawn.set(key, hit);
     return hit;
   }
-  const svg = draw(flow);
+  const svg = render();
   if (drawn.size >= CACHE_SIZE) drawn.delete(drawn.keys().next().value as string);
   drawn.set(key, svg);
   return svg;
+}
+
+/** Cumulative money paid out net of recoveries per source, by month (万元). */
+export function fundExecutionChart(flow: Flow): string | null {
+  return cached(`fund:${JSON.stringify(flow)}`, () => draw(flow));
+}
+
+type Target = {
+  name: string;
+  targetText: string;
+  statusName: string;
+  status: 'met' | 'on_track' | 'at_risk' | 'not_met';
+  percentOfTarget: number | null;
+};
+const STATUS_COLOURS = {
+  met: '#15803d',
+  on_track: '#2563eb',
+  at_risk: '#d97706',
+  not_met: '#9c1c1c',
+};
+
+/** Each target's figure as a share of its target (100 = reached), one bar each, coloured by status
+ * (R-EV-1). Targets without a figure show an empty bar beside their name. */
+export function attainmentChart(items: readonly Target[]): string | null {
+  if (!items.length) return null;
+  return cached(`targets:${JSON.stringify(items)}`, () => drawTargets(items));
+}
+
+function drawTargets(items: readonly Target[]): string {
+  const rows = [...items].reverse(); // the first target on top
+  const chart = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: 720,
+    height: 70 + 28 * rows.length,
+  });
+  try {
+    chart.setOption({
+      animation: false,
+      textStyle: { fontFamily: 'Noto Sans CJK SC, sans-serif' },
+      title: {
+        text: '绩效目标完成程度（占目标的 %）',
+        left: 'center',
+        textStyle: { fontSize: 14 },
+      },
+      grid: { left: 250, right: 110, top: 36, bottom: 24 },
+      xAxis: {
+        type: 'value',
+        min: 0,
+        max: (v: { max: number }) => Math.max(100, Math.ceil(v.max / 10) * 10),
+      },
+      yAxis: {
+        type: 'category',
+        data: rows.map((r) => `${r.name}（${r.targetText}）`),
+        axisLabel: { width: 240, overflow: 'truncate' },
+      },
+      series: [
+        {
+          type: 'bar',
+          barMaxWidth: 16,
+          data: rows.map((r) => ({
+            value: r.percentOfTarget ?? 0,
+            itemStyle: { color: STATUS_COLOURS[r.status] },
+          })),
+          label: {
+            show: true,
+            position: 'right',
+            formatter: (p: { dataIndex: number }) => {
+              const r = rows[p.dataIndex];
+              return r.percentOfTarget === null
+                ? `${r.statusName}（无数据）`
+                : `${r.percentOfTarget}% ${r.statusName}`;
+            },
+          },
+          markLine: {
+            silent: true,
+            symbol: 'none',
+            data: [{ xAxis: 100 }],
+            label: { formatter: '目标' },
+          },
+        },
+      ],
+    });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
 }
 
 function draw(flow: Flow): string | null {

@@ -41,7 +41,8 @@ import { formProblem, lines, nest, valuesOf } from './forms';
 import { sendFile } from '../download';
 import { XLSX_TYPE } from '../../app/budget-xlsx';
 import { taizhangWorkbook } from '../../app/taizhang';
-import { fundExecutionChart } from './charts';
+import { attainmentChart, fundExecutionChart } from './charts';
+import * as register from '../../app/register';
 import { createPageRenderer } from './render';
 import { userPages } from './users';
 import type { FormOptions, Page } from './kit';
@@ -485,6 +486,15 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         notices: notices.items,
         ledger,
         chart: fundExecutionChart(flow),
+        // R-EV-1: the targets, their figures and a bar each
+        targetsChart: attainmentChart(program.attainment),
+        enteredTargets: program.attainment.filter((a) => a.measure !== 'register'),
+        csvHeaders: {
+          stations: register.STATION_CSV_HEADER,
+          trainings: register.TRAINING_CSV_HEADER,
+          subsidies: register.FUNDED_CSV_HEADER,
+        },
+        funded: program.unitCaps.length ? (await queries.programRegister(ctx, code)).funded : null,
         nextPhase: next,
         isOffice: actor.role === 'office',
         is: { [actor.role]: true },
@@ -594,6 +604,62 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     undefined,
     (a, r) => parcels.payClaim(ctx, a, { ...code(r), id: P(r).id }, formKey(r)),
     '快递补贴已拨付（同一表单重复提交不会重复拨付）',
+  );
+  // R-EV-1: the register from a CSV file (the same use cases as the API and the CLI)
+  const csvUpload = (r: Request) => {
+    const file = ((r.files as Express.Multer.File[] | undefined) ?? []).find(
+      (f) => f.fieldname === 'file' && f.size > 0,
+    );
+    if (!file) throw invalid('请选择 CSV 文件', 'choose the CSV file', 'file');
+    return { csv: file.buffer, source: file.originalname, reason: field(r, 'reason') || undefined };
+  };
+  programForm(
+    'register/stations',
+    ['office'],
+    undefined,
+    (a, r) => register.importStationsCsv(ctx, a, code(r), csvUpload(r)),
+    '服务站点已登记入建设台账',
+    { upload: true },
+  );
+  programForm(
+    'register/trainings',
+    ['office'],
+    undefined,
+    (a, r) => register.importTrainingsCsv(ctx, a, code(r), csvUpload(r)),
+    '培训已登记入建设台账',
+    { upload: true },
+  );
+  programForm(
+    'register/subsidies',
+    ['office'],
+    undefined,
+    (a, r) => register.importFundedCsv(ctx, a, code(r), csvUpload(r)),
+    '补助对象已登记（均在单位补助上限内）',
+    { upload: true },
+  );
+  programForm(
+    'indicator-values',
+    ['office'],
+    inputs.IndicatorValueBody,
+    (a, r, i) =>
+      register.recordIndicatorValue(ctx, a, { ...code(r), indicator: field(r, 'indicator') }, i),
+    '指标数值已录入',
+    {
+      shape: (b) => {
+        const {
+          indicator: _i,
+          evidence,
+          ...rest
+        } = b as Record<string, unknown> & {
+          evidence?: { title?: string; number?: string };
+        };
+        return {
+          ...rest,
+          reason: rest.reason || undefined,
+          evidence: { title: evidence?.title ?? '', number: evidence?.number || undefined },
+        };
+      },
+    },
   );
   form('/programs/:code/advance', {
     roles: ['office'],

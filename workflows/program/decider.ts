@@ -10,6 +10,18 @@ import {
 } from '../errors';
 import { checkBudget } from '../rules/budget';
 import type { FundUsePeriod, FundUseRow } from './fund-use';
+import { checkIndicators } from './indicators';
+import {
+  decideRecordIndicatorValue,
+  decideRegisterFundedUnits,
+  decideRegisterStations,
+  decideRegisterTrainings,
+  EMPTY_REGISTER,
+  evolveRegister,
+  type Register,
+  type RegisterCommand,
+  type RegisterEvent,
+} from './register';
 import { beijingText, endOfDayShanghai } from '../time';
 import {
   GATES,
@@ -76,6 +88,8 @@ export interface ActiveProgram {
   reports?: PublicReport[];
   /** R-FUND-9: the periods whose fund use has been published (absent in older states) */
   fundUse?: { key: string; at: string }[];
+  /** R-EV-1: what was built and done (absent in states stored before the register existed) */
+  register?: Register;
   subprojects: Record<number, SubprojectStatus>;
   createdAt: string;
   closedAt: string | null;
@@ -93,7 +107,8 @@ export type ProgramCommand =
   | { type: 'FileReport'; seq: number | null; text: string; sender: PublicSender }
   | { type: 'AnswerReport'; reportId: string; text: string }
   /** R-FUND-9: rows are the ledger's figures for the period, read by the caller */
-  | { type: 'PublishFundUse'; period: FundUsePeriod; rows: FundUseRow[] };
+  | { type: 'PublishFundUse'; period: FundUsePeriod; rows: FundUseRow[] }
+  | RegisterCommand;
 
 export type ProgramEvent =
   | { type: 'ProgramCreated'; data: { definition: ProgramDefinition; at: string } }
@@ -107,9 +122,13 @@ export type ProgramEvent =
   | {
       type: 'FundUsePublished';
       data: { period: FundUsePeriod; rows: FundUseRow[]; by: string; at: string };
-    };
+    }
+  | RegisterEvent;
 
 export const CLOSED = 'closed';
+
+/** The program's register, also in a state stored before it existed. */
+export const registerOf = (s: ActiveProgram): Register => s.register ?? EMPTY_REGISTER;
 
 export interface GateStatus {
   key: GateKey;
@@ -260,7 +279,7 @@ const decideCreateProgram: On<ProgramState, 'CreateProgram'> = (state, cmd, ctx)
       `项目代码 ${cmd.definition.code} 已存在`,
       `program ${cmd.definition.code} already exists`,
     );
-  const violations = checkBudget(cmd.definition);
+  const violations = [...checkBudget(cmd.definition), ...checkIndicators(cmd.definition)];
   if (violations.length) throw ruleViolations(violations);
   return [{ type: 'ProgramCreated', data: { definition: cmd.definition, at: ctx.now } }];
 };
@@ -494,6 +513,20 @@ export function decideProgram(
       return decideAnswerReport(existing(state), cmd, ctx);
     case 'PublishFundUse':
       return decidePublishFundUse(existing(state), cmd, ctx);
+    case 'RegisterStations': {
+      const s = active(state);
+      return decideRegisterStations(s.def, registerOf(s), cmd, ctx);
+    }
+    case 'RegisterTrainings': {
+      const s = active(state);
+      return decideRegisterTrainings(s.def, registerOf(s), cmd, ctx);
+    }
+    case 'RegisterFundedUnits': {
+      const s = active(state);
+      return decideRegisterFundedUnits(s.def, registerOf(s), cmd, ctx);
+    }
+    case 'RecordIndicatorValue':
+      return decideRecordIndicatorValue(active(state).def, cmd, ctx);
     default:
       return assertNever(cmd, 'command');
   }
@@ -563,6 +596,11 @@ export function evolveProgram(state: ProgramState, event: ProgramEvent): Program
         reports: reportsOf(state).map((r) => (r.id === id ? { ...r, answer } : r)),
       };
     }
+    case 'StationsRegistered':
+    case 'TrainingsRegistered':
+    case 'FundedUnitsRegistered':
+    case 'IndicatorValueRecorded':
+      return { ...state, register: evolveRegister(registerOf(state), event) };
     default:
       return assertNever(event, 'event');
   }

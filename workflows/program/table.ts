@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DomainError, type Violation } from '../errors';
 import { DOC_PREFIX_PATTERN } from '../notices';
 import { formatMoney, formatWan, parseMoney, type Fen, type MoneyUnit } from '../money';
+import { indicatorFromInput, IndicatorInput } from './indicators';
 import {
   DEFAULT_PHASES,
   DEFAULT_POLICY,
@@ -146,6 +147,11 @@ export const ProgramTable = z
               .array(z.string().min(1))
               .default([])
               .meta({ description: '中央资金的申报用途（R-FUND-4 据此检查禁止用途）' }),
+            indicators: z
+              .array(IndicatorInput)
+              .max(50)
+              .optional()
+              .meta({ description: '本分项目的绩效目标（R-EV-1），可选' }),
             funding,
           })
           .strict(),
@@ -154,6 +160,10 @@ export const ProgramTable = z
     totals: z
       .object({ central: amount, local: amount, enterprise: amount, total: amount })
       .strict(),
+    indicators: z.array(IndicatorInput).max(100).optional().meta({
+      description:
+        '绩效目标（R-EV-1）：指标、单位、基期值、目标值（≥ / ≤ / =）、期限与计量方式（建设台账、承办企业报送或录入附证明）；可选',
+    }),
     policy: z
       .object({
         upwardGroupDirections: z
@@ -317,6 +327,10 @@ export function definitionFromTable(t: ProgramTableParsed): TableDefinition {
           goal: s.goal,
           targets: s.targets,
           uses: s.uses,
+          // only when the table states them, so that tables without them make the same event as before
+          ...(s.indicators
+            ? { indicators: s.indicators.map((x) => indicatorFromInput(x, s.seq)) }
+            : {}),
           funding: fund(s.funding, `subprojects[${i}].funding`),
           declaredTotal:
             s.funding.total !== undefined
@@ -326,6 +340,7 @@ export function definitionFromTable(t: ProgramTableParsed): TableDefinition {
       }),
     totals: { ...fund(t.totals, 'totals'), total: money(t.totals.total, 'totals.total') },
     policy,
+    ...(t.indicators ? { indicators: t.indicators.map((x) => indicatorFromInput(x)) } : {}),
     // only when the table states it, so that tables without it make the same ProgramCreated event
     ...(t.disclosure
       ? {

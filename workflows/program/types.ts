@@ -1,5 +1,6 @@
 // Program definition (after parsing: money in fen), policy parameters, gates. Pure data (domain.md R-PH, R-FUND).
 import type { Fen } from '../money';
+import type { Indicator } from './indicators';
 
 export const SOURCES = ['central', 'local', 'enterprise'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -125,6 +126,8 @@ export interface SubprojectPlan {
   goal: string;
   targets: Target[];
   uses: string[];
+  /** R-EV-1: the subproject's own targets (absent when the table gives none) */
+  indicators?: Indicator[];
   funding: Funding;
   declaredTotal: Fen | null; // the row's own 合计, when the table gives one (R-FUND-1 checks it)
 }
@@ -158,6 +161,8 @@ export interface ProgramDefinition {
   policy: Policy;
   /** absent in tables without it (and in programs created before it): the national default applies */
   disclosure?: Disclosure;
+  /** R-EV-1: the program's targets (absent in tables without them) */
+  indicators?: Indicator[];
 }
 
 export const GATES = {
