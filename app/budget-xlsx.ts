@@ -23,6 +23,12 @@ import {
   SOURCES,
   type Source,
 } from '../workflows/program/types';
+import {
+  COMPARISONS,
+  MEASURES,
+  METRICS,
+  type IndicatorInputParsed,
+} from '../workflows/program/indicators';
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** A budget table is a few dozen rows; 5 MB is far beyond any county's and bounds what is unzipped. */
@@ -34,6 +40,7 @@ export const SHEETS = {
   phases: '阶段计划',
   caps: '单位限额',
   policy: '政策参数',
+  targets: '绩效目标',
   help: '填写说明',
 } as const;
 
@@ -859,6 +866,85 @@ export async function readBudgetWorkbook(bytes: Buffer): Promise<ReadTable> {
     }
     policy = Object.fromEntries(entries);
   }
+  // 绩效目标 (R-EV-1, optional): a row per target, the program's own where 分项目序号 is empty
+  const indicators: Record<string, unknown>[] = [];
+  const targetSheet = sheetNamed(wb, SHEETS.targets);
+  if (targetSheet) {
+    const rec = records(
+      targetSheet,
+      [
+        ['seq', /分项目|序号/],
+        ['id', /编号|代码/],
+        ['name', /名称/],
+        ['unit', /单位/],
+        ['baseline', /基期|基线/],
+        ['comparison', /比较/],
+        ['target', /目标/],
+        ['due', /期限|日期/],
+        ['measure', /测量|计量|方式/],
+        ['metric', /口径/],
+        ['of', /分母/],
+        ['public', /公开/],
+      ],
+      problems,
+    );
+    const measureOf = Object.fromEntries(Object.entries(MEASURES).map(([k, n]) => [n, k]));
+    const metricOf = Object.fromEntries(Object.entries(METRICS).map(([k, m]) => [m.name, k]));
+    const comparisonOf: Record<string, string> = { '≥': '>=', '≤': '<=', '＝': '=' };
+    const perSubproject = new Map<number, number>();
+    rec.rows.forEach((row) => {
+      const seqText = row.get('seq');
+      let path = `indicators[${indicators.length}]`;
+      let into: Record<string, unknown>[] = indicators;
+      if (seqText) {
+        const idx = main.subprojects.findIndex((x) => String(x.seq) === seqText);
+        if (idx < 0) {
+          problems.push({
+            at: row.cell('seq'),
+            rule: 'XLSX-VALUE',
+            zh: `分项目序号「${seqText}」不在资金安排表中`,
+            en: `subproject ${seqText} is not in the budget table`,
+          });
+          return;
+        }
+        const sp = main.subprojects[idx] as { indicators?: Record<string, unknown>[] };
+        into = sp.indicators ??= [];
+        const j = perSubproject.get(idx) ?? 0;
+        perSubproject.set(idx, j + 1);
+        path = `subprojects[${idx}].indicators[${j}]`;
+      }
+      const fields = ['id', 'name', 'unit', 'baseline', 'comparison', 'target', 'due'] as const;
+      cells.set(path, row.cell('id'));
+      for (const k of [...fields, 'measure', 'metric', 'of', 'public'] as const)
+        cells.set(`${path}.${k}`, row.cell(k));
+      const due = row.get('due');
+      const day = due ? parseDay(due, true) : null;
+      if (due && !day)
+        problems.push({
+          at: row.cell('due'),
+          rule: 'XLSX-VALUE',
+          zh: `日期「${due}」应写作 2020-12-31`,
+          en: `date "${due}" must be written 2020-12-31`,
+        });
+      const text = (k: (typeof fields)[number] | 'measure' | 'metric' | 'of' | 'public') =>
+        row.get(k);
+      const of = text('of');
+      const pub = text('public');
+      into.push({
+        id: text('id'),
+        name: text('name'),
+        unit: text('unit'),
+        ...(text('baseline') ? { baseline: text('baseline') } : {}),
+        comparison: comparisonOf[text('comparison')] ?? text('comparison'),
+        target: text('target'),
+        ...(day ? { due: day } : {}),
+        measure: measureOf[text('measure')] ?? text('measure'),
+        ...(text('metric') ? { metric: metricOf[text('metric')] ?? text('metric') } : {}),
+        ...(of ? { of: /^\d+$/.test(of) ? Number(of) : of } : {}),
+        ...(pub ? { public: /^(是|公开|true|yes|y|1)$/i.test(pub) } : {}),
+      });
+    });
+  }
   if (problems.length) throw refusal(problems);
 
   // rows in the order of their 序号, as the definition keeps them: the rules' row indexes are then ours
@@ -884,6 +970,7 @@ export async function readBudgetWorkbook(bytes: Buffer): Promise<ReadTable> {
     subprojects: order.map((o) => o.s),
     totals: main.totals!,
     ...(policy ? { policy } : {}),
+    ...(indicators.length ? { indicators: indicators as never } : {}),
   };
   return { table, cells: renumbered };
 }
@@ -1154,6 +1241,42 @@ export async function budgetWorkbook(t: ProgramTableParsed | null): Promise<Buff
         pol.addRow([k, Array.isArray(val) ? val.join('；') : String(val)]).getCell(2).numFmt = '@';
   }
 
+  const targets = wb.addWorksheet(SHEETS.targets);
+  targets.columns = [8, 20, 28, 8, 10, 8, 10, 13, 18, 26, 12, 8].map((width) => ({ width }));
+  targets.addRow([
+    '分项目序号',
+    '指标编号',
+    '指标名称',
+    '单位',
+    '基期值',
+    '比较',
+    '目标值',
+    '完成期限',
+    '测量方式',
+    '台账口径',
+    '分母',
+    '公开',
+  ]).font = { bold: true };
+  const targetRow = (seq: number | '', i: IndicatorInputParsed) =>
+    targets
+      .addRow([
+        seq,
+        i.id,
+        i.name,
+        i.unit,
+        i.baseline ?? '',
+        COMPARISONS[i.comparison],
+        i.target,
+        i.due ?? '',
+        MEASURES[i.measure],
+        i.metric ? METRICS[i.metric].name : '',
+        i.of ?? '',
+        i.public === undefined ? '' : i.public ? '是' : '否',
+      ])
+      .eachCell((c) => (c.numFmt = '@'));
+  for (const i of t?.indicators ?? []) targetRow('', i);
+  for (const sp of t?.subprojects ?? []) for (const i of sp.indicators ?? []) targetRow(sp.seq, i);
+
   const help = wb.addWorksheet(SHEETS.help);
   help.columns = [{ width: 18 }, { width: 90 }];
   const helpRows: [string, string][] = [
@@ -1176,6 +1299,14 @@ export async function budgetWorkbook(t: ProgramTableParsed | null): Promise<Buff
       '项目代码（小写字母、数字、连字符，如 tengzhou-2019）、省份、县（市、区）、年度必填',
     ],
     ['阶段计划', '可不填：缺省为 启动筹备 → 组织实施 → 绩效评价 → 总结提升'],
+    [
+      '绩效目标',
+      `可不填（R-EV-1）：每行一个目标，分项目序号为空时是项目的目标；比较填 ≥、≤ 或 =；测量方式：${Object.values(MEASURES).join('、')}；由建设台账计算时填台账口径：${Object.values(
+        METRICS,
+      )
+        .map((m) => m.name)
+        .join('、')}`,
+    ],
   ];
   for (const [k, val] of helpRows) {
     const row = help.addRow([k, val]);

@@ -65,9 +65,13 @@ describe('the shipped examples', () => {
       const built = await parseBudgetWorkbook(await exampleWorkbook(name as 'tengzhou-2019'));
       expect(shipped.table).toEqual(built.table);
       expect(definitionFromTable(shipped.table)).toEqual(definitionFromTable(exampleJson(name)));
-      // the test fixtures are the examples without their 机关代字 and contacts
-      const { docPrefix: _p, disclosure: _d, ...bare } = shipped.table;
-      expect(definitionFromTable({ ...bare })).toEqual(
+      // the test fixtures are the examples without their 机关代字, contacts and targets (R-EV-1)
+      const { docPrefix: _p, disclosure: _d, indicators: _i, ...rest } = shipped.table;
+      const bare = {
+        ...rest,
+        subprojects: rest.subprojects.map(({ indicators: _si, ...sp }) => sp),
+      };
+      expect(definitionFromTable(bare)).toEqual(
         definitionFromTable(ProgramTable.parse(loadTable(name as 'tengzhou-2019'))),
       );
     },
@@ -265,6 +269,26 @@ describe('refusals name the sheet, the cell and the rule, and store nothing', ()
     expect(sum.status).toBe(422);
     expect(fields(sum.body)).toEqual(['资金安排表!I12 R-FUND-1']);
     expect(sum.body.detail).toContain('资金安排表!I12: R-FUND-1');
+  });
+
+  test('R-EV-1: the 绩效目标 sheet is read with the table; a bad target names its cell, a subproject that is not in the table its row', async () => {
+    const programs = await t.count('program');
+    const bad = await upload(
+      await tengzhouWith((_ws, wb) => {
+        const ws = wb.getWorksheet('绩效目标')!;
+        expect(ws.getCell('C2').value).toBe('县级电子商务公共服务中心');
+        ws.getCell('G2').value = '一个';
+        ws.getCell('A3').value = 99;
+      }),
+    );
+    expect(bad.status).toBe(400);
+    expect(fields(bad.body)).toEqual(['绩效目标!A3 XLSX-VALUE']);
+    const target = await upload(
+      await tengzhouWith((_ws, wb) => (wb.getWorksheet('绩效目标')!.getCell('G2').value = '一个')),
+    );
+    expect(target.status).toBe(400);
+    expect(fields(target.body)).toEqual([expect.stringMatching(/^绩效目标!G2 /)]);
+    expect(await t.count('program')).toBe(programs); // nothing stored
   });
 
   test('text in a number column, a formula, merged money cells, a missing 合计 row (400, each cell)', async () => {

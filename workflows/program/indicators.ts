@@ -119,6 +119,23 @@ export function indicatorFromInput(i: IndicatorInputParsed, seq?: number): Indic
   };
 }
 
+/** Back to the table's form (tableFromDefinition: a program's table read back imports again). */
+export function indicatorToInput(i: Indicator): IndicatorInputParsed {
+  return {
+    id: i.id,
+    name: i.name,
+    unit: i.unit,
+    ...(i.baseline !== null ? { baseline: i.baseline } : {}),
+    comparison: i.comparison,
+    target: i.target,
+    ...(i.due !== null ? { due: i.due } : {}),
+    measure: i.measure,
+    ...(i.metric ? { metric: i.metric } : {}),
+    ...(i.of !== undefined ? { of: i.of } : {}),
+    ...(i.public !== undefined ? { public: i.public } : {}),
+  };
+}
+
 // ---- exact fractions --------------------------------------------------------------------------------
 
 /** n / d with d > 0. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DomainError, type Violation } from '../errors';
 import { DOC_PREFIX_PATTERN } from '../notices';
 import { formatMoney, formatWan, parseMoney, type Fen, type MoneyUnit } from '../money';
-import { indicatorFromInput, IndicatorInput } from './indicators';
+import { indicatorFromInput, IndicatorInput, indicatorToInput } from './indicators';
 import {
   DEFAULT_PHASES,
   DEFAULT_POLICY,
@@ -415,6 +415,7 @@ export function tableFromDefinition(d: TableDefinition): ProgramTableParsed {
       goal: s.goal,
       targets: s.targets.map((t) => ({ ...t })),
       uses: [...s.uses],
+      ...(s.indicators?.length ? { indicators: s.indicators.map(indicatorToInput) } : {}),
       funding: {
         central: wan(s.funding.central),
         local: wan(s.funding.local),
@@ -429,5 +430,6 @@ export function tableFromDefinition(d: TableDefinition): ProgramTableParsed {
       total: wan(d.totals.total),
     },
     policy: { ...policy, upwardGroupMinPercent, centreMaxPercent },
+    ...(d.indicators?.length ? { indicators: d.indicators.map(indicatorToInput) } : {}),
   };
 }
