@@ -5,7 +5,9 @@
 // - the database unreachable from the worker while a command runs: the persistence activity fails, is
 //   retried with backoff and lands once when the database is back (dev server, a TCP proxy cut);
 // - continue-as-new after a few events: the state and the armed deadline carry over to the new run, whose
-//   timer fires (time-skipping server).
+//   timer fires (time-skipping server);
+// - a workflow started by the previous release's code (workflows/ at PREVIOUS) continuing on this code:
+//   its worker stops, a worker with the new code replays the history and fires the deadline it armed.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Pool } from 'pg';
@@ -30,6 +32,7 @@ import {
   startTemporal,
   startWorker,
   temporalSkipReason,
+  workflowsAt,
   type WorkerProcess,
 } from '../support/temporal';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
@@ -269,6 +272,73 @@ onTimeSkipping('continue-as-new after a few events', () => {
     expect((await t.runDue()).fired).toBe(1); // the bidding deadline, armed again by the new run
     const s = ok(await t.call('GET', sp, { token: t.tokens.office }));
     expect(s.stage).toBe('closed');
+    expect((await verifyAudit(t.rt.pool)).ok).toBe(true);
+  });
+});
+
+/** The last release before issue 18 changed the entity workflow (its input gained clockOffsetMs). */
+const PREVIOUS = 'e59762653daaf714ce7d37d39b512c1582e6fcb6';
+
+onTimeSkipping('a workflow started on the previous code continues on this code', () => {
+  let t: TemporalServer;
+  const workers: Awaited<ReturnType<typeof startWorker>>[] = [];
+  afterAll(async () => {
+    for (const w of workers) await w.stop();
+    await t?.close();
+  });
+
+  test('its history replays on the new worker, and the deadline the old code armed fires', async () => {
+    const old = workflowsAt(PREVIOUS);
+    if (!old) {
+      console.log(`skipped: this clone lacks commit ${PREVIOUS} (a shallow clone?)`);
+      return;
+    }
+    // the old code knows no clock offset: the journey runs on the server's own time (offset ≈ 0)
+    t = (await startEngineServer({
+      engine: 'temporal',
+      inProcessWorker: false,
+      now: new Date().toISOString(),
+    })) as TemporalServer;
+    workers.push(
+      await startWorker(t.env.address, t.rt.pool, t.taskQueue, {
+        cache: false,
+        workflowsPath: old,
+      }),
+    );
+    const o = t.tokens.office;
+    const P = '/api/programs/tengzhou-2019';
+    ok(await t.call('POST', '/api/programs', { token: o, body: loadTable('tengzhou-2019') }), 201);
+    for (const gate of ['plan_filed', 'leading_group_established'])
+      ok(
+        await t.call('POST', `${P}/gates/${gate}`, {
+          token: o,
+          body: { document: { title: gate } },
+        }),
+      );
+    ok(await t.call('POST', `${P}/advance`, { token: o, body: { to: 'implement' } }));
+    const sp = `${P}/subprojects/4`;
+    ok(
+      await t.call('POST', `${sp}/tender`, {
+        token: o,
+        body: { announcement: { title: '招标公告' }, bidDeadline: later(t, 21).slice(0, 10) },
+      }),
+      201,
+    );
+    await t.addUserAndLogin('contractorC', 'contractor', '鲁南快递有限公司');
+    for (const token of [t.tokens.contractor, t.tokens.contractorB, t.tokens.contractorC])
+      ok(await t.call('POST', `${sp}/bids`, { token, body: { price: '1', proposal: 'p' } }), 201);
+
+    await workers.shift()!.stop(); // the old release's worker goes away
+    workers.push(await startWorker(t.env.address, t.rt.pool, t.taskQueue, { cache: false }));
+    await t.at(later(t, 22));
+    expect((await t.runDue()).fired).toBe(1); // armed by the old code, fired by the new
+    const r = ok(await t.call('POST', `${sp}/opening`, { token: t.tokens.office }));
+    expect(r.stage).toBe('opened');
+    const history = await t.rt.engine.client.workflow
+      .getHandle('subproject-tengzhou-2019-4')
+      .fetchHistory();
+    const failed = (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes);
+    expect(failed).toEqual([]); // no nondeterminism on the new code
     expect((await verifyAudit(t.rt.pool)).ok).toBe(true);
   });
 });

@@ -5,8 +5,8 @@
 // binaries are found on PATH, through TEMPORAL_TEST_SERVER_PATH / TEMPORAL_CLI_PATH, or in the
 // project's `.venv-temporal/bin` (where .ci/run installs them when it has to make a virtualenv).
 // Without them the suites are reported as skipped; under CI=true a missing binary fails the run.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -122,17 +122,25 @@ export async function startWorker(
   address: string,
   pool: Pool,
   taskQueue: string,
-  opts: { namespace?: string; cache?: boolean } = {},
+  opts: { namespace?: string; cache?: boolean; workflowsPath?: string } = {},
 ): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection,
-    namespace: opts.namespace ?? 'default',
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    ...(opts.cache === false ? { maxCachedWorkflows: 0 } : {}),
-    activities: createActivities({ pool }),
-  });
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: opts.namespace ?? 'default',
+      taskQueue,
+      workflowBundle: opts.workflowsPath
+        ? await bundleWorkflowCode({ workflowsPath: opts.workflowsPath, logger: quiet })
+        : await workflowBundle(),
+      ...(opts.cache === false ? { maxCachedWorkflows: 0 } : {}),
+      activities: createActivities({ pool }),
+    });
+  } catch (e) {
+    await connection.close(); // or jest never exits
+    throw e;
+  }
   const running = worker.run();
   let stopped: Promise<void> | undefined;
   return {
@@ -218,4 +226,25 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
       await exited;
     },
   };
+}
+
+/**
+ * workflows/ as it was at `commit` (git archive into .data/, ignored like the app's data; inside the project,
+ * so the bundler finds its @temporalio/workflow, but not under node_modules/, whose TypeScript it would not
+ * compile): the entry to bundle, or null when this clone lacks that commit.
+ */
+export function workflowsAt(commit: string): string | null {
+  const dir = path.join(ROOT, '.data', `workflows-${commit.slice(0, 12)}`);
+  const entry = path.join(dir, 'workflows', 'temporal', 'index.ts');
+  if (existsSync(entry)) return entry;
+  try {
+    execFileSync('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: ROOT, stdio: 'ignore' });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${commit} workflows | tar -x -C '${dir}'`], {
+      cwd: ROOT,
+    });
+  } catch {
+    return null;
+  }
+  return existsSync(entry) ? entry : null;
 }

@@ -61,9 +61,8 @@ export const notify = defineSignal<[CommandEnvelope]>('notify');
 export const getState = defineQuery<{ state: unknown; version: number }>('getState');
 
 /** The only clock read in workflows/: inside the Temporal sandbox the Date clock is the time of the current
- *  workflow task, recorded in history, so replays see the same value (deciders still get it as ctx.now);
- *  the offset comes from the workflow's input, so it is the same on replay too. */
-const workflowClock = (offsetMs: number) => (): number => Date.now() + offsetMs;
+ *  workflow task, recorded in history, so replays see the same value (deciders still get it as ctx.now). */
+const workflowNow = (): number => Date.now();
 
 export const SYSTEM: Actor = { username: 'system', role: 'system', org: null };
 
@@ -92,12 +91,14 @@ export async function runEntity(
   let state: unknown = input.state ?? decider.initialState;
   let version = input.version ?? 0;
   let eventsThisRun = 0;
-  const workflowNow = workflowClock(input.clockOffsetMs ?? 0);
+  // the program's clock: the workflow's, shifted by the input's offset (the same on replay)
+  const offset = input.clockOffsetMs ?? 0;
+  const programNow = (): number => workflowNow() + offset;
   const maxEvents = input.maxEventsPerRun ?? 1000;
   const later: Array<() => Promise<unknown>> = []; // work for the main loop (signals, deadlines)
   let busy = false;
 
-  const now = () => new Date(workflowNow()).toISOString();
+  const now = () => new Date(programNow()).toISOString();
   const decide = (env: CommandEnvelope) => {
     try {
       return decider.decide(state, env.command, {
@@ -155,12 +156,12 @@ export async function runEntity(
   const runFull = () => eventsThisRun >= maxEvents || workflowInfo().continueAsNewSuggested;
   for (;;) {
     const wake = decider.wakeAt?.(state) ?? null;
-    const timeout = wake === null ? undefined : Math.max(1, Date.parse(wake) - workflowNow());
+    const timeout = wake === null ? undefined : Math.max(1, Date.parse(wake) - programNow());
     const woke = await condition(
       () => later.length > 0 || (decider.wakeAt?.(state) ?? null) !== wake || runFull(),
       timeout as number,
     );
-    if (woke === false && wake !== null && workflowNow() >= Date.parse(wake) && decider.tick) {
+    if (woke === false && wake !== null && programNow() >= Date.parse(wake) && decider.tick) {
       later.push(() =>
         apply({ command: decider.tick!, actor: SYSTEM, reason: '期限届满（定时）' }),
       );
