@@ -80,6 +80,32 @@ type Decision = {
   document: ReturnType<typeof docOf>;
 };
 
+/** The event types the column publishes as decisions: only these are read from the record (nothing
+ * else of it, a report's or an objection's sender included, reaches the column's code). */
+const SUBPROJECT_DECISIONS = [
+  'TenderOpened',
+  'BidsOpened',
+  'TenderFailed',
+  'CandidateProposed',
+  'ObjectionResolved',
+  'ContractorAwarded',
+  'ContractSigned',
+  'MilestoneAccepted',
+  'RectificationOrdered',
+  'AcceptanceObjectionResolved',
+  'MilestoneFailed',
+  'SubprojectTerminated',
+  'ContractorNamed',
+  'ClawbackDemanded',
+  'ClawbackSettled',
+] as const satisfies readonly SubprojectEvent['type'][];
+const PROGRAM_DECISIONS = [
+  'GateActRecorded',
+  'PhaseAdvanced',
+  'ProgramClosed',
+  'FundUsePublished',
+] as const satisfies readonly ProgramEvent['type'][];
+
 /** The public acts of a subproject's audit record, in words (the record reaches us redacted). */
 function subprojectDecision(
   e: { type: string; data: unknown; role: string; at: string },
@@ -268,7 +294,7 @@ export async function publicProgram(ctx: AppContext, code: string, q: PublicNoti
   const [program, { state }, events, notices, flow, fundUseNotices] = await Promise.all([
     programDetail(ctx, code),
     loadProgram(ctx, code),
-    programEvents(ctx, code),
+    programEvents(ctx, code, PROGRAM_DECISIONS),
     listNotices(ctx, { program: code, ...(q.kind ? { kind: q.kind } : {}) }),
     fundFlowByMonth(ctx, code),
     listNotices(ctx, { program: code, kind: 'fund_use_publication' }),
@@ -279,10 +305,11 @@ export async function publicProgram(ctx: AppContext, code: string, q: PublicNoti
       const subject = `分项目${sp.seq} ${sp.name}`;
       if (sp.stage === 'unprocured' && sp.status === 'planned')
         return { sp, subject, s: { status: 'empty' } as SubprojectState, decisions: [] };
-      const [{ state: s }, record] = await Promise.all([
-        loadSubproject(ctx, code, sp.seq),
-        subprojectEvents(ctx, code, sp.seq),
-      ]);
+      const { state: s } = await loadSubproject(ctx, code, sp.seq);
+      const record = await subprojectEvents(ctx, code, sp.seq, {
+        loaded: s,
+        types: SUBPROJECT_DECISIONS,
+      });
       const decisions = record.items
         .map((e) => subprojectDecision(e, subject))
         .filter((d): d is Decision => d !== null);

@@ -94,8 +94,12 @@ export async function listPrograms(ctx: AppContext) {
   };
 }
 
-async function streamEvents(ctx: AppContext, streamId: string) {
-  return ctx.prisma.event.findMany({ where: { streamId }, orderBy: { version: 'asc' } });
+/** `types`: only events of these types (the public column reads its decisions alone). */
+async function streamEvents(ctx: AppContext, streamId: string, types?: readonly string[]) {
+  return ctx.prisma.event.findMany({
+    where: { streamId, ...(types ? { type: { in: [...types] } } : {}) },
+    orderBy: { version: 'asc' },
+  });
 }
 type EventRow = Awaited<ReturnType<typeof streamEvents>>[number];
 const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
@@ -115,9 +119,9 @@ const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
 });
 
 /** The program's audit record (R-PUB-3). */
-export async function programEvents(ctx: AppContext, code: string) {
-  const rows = await streamEvents(ctx, programAggregate.streamId(code));
-  if (!rows.length) throw programNotFound(code);
+export async function programEvents(ctx: AppContext, code: string, types?: readonly string[]) {
+  const rows = await streamEvents(ctx, programAggregate.streamId(code), types);
+  if (!rows.length && !types) throw programNotFound(code);
   return { items: rows.map((e) => eventView(e, { data: e.data, actor: e.actor })) };
 }
 
@@ -158,10 +162,20 @@ export async function subprojectBids(ctx: AppContext, viewer: Actor, code: strin
 }
 
 /** The subproject's audit record; before a round's opening its bids show neither content nor bidder. */
-export async function subprojectEvents(ctx: AppContext, code: string, seq: number) {
-  const { state } = await loadSubproject(ctx, code, seq);
+/** `loaded`: the subproject's state when the caller has it already; `types` as streamEvents. */
+export async function subprojectEvents(
+  ctx: AppContext,
+  code: string,
+  seq: number,
+  opts: { loaded?: SubprojectState; types?: readonly string[] } = {},
+) {
+  const state = opts.loaded ?? (await loadSubproject(ctx, code, seq)).state;
   const opened = openedRounds(state);
-  const rows = await streamEvents(ctx, subprojectAggregate.streamId(subprojectKey(code, seq)));
+  const rows = await streamEvents(
+    ctx,
+    subprojectAggregate.streamId(subprojectKey(code, seq)),
+    opts.types,
+  );
   return {
     items: rows.map((e) =>
       eventView(
