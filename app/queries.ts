@@ -118,11 +118,27 @@ const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
   hash: e.hash,
 });
 
-/** The program's audit record (R-PUB-3). */
-export async function programEvents(ctx: AppContext, code: string, types?: readonly string[]) {
+/** A public submission's sender (name, phone, receipt) as the audit record shows it: to the office and
+ * the supervisors; to anyone else (the finance bureau) the event without it (R-PUB-1). */
+function senderShown(data: unknown, viewer: Actor | undefined): unknown {
+  if (!viewer || viewer.role === 'office' || viewer.role === 'supervisor') return data;
+  if (!data || typeof data !== 'object' || !('sender' in data)) return data;
+  const { sender: _sender, ...rest } = data as Record<string, unknown>;
+  return rest;
+}
+
+/** The program's audit record (R-PUB-3); `viewer` as senderShown. */
+export async function programEvents(
+  ctx: AppContext,
+  code: string,
+  types?: readonly string[],
+  viewer?: Actor,
+) {
   const rows = await streamEvents(ctx, programAggregate.streamId(code), types);
   if (!rows.length && !types) throw programNotFound(code);
-  return { items: rows.map((e) => eventView(e, { data: e.data, actor: e.actor })) };
+  return {
+    items: rows.map((e) => eventView(e, { data: senderShown(e.data, viewer), actor: e.actor })),
+  };
 }
 
 // ---- subprojects ----
@@ -167,7 +183,7 @@ export async function subprojectEvents(
   ctx: AppContext,
   code: string,
   seq: number,
-  opts: { loaded?: SubprojectState; types?: readonly string[] } = {},
+  opts: { loaded?: SubprojectState; types?: readonly string[]; viewer?: Actor } = {},
 ) {
   const state = opts.loaded ?? (await loadSubproject(ctx, code, seq)).state;
   const opened = openedRounds(state);
@@ -177,15 +193,13 @@ export async function subprojectEvents(
     opts.types,
   );
   return {
-    items: rows.map((e) =>
-      eventView(
-        e,
-        redactEvent(
-          { type: e.type, data: e.data as Record<string, unknown>, actor: e.actor },
-          opened,
-        ),
-      ),
-    ),
+    items: rows.map((e) => {
+      const shown = redactEvent(
+        { type: e.type, data: e.data as Record<string, unknown>, actor: e.actor },
+        opened,
+      );
+      return eventView(e, { ...shown, data: senderShown(shown.data, opts.viewer) });
+    }),
   };
 }
 
