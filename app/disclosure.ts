@@ -3,6 +3,7 @@
 // Everything here is chosen field by field from the existing queries (app/queries.ts), never passed
 // through: no bid before its opening (R-TD-1; the audit record arrives already redacted by
 // redactEvent), no evaluator's opinion, no objection's text or author, no username, no phone of a person.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { reportPhoneOf } from '../activities/notify/dispatch';
 import { NOTICE_KIND_NAMES, NOTICE_KINDS } from '../workflows/notices';
@@ -481,4 +482,29 @@ export async function publicNoticeFeed(ctx: AppContext, code: string) {
       pdf: n.pdf,
     })),
   };
+}
+
+/**
+ * A cheap validator of one program's column (its ETag), from what the page is made of: the versions of
+ * the program's streams (every command changes one), its notices (issued by the dispatcher after the
+ * command), the query, and the minute of the clock (the page says "信息截至" to the minute and counts
+ * publicity down). A conditional GET compares it before any of the page is read or rendered.
+ * `representation`: html or json (one tag per form of the answer).
+ */
+export async function publicProgramTag(
+  ctx: AppContext,
+  code: string,
+  q: PublicNoticeQuery,
+  representation: 'html' | 'json',
+): Promise<string> {
+  const { rows } = await ctx.pool.query<{ streams: string | null; notices: string }>(
+    `SELECT (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM stream
+              WHERE id = $1 OR id = $2 OR id LIKE $3) AS streams,
+            (SELECT coalesce(max(id), 0) || ':' || count(*) FROM official_notice
+              WHERE program_code = $4) AS notices`,
+    [`program-${code}`, `parcels-${code}`, `subproject-${code.replace(/[%_\\]/g, '\\$&')}-%`, code],
+  );
+  const minute = ctx.engine.clock.now().toISOString().slice(0, 16);
+  const key = JSON.stringify([representation, code, q.kind ?? '', q.q ?? '', minute, rows[0]]);
+  return `W/"c-${createHash('sha256').update(key).digest('base64url').slice(0, 27)}"`;
 }
