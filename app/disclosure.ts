@@ -498,11 +498,14 @@ export async function publicProgramTag(
   representation: 'html' | 'json',
 ): Promise<string> {
   const { rows } = await ctx.pool.query<{ streams: string | null; notices: string }>(
+    // the subprojects' stream ids from the read model: primary-key lookups, not a LIKE over every stream
     `SELECT (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM stream
-              WHERE id = $1 OR id = $2 OR id LIKE $3) AS streams,
+              WHERE id = $1 OR id = $2
+                 OR id IN (SELECT 'subproject-' || program_code || '-' || seq FROM subproject
+                            WHERE program_code = $3)) AS streams,
             (SELECT coalesce(max(id), 0) || ':' || count(*) FROM official_notice
-              WHERE program_code = $4) AS notices`,
-    [`program-${code}`, `parcels-${code}`, `subproject-${code.replace(/[%_\\]/g, '\\$&')}-%`, code],
+              WHERE program_code = $3) AS notices`,
+    [`program-${code}`, `parcels-${code}`, code],
   );
   const minute = ctx.engine.clock.now().toISOString().slice(0, 16);
   const key = JSON.stringify([representation, code, q.kind ?? '', q.q ?? '', minute, rows[0]]);
