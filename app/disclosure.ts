@@ -3,6 +3,7 @@
 // Everything here is chosen field by field from the existing queries (app/queries.ts), never passed
 // through: no bid before its opening (R-TD-1; the audit record arrives already redacted by
 // redactEvent), no evaluator's opinion, no objection's text or author, no username, no phone of a person.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { reportPhoneOf } from '../activities/notify/dispatch';
 import { NOTICE_KIND_NAMES, NOTICE_KINDS } from '../workflows/notices';
@@ -79,6 +80,32 @@ type Decision = {
   by: string;
   document: ReturnType<typeof docOf>;
 };
+
+/** The event types the column publishes as decisions: only these are read from the record (nothing
+ * else of it, a report's or an objection's sender included, reaches the column's code). */
+const SUBPROJECT_DECISIONS = [
+  'TenderOpened',
+  'BidsOpened',
+  'TenderFailed',
+  'CandidateProposed',
+  'ObjectionResolved',
+  'ContractorAwarded',
+  'ContractSigned',
+  'MilestoneAccepted',
+  'RectificationOrdered',
+  'AcceptanceObjectionResolved',
+  'MilestoneFailed',
+  'SubprojectTerminated',
+  'ContractorNamed',
+  'ClawbackDemanded',
+  'ClawbackSettled',
+] as const satisfies readonly SubprojectEvent['type'][];
+const PROGRAM_DECISIONS = [
+  'GateActRecorded',
+  'PhaseAdvanced',
+  'ProgramClosed',
+  'FundUsePublished',
+] as const satisfies readonly ProgramEvent['type'][];
 
 /** The public acts of a subproject's audit record, in words (the record reaches us redacted). */
 function subprojectDecision(
@@ -268,7 +295,7 @@ export async function publicProgram(ctx: AppContext, code: string, q: PublicNoti
   const [program, { state }, events, notices, flow, fundUseNotices] = await Promise.all([
     programDetail(ctx, code),
     loadProgram(ctx, code),
-    programEvents(ctx, code),
+    programEvents(ctx, code, PROGRAM_DECISIONS),
     listNotices(ctx, { program: code, ...(q.kind ? { kind: q.kind } : {}) }),
     fundFlowByMonth(ctx, code),
     listNotices(ctx, { program: code, kind: 'fund_use_publication' }),
@@ -279,10 +306,11 @@ export async function publicProgram(ctx: AppContext, code: string, q: PublicNoti
       const subject = `分项目${sp.seq} ${sp.name}`;
       if (sp.stage === 'unprocured' && sp.status === 'planned')
         return { sp, subject, s: { status: 'empty' } as SubprojectState, decisions: [] };
-      const [{ state: s }, record] = await Promise.all([
-        loadSubproject(ctx, code, sp.seq),
-        subprojectEvents(ctx, code, sp.seq),
-      ]);
+      const { state: s } = await loadSubproject(ctx, code, sp.seq);
+      const record = await subprojectEvents(ctx, code, sp.seq, {
+        loaded: s,
+        types: SUBPROJECT_DECISIONS,
+      });
       const decisions = record.items
         .map((e) => subprojectDecision(e, subject))
         .filter((d): d is Decision => d !== null);
@@ -454,4 +482,32 @@ export async function publicNoticeFeed(ctx: AppContext, code: string) {
       pdf: n.pdf,
     })),
   };
+}
+
+/**
+ * A cheap validator of one program's column (its ETag), from what the page is made of: the versions of
+ * the program's streams (every command changes one), its notices (issued by the dispatcher after the
+ * command), the query, and the minute of the clock (the page says "信息截至" to the minute and counts
+ * publicity down). A conditional GET compares it before any of the page is read or rendered.
+ * `representation`: html or json (one tag per form of the answer).
+ */
+export async function publicProgramTag(
+  ctx: AppContext,
+  code: string,
+  q: PublicNoticeQuery,
+  representation: 'html' | 'json',
+): Promise<string> {
+  const { rows } = await ctx.pool.query<{ streams: string | null; notices: string }>(
+    // the subprojects' stream ids from the read model: primary-key lookups, not a LIKE over every stream
+    `SELECT (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM stream
+              WHERE id = $1 OR id = $2
+                 OR id IN (SELECT 'subproject-' || program_code || '-' || seq FROM subproject
+                            WHERE program_code = $3)) AS streams,
+            (SELECT coalesce(max(id), 0) || ':' || count(*) FROM official_notice
+              WHERE program_code = $3) AS notices`,
+    [`program-${code}`, `parcels-${code}`, code],
+  );
+  const minute = ctx.engine.clock.now().toISOString().slice(0, 16);
+  const key = JSON.stringify([representation, code, q.kind ?? '', q.q ?? '', minute, rows[0]]);
+  return `W/"c-${createHash('sha256').update(key).digest('base64url').slice(0, 27)}"`;
 }

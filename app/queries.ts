@@ -94,8 +94,12 @@ export async function listPrograms(ctx: AppContext) {
   };
 }
 
-async function streamEvents(ctx: AppContext, streamId: string) {
-  return ctx.prisma.event.findMany({ where: { streamId }, orderBy: { version: 'asc' } });
+/** `types`: only events of these types (the public column reads its decisions alone). */
+async function streamEvents(ctx: AppContext, streamId: string, types?: readonly string[]) {
+  return ctx.prisma.event.findMany({
+    where: { streamId, ...(types ? { type: { in: [...types] } } : {}) },
+    orderBy: { version: 'asc' },
+  });
 }
 type EventRow = Awaited<ReturnType<typeof streamEvents>>[number];
 const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
@@ -120,11 +124,27 @@ export async function programRegister(ctx: AppContext, code: string) {
   return programRegisterView(state, nowIso(ctx));
 }
 
-/** The program's audit record (R-PUB-3). */
-export async function programEvents(ctx: AppContext, code: string) {
-  const rows = await streamEvents(ctx, programAggregate.streamId(code));
-  if (!rows.length) throw programNotFound(code);
-  return { items: rows.map((e) => eventView(e, { data: e.data, actor: e.actor })) };
+/** A public submission's sender (name, phone, receipt) as the audit record shows it: to the office and
+ * the supervisors; to anyone else (the finance bureau) the event without it (R-PUB-1). */
+function senderShown(data: unknown, viewer: Actor | undefined): unknown {
+  if (!viewer || viewer.role === 'office' || viewer.role === 'supervisor') return data;
+  if (!data || typeof data !== 'object' || !('sender' in data)) return data;
+  const { sender: _sender, ...rest } = data as Record<string, unknown>;
+  return rest;
+}
+
+/** The program's audit record (R-PUB-3); `viewer` as senderShown. */
+export async function programEvents(
+  ctx: AppContext,
+  code: string,
+  types?: readonly string[],
+  viewer?: Actor,
+) {
+  const rows = await streamEvents(ctx, programAggregate.streamId(code), types);
+  if (!rows.length && !types) throw programNotFound(code);
+  return {
+    items: rows.map((e) => eventView(e, { data: senderShown(e.data, viewer), actor: e.actor })),
+  };
 }
 
 // ---- subprojects ----
@@ -164,20 +184,28 @@ export async function subprojectBids(ctx: AppContext, viewer: Actor, code: strin
 }
 
 /** The subproject's audit record; before a round's opening its bids show neither content nor bidder. */
-export async function subprojectEvents(ctx: AppContext, code: string, seq: number) {
-  const { state } = await loadSubproject(ctx, code, seq);
+/** `loaded`: the subproject's state when the caller has it already; `types` as streamEvents. */
+export async function subprojectEvents(
+  ctx: AppContext,
+  code: string,
+  seq: number,
+  opts: { loaded?: SubprojectState; types?: readonly string[]; viewer?: Actor } = {},
+) {
+  const state = opts.loaded ?? (await loadSubproject(ctx, code, seq)).state;
   const opened = openedRounds(state);
-  const rows = await streamEvents(ctx, subprojectAggregate.streamId(subprojectKey(code, seq)));
+  const rows = await streamEvents(
+    ctx,
+    subprojectAggregate.streamId(subprojectKey(code, seq)),
+    opts.types,
+  );
   return {
-    items: rows.map((e) =>
-      eventView(
-        e,
-        redactEvent(
-          { type: e.type, data: e.data as Record<string, unknown>, actor: e.actor },
-          opened,
-        ),
-      ),
-    ),
+    items: rows.map((e) => {
+      const shown = redactEvent(
+        { type: e.type, data: e.data as Record<string, unknown>, actor: e.actor },
+        opened,
+      );
+      return eventView(e, { ...shown, data: senderShown(shown.data, opts.viewer) });
+    }),
   };
 }
 

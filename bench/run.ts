@@ -623,11 +623,46 @@ async function b3(rt: Runtime, template: string, clock: ManualClock) {
       true,
     ),
     inboxApi: await measure(() => '/api/me/tasks', Math.max(10, P.reads / 4), office),
+    // the public column (R-PUB-1), no log-in: the page, its JSON, and a conditional GET of the page
+    ...(await publicReads(http.base, (i) => pick(i), P.reads / 2)),
   };
   await http.close();
   server.closeAllConnections();
   server.close();
   return out;
+}
+
+/** B3's public column: `/gongkai/:code` and `/api/public/programs/:code` without a log-in, and the page
+ * again with the ETag of an untimed first answer (If-None-Match → 304, no body). */
+async function publicReads(base: string, code: (i: number) => string, n: number) {
+  const conn = new UndiciPool(base, { connections: 1 });
+  const get = async (p: string, headers: Record<string, string> = {}) => {
+    const res = await conn.request({ path: p, method: 'GET', headers });
+    await res.body.text();
+    return { status: res.statusCode, etag: String(res.headers.etag ?? '') };
+  };
+  const measure = async (path: (i: number) => string, want: number, etag = false) => {
+    const lat: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const headers = etag
+        ? { 'if-none-match': (await get(path(i))).etag, 'cache-control': 'max-age=0' }
+        : undefined;
+      const s = performance.now();
+      const r = await get(path(i), headers);
+      if (r.status !== want) throw new Error(`B3 ${path(i)} → ${r.status}`);
+      lat.push(performance.now() - s);
+    }
+    return { n, p50ms: r1(pct(lat, 50)), p95ms: r1(pct(lat, 95)) };
+  };
+  try {
+    return {
+      publicPage: await measure((i) => `/gongkai/${code(i)}`, 200),
+      publicApi: await measure((i) => `/api/public/programs/${code(i)}`, 200),
+      publicPageConditional: await measure((i) => `/gongkai/${code(i)}`, 304, true),
+    };
+  } finally {
+    await conn.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- B4
@@ -925,6 +960,9 @@ async function main() {
         'programPage',
         'subprojectPage',
         'inboxApi',
+        'publicPage',
+        'publicApi',
+        'publicPageConditional',
       ] as const
     ).map((k) => [`B3 ${k}`, `p50 ${b3r[k].p50ms} ms, p95 ${b3r[k].p95ms} ms`]),
     ['B4 lag', `p50 ${b4r.lagP50ms} ms, p99 ${b4r.lagP99ms} ms (${b4r.fired}/${b4r.due} fired)`],

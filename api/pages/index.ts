@@ -462,7 +462,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     const canAudit = ['office', 'finance', 'supervisor'].includes(actor.role);
     const readsReports = actor.role === 'office' || actor.role === 'supervisor';
     const [events, notices, ledger, flow, claims, reports] = await Promise.all([
-      canAudit ? queries.programEvents(ctx, code) : null,
+      canAudit ? queries.programEvents(ctx, code, undefined, actor) : null,
       queries.listNotices(ctx, { program: code }),
       canAudit ? queries.programLedger(ctx, code) : null,
       queries.fundFlowByMonth(ctx, code),

@@ -6,7 +6,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import Handlebars from 'handlebars';
-import { MARKER, publicProgram, publicPrograms, PublicNoticeQuery } from '../../app/disclosure';
+import {
+  MARKER,
+  publicProgram,
+  publicProgramTag,
+  publicPrograms,
+  PublicNoticeQuery,
+} from '../../app/disclosure';
 import type { AppContext } from '../../app/context';
 import {
   PublicObjectionBody,
@@ -207,8 +213,13 @@ export function publicPageRoutes(ctx: AppContext): Router {
           { title: '查询条件有误', message: '通知类别或检索词不符合要求，请重新选择。' },
           400,
         );
-      await programPage(res, String(req.params.code), q.data);
+      const code = String(req.params.code);
+      // a conditional GET is answered before any of the page is read or rendered
+      res.setHeader('ETag', await publicProgramTag(ctx, code, q.data, 'html'));
+      if (req.fresh) return void res.status(304).setHeader('Cache-Control', CACHE).end();
+      await programPage(res, code, q.data);
     } catch (e) {
+      res.removeHeader('ETag');
       if (formProblem(e)?.status === 404) return notFoundPage(res);
       next(e);
     }

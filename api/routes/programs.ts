@@ -307,6 +307,6 @@ export function programRoutes(api: Api, ctx: AppContext): void {
         }),
       },
     },
-    async ({ params }) => queries.programEvents(ctx, params.code),
+    async ({ params, actor }) => queries.programEvents(ctx, params.code, undefined, actor),
   );
 }

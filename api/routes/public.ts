@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   publicNoticeFeed,
   publicProgram,
+  publicProgramTag,
   publicPrograms,
   PublicNoticeQuery,
 } from '../../app/disclosure';
@@ -116,9 +117,17 @@ export function publicRoutes(
         schema: z.object({ code: z.string(), marker: z.string() }).loose(),
       },
     },
-    async ({ params, query, res }) => {
+    async ({ params, query, req, res }) => {
       res.setHeader('Cache-Control', 'public, max-age=60');
-      return publicProgram(ctx, params.code, query);
+      // a conditional GET is answered before any of the column is read
+      res.setHeader('ETag', await publicProgramTag(ctx, params.code, query, 'json'));
+      if (req.fresh) return void res.status(304).end();
+      try {
+        return await publicProgram(ctx, params.code, query);
+      } catch (e) {
+        res.removeHeader('ETag');
+        throw e;
+      }
     },
   );
 

@@ -246,6 +246,7 @@ export function subprojectRoutes(api: Api, ctx: AppContext): void {
         }),
       },
     },
-    async ({ params }) => queries.subprojectEvents(ctx, params.code, params.seq),
+    async ({ params, actor }) =>
+      queries.subprojectEvents(ctx, params.code, params.seq, { viewer: actor }),
   );
 }

@@ -128,6 +128,29 @@ test('ETag and Cache-Control on the public pages, JSON, feed and notices; If-Non
       bytes: 0,
     });
   }
+  // the program's page and JSON: a validator of what they are made of, checked before anything is read;
+  // any command on the program (here a report, in the program's stream) or a new minute changes it
+  const page = `/gongkai/${CODE}`;
+  const api = `/api/public/programs/${CODE}`;
+  const before = [(await get(page)).headers.get('etag'), (await get(api)).headers.get('etag')];
+  expect(before[0]).not.toBe(before[1]); // one per representation
+  expect((await get(`${page}?kind=correction`)).headers.get('etag')).not.toBe(before[0]);
+  ok(
+    await t.call('POST', `/api/public/programs/${CODE}/reports`, {
+      token: null,
+      body: { text: '改变版本的举报内容' },
+    }),
+    201,
+  );
+  expect((await get(page, { 'if-none-match': before[0]! })).status).toBe(200);
+  expect((await get(api, { 'if-none-match': before[1]! })).status).toBe(200);
+  const now = (await get(page)).headers.get('etag')!;
+  expect((await get(page, { 'if-none-match': now })).status).toBe(304);
+  await t.at(new Date(t.clock.now().getTime() + 60_000).toISOString());
+  expect((await get(page, { 'if-none-match': now })).status).toBe(200);
+  const missing = await get('/gongkai/nowhere-2019');
+  expect(missing.status).toBe(404);
+  expect(missing.headers.get('etag')).not.toMatch(/^W\/"c-/); // the 404 page's own, not a program's
   // an issued notice's ETag is the SHA-256 of its HTML, the one X-Content-SHA256 names
   expect((await get(`/api/notices/${n.id}`)).headers.get('etag')).toBe(`"${n.sha256}"`);
   // a receipt's status is never cached: it changes when the office decides

@@ -1,11 +1,12 @@
 // R-PUB-1 "nothing internal": crawls every page, JSON answer, feed and notice the public column links to
 // (and the JSON twins of each), with programs in many states at once — a tender with sealed bids, one
 // scored and in its candidate publicity with objections (logged-in and public), a milestone pre-evaluated
-// and in its acceptance publicity with a public objection, money paid, reports from the public — and
+// and in its acceptance publicity with a public objection, money paid, one rejected, named, terminated
+// and clawed back in part, reports from the public, a fund-use publication — and
 // asserts that nothing marked internal appears: usernames, session tokens, password hashes, e-mail
 // addresses, bidders, prices and proposals before the opening, scores' comments, evaluators' opinions,
 // the texts of logged-in objections, the names and phones of the public who wrote in, anyone's
-// receipt; and that no JSON answer carries a key of an internal field.
+// receipt, a recovery's payment reference; and that no JSON answer carries a key of an internal field.
 import { tmpdir } from 'node:os';
 import { Notifier } from '../../activities/notify/dispatch';
 import { createMailer } from '../../activities/notify/mailer';
@@ -42,6 +43,8 @@ const SECRET = {
   reporterName: '赵举报',
   reporterPhone: '0632-0004321',
   email: 'office1-secret@example.invalid',
+  rejectOpinion: '预评不通过的内部意见癸子',
+  recoveryRef: 'JKPZ-内部缴款凭证-0042',
 };
 const receipts: string[] = [];
 
@@ -57,7 +60,7 @@ beforeAll(async () => {
   ok(
     await post(2, '/tender', t.tokens.office, {
       announcement: { title: '服务站点招标公告' },
-      bidDeadline: later(t, 60).slice(0, 10),
+      bidDeadline: later(t, 150).slice(0, 10),
     }),
     201,
   );
@@ -92,6 +95,43 @@ beforeAll(async () => {
   });
   await acceptMilestone(t, CODE, 1, 'M1', { deliverable: '装修完成' });
   ok(await release(t, CODE, 1, 'T1', 'leak-T1'), 201);
+  // subproject 4: paid, then rejected, its rectification deadline missed: named, terminated, clawed back
+  await contract(t, CODE, 4, {
+    milestones: [
+      { key: 'M1', title: '区域公共品牌', due: '2020-06-30' },
+      { key: 'M2', title: '溯源系统', due: '2020-12-31' },
+    ],
+    tranches: [
+      { key: 'T1', milestone: 'M1', source: 'central', amount: '200' },
+      { key: 'T2', milestone: 'M2', source: 'central', amount: '279' },
+      { key: 'T3', milestone: 'M2', source: 'local', amount: '120' },
+    ],
+  });
+  await acceptMilestone(t, CODE, 4, 'M1', { deliverable: '品牌发布' });
+  ok(await release(t, CODE, 4, 'T1', 'leak-4-T1'), 201);
+  const m4 = `${sp(4)}/milestones/M2`;
+  await submitMilestone(t, m4, { deliverable: '溯源系统上线' });
+  await preEvaluate(t, m4, { opinion: SECRET.rejectOpinion, recommendation: 'reject' });
+  ok(
+    await t.call('POST', `${m4}/decision`, {
+      token: t.tokens.office,
+      body: {
+        decision: 'reject',
+        defects: ['未实现“一品一码”'],
+        rectificationDeadline: later(t, 15).slice(0, 10),
+      },
+    }),
+  );
+  await t.at(later(t, 16));
+  await t.rt.scheduler.runDue();
+  ok(
+    await t.call('POST', `${sp(4)}/recoveries`, {
+      token: t.tokens.finance,
+      body: { source: 'central', amount: '120', reference: SECRET.recoveryRef },
+      headers: { 'idempotency-key': 'leak-recovery-1' },
+    }),
+    201,
+  );
   // subproject 3: opened, scored with comments, its candidate in publicity with two objections
   ok(await post(3, '/opening', t.tokens.office));
   ok(
@@ -157,13 +197,19 @@ beforeAll(async () => {
     from: 'shifan 示范 <noreply@shifan.local>',
   }).runOnce();
   // the office publishes a month's fund use (R-FUND-9): its notice is crawled too
-  await t.at('2020-01-06T02:00:00.000Z');
   ok(
     await t.call('POST', `/api/programs/${CODE}/fund-use`, {
       token: t.tokens.office,
-      body: { period: '2019-11' },
+      body: { period: '2019-12' },
     }),
   );
+  await new Notifier({
+    pool: t.rt.pool,
+    mailer: createMailer({ dataDir: tmpdir() }),
+    now: () => t.clock.now(),
+    font: findCjkFont(),
+    from: 'shifan 示范 <noreply@shifan.local>',
+  }).runOnce();
 });
 afterAll(async () => {
   await t?.close();
@@ -282,6 +328,8 @@ test('R-PUB-1: no page, JSON, feed or notice of the column shows anything intern
   const page = seen.get(`/gongkai/${CODE}`)!.body;
   expect(page).toContain('收到异议 2 件'); // the candidate's publicity: counted, not shown
   expect(page).toContain('服务站点招标公告'); // the sealed tender itself is public
+  expect(page).toContain('通报承办单位'); // the naming of subproject 4 is (R-AC-5)
+  expect(page).toContain('2019年12月中央财政资金使用情况');
 });
 
 async function json(receipt: string) {

@@ -101,6 +101,14 @@ describe('R-TD-1 a public objection during the candidate publicity', () => {
       await t.call('GET', `${SP1}/events`, { token: t.tokens.supervisor }),
     ).items.find((x: any) => x.type === 'ObjectionRaised');
     expect(audit.roleName).toBe('社会公众');
+    expect(audit.data.sender).toEqual({ receipt, name: NAME, phone: PHONE });
+    // the finance bureau reads the audit record too, without the sender's personal data
+    const finance = ok(
+      await t.call('GET', `${SP1}/events`, { token: t.tokens.finance }),
+    ).items.find((x: any) => x.type === 'ObjectionRaised');
+    expect(finance.data.text).toBe('中标候选人不具备投标资格');
+    expect(JSON.stringify(finance)).not.toContain(PHONE);
+    expect(JSON.stringify(finance)).not.toContain(receipt);
   });
 
   test("it lands in the office's 待办; the contractor reads the objection, not who sent it", async () => {
@@ -255,6 +263,11 @@ describe('R-PUB-1 reports (举报) at any time', () => {
     expect(
       (await t.call('GET', `/api/programs/${CODE}/reports`, { token: t.tokens.contractor })).status,
     ).toBe(403);
+    const record = JSON.stringify(
+      ok(await t.call('GET', `/api/programs/${CODE}/events`, { token: t.tokens.finance })),
+    );
+    expect(record).toContain('村级服务站挂牌后无人值守');
+    expect(record).not.toContain(PHONE);
     ok(
       await t.call('POST', `/api/programs/${CODE}/reports/R1/answer`, {
         token: t.tokens.office,

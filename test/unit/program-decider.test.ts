@@ -12,6 +12,7 @@ import {
 } from '../../workflows/program/decider';
 import { definitionFromTable, ProgramTable } from '../../workflows/program/table';
 import type { CommandContext, ProgramDefinition } from '../../workflows/program/types';
+import { fundUsePeriod } from '../../workflows/program/fund-use';
 import { loadTable, withFunding } from '../support/fixtures';
 import { deciderSpec } from '../support/given-when-then';
 
@@ -314,5 +315,64 @@ describe('R-PH-3: overdue phases are visible', () => {
       '2021-01-05T00:00:00.000Z',
       null,
     ]);
+  });
+});
+
+describe('R-PUB-1 reports from the public', () => {
+  const sender = { receipt: 'JB-0123456789', name: null, phone: '139 0000 0000' };
+  const publicCtx: CommandContext = {
+    now: office.now,
+    actor: { username: 'public', role: 'public' },
+  };
+  test('filed at any time, a closed program included; answered once; an unknown subproject refused', () => {
+    let s = given([created()]);
+    s = run(s, [[{ type: 'FileReport', seq: 3, text: '站点无人值守', sender }, publicCtx]]);
+    if (s.status === 'empty') throw new Error();
+    expect(s.reports).toEqual([
+      { id: 'R1', seq: 3, text: '站点无人值守', at: office.now, sender, answer: null },
+    ]);
+    expect(
+      refused(s, { type: 'FileReport', seq: 99, text: 'x', sender }, publicCtx).violations[0].field,
+    ).toBe('seq');
+    s = run(s, [{ type: 'AnswerReport', reportId: 'R1', text: '已整改' }]);
+    expect(refused(s, { type: 'AnswerReport', reportId: 'R1', text: '再答' }).code).toBe(
+      'CONFLICT',
+    );
+    expect(refused(s, { type: 'AnswerReport', reportId: 'R9', text: '无' }).code).toBe('NOT-FOUND');
+    if (s.status === 'empty') throw new Error();
+    const closed = { ...s, status: 'closed' as const };
+    expect(
+      when(closed, { type: 'FileReport', seq: null, text: '结束后的举报', sender }, publicCtx).map(
+        (e) => e.type,
+      ),
+    ).toEqual(['ReportFiled']);
+  });
+});
+
+describe('R-FUND-9 the fund-use publication', () => {
+  const period = fundUsePeriod('2019-Q3')!;
+  const rows = (def: ProgramDefinition) =>
+    def.subprojects.map((sp) => ({
+      seq: sp.seq,
+      name: sp.name,
+      budget: sp.funding.central,
+      disbursedInPeriod: 0,
+      disbursedToDate: 0,
+      recoveredInPeriod: 0,
+      recoveredToDate: 0,
+    }));
+  test('only once the period is over, once per period', () => {
+    const def = tengzhou();
+    const s = given([created(def)]);
+    const cmd: ProgramCommand = { type: 'PublishFundUse', period, rows: rows(def) };
+    // 2019-09-30 23:59 in Beijing is still in the quarter
+    const last = { ...office, now: '2019-09-30T15:59:00.000Z' };
+    expect(refused(s, cmd, last).code).toBe('R-FUND-9');
+    const after = { ...office, now: '2019-09-30T16:00:00.000Z' };
+    const published = run(s, [[cmd, after]]);
+    expect(refused(published, cmd, after).message).toContain('已于');
+    expect(
+      when(published, { ...cmd, period: fundUsePeriod('2019-08')! }, after).map((e) => e.type),
+    ).toEqual(['FundUsePublished']);
   });
 });
