@@ -6,9 +6,17 @@
 //   retried with backoff and lands once when the database is back (dev server, a TCP proxy cut);
 // - continue-as-new after a few events: the state and the armed deadline carry over to the new run, whose
 //   timer fires (time-skipping server);
+// - the API process killed (SIGKILL) while a command's Update waits on the dev server (no worker polls):
+//   the Update completes without it once a worker is back; the retry through a new API process adds
+//   nothing;
 // - a workflow started by the previous release's code (workflows/ at PREVIOUS) continuing on this code:
 //   its worker stops, a worker with the new code replays the history and fires the deadline it armed.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { addUser } from '../../activities/users';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Pool } from 'pg';
 import { verifyAudit } from '../../engine/audit';
@@ -340,5 +348,118 @@ onTimeSkipping('a workflow started on the previous code continues on this code',
     const failed = (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes);
     expect(failed).toEqual([]); // no nondeterminism on the new code
     expect((await verifyAudit(t.rt.pool)).ok).toBe(true);
+  });
+});
+
+onDev('the API process killed while an Update is in flight', () => {
+  let db: TestDb;
+  let env: TestWorkflowEnvironment;
+  let rt: TemporalRuntime;
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  const apis: ReturnType<typeof spawn>[] = [];
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'shifan-api-'));
+  afterAll(async () => {
+    for (const a of apis) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+    await worker?.stop();
+    await rt?.close();
+    await env?.teardown();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** `npm start` as its own process on the cluster: resolves with its base URL once /healthz answers. */
+  async function startApi(taskQueue: string) {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(__dirname, '../../dist/api/main.js')], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        DATA_DIR: dataDir,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        LOG_LEVEL: 'silent',
+      },
+      stdio: 'ignore',
+    });
+    apis.push(child);
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      const up = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) return { child, base };
+      if (i > 300 || child.exitCode !== null) throw new Error('the API did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  test('the Update completes without its caller; the retry adds nothing', async () => {
+    db = await createTestDb();
+    env = await startTemporal('dev');
+    const taskQueue = `shifan-${db.name}`;
+    rt = await createTemporalRuntime(db.url, {
+      address: env.address,
+      namespace: 'default',
+      taskQueue,
+    });
+    worker = await startWorker(env.address, rt.pool, taskQueue);
+    await addUser(rt.prisma, { username: 'office1', password: 'office-pass-1', role: 'office' });
+    const office: Actor = { username: 'office1', role: 'office', org: null };
+    const def = definitionFromTable(ProgramTable.parse(loadTable('tengzhou-2019')));
+    await rt.engine.execute(
+      programAggregate,
+      'tengzhou-2019',
+      { type: 'CreateProgram', definition: def },
+      { actor: office },
+    );
+
+    const first = await startApi(taskQueue);
+    const login = async (base: string) =>
+      (
+        (await (
+          await fetch(`${base}/api/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: 'office1', password: 'office-pass-1' }),
+          })
+        ).json()) as { token: string }
+      ).token;
+    const gate = (base: string, token: string) =>
+      fetch(`${base}/api/programs/tengzhou-2019/gates/plan_filed`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ document: { title: '实施方案' } }),
+      });
+    const token = await login(first.base);
+    await worker.stop(); // no worker: the Update waits on the server
+    worker = undefined;
+    const lost = gate(first.base, token).then(
+      (r) => r.status,
+      () => 'no answer',
+    );
+    const handle = rt.engine.client.workflow.getHandle('program-tengzhou-2019');
+    for (let i = 0; !(await handle.describe()).raw.pendingWorkflowTask; i++) {
+      if (i > 200) throw new Error('the command never reached the server');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill('SIGKILL');
+    expect(await lost).toBe('no answer');
+    const recorded =
+      "SELECT count(*)::int AS n FROM event WHERE stream_id = 'program-tengzhou-2019' AND type = 'GateActRecorded'";
+    expect(await count(rt.pool, recorded)).toBe(0);
+
+    worker = await startWorker(env.address, rt.pool, taskQueue); // a worker comes back
+    for (let i = 0; (await count(rt.pool, recorded)) === 0; i++) {
+      if (i > 600) throw new Error('the admitted Update never completed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const second = await startApi(taskQueue);
+    const retry = await gate(second.base, await login(second.base));
+    expect(retry.status).toBeLessThan(500); // answered (the act is recorded already)
+    expect(await count(rt.pool, recorded)).toBe(1);
+    expect((await verifyAudit(rt.pool)).ok).toBe(true);
   });
 });
