@@ -28,6 +28,7 @@ import {
   type TrainingsBody,
 } from './inputs';
 import { loadProgram, loadSubproject } from './queries';
+import { idempotent, outcomeAnswers } from './idempotency';
 import { CommandOutcome } from './result';
 import { programRegisterView } from './views';
 
@@ -71,18 +72,36 @@ async function milestonesOf(ctx: AppContext, code: string, rows: { seq: number |
   return out;
 }
 
+/** Where a batch came from: a CSV file's name and its lines; the client's Idempotency-Key. */
+type Origin = { source?: string; lines?: number[]; key?: string };
+
+/** One register command; once per Idempotency-Key when one is sent (app/idempotency.ts), so that a
+ * client's retry of a batch of trainings does not count its person-times twice. */
 async function runRegister(
   ctx: AppContext,
   actor: Actor,
   code: string,
   cmd: ProgramCommand,
-  reason?: string,
+  reason: string | undefined,
+  key: string | undefined,
 ) {
   await loadProgram(ctx, code); // 404 for an unknown program before anything else
-  const r = await ctx.engine.execute(programAggregate, code, cmd, { actor, reason });
-  return new CommandOutcome(r.version, r.events, async () =>
-    programRegisterView((await loadProgram(ctx, code)).state, ctx.engine.clock.now().toISOString()),
-  );
+  const view = async () =>
+    programRegisterView((await loadProgram(ctx, code)).state, ctx.engine.clock.now().toISOString());
+  const { milestones: _facts, ...request } = cmd as ProgramCommand & { milestones?: unknown };
+  return idempotent(ctx, actor, key, {
+    command: cmd.type,
+    request: { code, request, reason: reason ?? null },
+    run: async (views) => {
+      const r = await ctx.engine.execute(programAggregate, code, cmd, {
+        actor,
+        reason,
+        ...(views ? { extraViews: views } : {}),
+      });
+      return new CommandOutcome(r.version, r.events, view);
+    },
+    ...outcomeAnswers(ctx, view),
+  });
 }
 
 export async function registerStations(
@@ -90,7 +109,7 @@ export async function registerStations(
   actor: Actor,
   t: { code: string },
   input: In<typeof StationsBody>,
-  from: { source?: string; lines?: number[] } = {},
+  from: Origin = {},
 ) {
   const stations = input.stations.map(stationEntry);
   return runRegister(
@@ -105,6 +124,7 @@ export async function registerStations(
       ...(from.lines ? { lines: from.lines } : {}),
     },
     input.reason,
+    from.key,
   );
 }
 
@@ -113,7 +133,7 @@ export async function registerTrainings(
   actor: Actor,
   t: { code: string },
   input: In<typeof TrainingsBody>,
-  from: { source?: string; lines?: number[] } = {},
+  from: Origin = {},
 ) {
   const sessions = input.sessions.map(trainingEntry);
   return runRegister(
@@ -128,6 +148,7 @@ export async function registerTrainings(
       ...(from.lines ? { lines: from.lines } : {}),
     },
     input.reason,
+    from.key,
   );
 }
 
@@ -138,7 +159,7 @@ export async function registerFundedUnits(
   actor: Actor,
   t: { code: string },
   input: In<typeof FundedBody>,
-  from: { source?: string; lines?: number[] } = {},
+  from: Origin = {},
 ) {
   const problems: Violation[] = [];
   const entries: FundedEntry[] = input.entries.map((r, i) => {
@@ -173,6 +194,7 @@ export async function registerFundedUnits(
       ...(from.lines ? { lines: from.lines } : {}),
     },
     input.reason,
+    from.key,
   );
 }
 
@@ -181,6 +203,7 @@ export async function recordIndicatorValue(
   actor: Actor,
   t: { code: string; indicator: string },
   input: In<typeof IndicatorValueBody>,
+  key?: string,
 ) {
   if (input.files.length) await resolveFileFields(ctx, { files: input.files }, actor); // cited files exist
   return runRegister(
@@ -196,6 +219,7 @@ export async function recordIndicatorValue(
       files: input.files,
     },
     input.reason,
+    key,
   );
 }
 
@@ -341,7 +365,7 @@ export async function importFundedCsv(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
-  file: { csv: Buffer; source: string; reason?: string },
+  file: { csv: Buffer; source: string; reason?: string; key?: string },
 ) {
   const { rows, lines } = rowsOfCsv(file.csv, FUNDED_COLUMNS, FundedRow, '补助对象');
   return registerFundedUnits(
@@ -349,7 +373,7 @@ export async function importFundedCsv(
     actor,
     t,
     { entries: rows, reason: file.reason },
-    { source: file.source, lines },
+    { source: file.source, lines, key: file.key },
   );
 }
 
@@ -358,11 +382,13 @@ export async function importFundedFile(
   actor: Actor,
   t: { code: string },
   input: In<typeof RegisterCsvBody>,
+  key?: string,
 ) {
   await loadProgram(ctx, t.code);
   return importFundedCsv(ctx, actor, t, {
     ...(await uploadedCsv(ctx, actor, input.file)),
     reason: input.reason,
+    key,
   });
 }
 
@@ -372,7 +398,7 @@ export async function importStationsCsv(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
-  file: { csv: Buffer; source: string; reason?: string },
+  file: { csv: Buffer; source: string; reason?: string; key?: string },
 ) {
   const { rows, lines } = rowsOfCsv(file.csv, STATION_COLUMNS, StationRow, '服务站点');
   return registerStations(
@@ -380,7 +406,7 @@ export async function importStationsCsv(
     actor,
     t,
     { stations: rows, reason: file.reason },
-    { source: file.source, lines },
+    { source: file.source, lines, key: file.key },
   );
 }
 
@@ -388,7 +414,7 @@ export async function importTrainingsCsv(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
-  file: { csv: Buffer; source: string; reason?: string },
+  file: { csv: Buffer; source: string; reason?: string; key?: string },
 ) {
   const { rows, lines } = rowsOfCsv(file.csv, TRAINING_COLUMNS, TrainingRow, '培训');
   return registerTrainings(
@@ -396,7 +422,7 @@ export async function importTrainingsCsv(
     actor,
     t,
     { sessions: rows, reason: file.reason },
-    { source: file.source, lines },
+    { source: file.source, lines, key: file.key },
   );
 }
 
@@ -419,11 +445,13 @@ export async function importStationsFile(
   actor: Actor,
   t: { code: string },
   input: In<typeof RegisterCsvBody>,
+  key?: string,
 ) {
   await loadProgram(ctx, t.code);
   return importStationsCsv(ctx, actor, t, {
     ...(await uploadedCsv(ctx, actor, input.file)),
     reason: input.reason,
+    key,
   });
 }
 
@@ -432,10 +460,12 @@ export async function importTrainingsFile(
   actor: Actor,
   t: { code: string },
   input: In<typeof RegisterCsvBody>,
+  key?: string,
 ) {
   await loadProgram(ctx, t.code);
   return importTrainingsCsv(ctx, actor, t, {
     ...(await uploadedCsv(ctx, actor, input.file)),
     reason: input.reason,
+    key,
   });
 }

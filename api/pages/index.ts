@@ -536,7 +536,13 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       (f) => f.fieldname === 'file' && f.size > 0,
     );
     if (!file) throw invalid('请选择 CSV 文件', 'choose the CSV file', 'file');
-    return { csv: file.buffer, source: file.originalname, reason: field(r, 'reason') || undefined };
+    return {
+      csv: file.buffer,
+      source: file.originalname,
+      reason: field(r, 'reason') || undefined,
+      // a form sent twice (a double click, a resent form) registers once
+      key: field(r, 'idempotencyKey') || undefined,
+    };
   };
   programForm(
     'register/stations',
@@ -567,7 +573,13 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     ['office'],
     inputs.IndicatorValueBody,
     (a, r, i) =>
-      register.recordIndicatorValue(ctx, a, { ...code(r), indicator: field(r, 'indicator') }, i),
+      register.recordIndicatorValue(
+        ctx,
+        a,
+        { ...code(r), indicator: field(r, 'indicator') },
+        i,
+        field(r, 'idempotencyKey') || undefined,
+      ),
     '指标数值已录入',
     {
       shape: (b) => {

@@ -396,3 +396,44 @@ test("Shicheng's program page lists the supported units under their caps (R-FUND
     /<tr id="target-training_person_times"><td>新增电子商务培训人数 <span class="muted">分项目3<\/span>/,
   );
 });
+
+test('a batch of trainings sent twice with one Idempotency-Key is registered once (its person-times counted once)', async () => {
+  const sc = '/api/programs/shicheng-2020';
+  const body = {
+    sessions: [
+      {
+        date: '2020-06-10',
+        place: '石城县电子商务公共服务中心',
+        trainees: 120,
+        personTimes: 240,
+        archiveComplete: true,
+        seq: 3,
+      },
+    ],
+  };
+  const headers = { 'idempotency-key': 'trainings-2020-06-10' };
+  const first = await t.call('POST', `${sc}/register/trainings`, {
+    token: t.tokens.office,
+    body,
+    headers,
+  });
+  expect(first.status).toBe(201);
+  const again = await t.call('POST', `${sc}/register/trainings`, {
+    token: t.tokens.office,
+    body,
+    headers,
+  });
+  expect(again.status).toBe(200);
+  expect(again.headers.get('idempotent-replayed')).toBe('true');
+  const reg = await t.call('GET', `${sc}/register`, { token: t.tokens.office });
+  expect(reg.body.trainings).toHaveLength(1);
+  expect(byId(reg.body.attainment).training_person_times).toMatchObject({ seq: 3, value: '240' });
+  // the same key for another batch is refused and registers nothing
+  const other = await t.call('POST', `${sc}/register/trainings`, {
+    token: t.tokens.office,
+    body: { sessions: [{ ...body.sessions[0], trainees: 121, personTimes: 241 }] },
+    headers,
+  });
+  expect(other.status).toBe(422);
+  expect(other.body.code).toBe('IDEMPOTENCY-MISMATCH');
+});
