@@ -318,6 +318,15 @@ function rowsOfCsv<R>(
       const c = at[k];
       if (!c || cell === '') return;
       const v = cell.trim();
+      if (v.includes('\u0000')) {
+        // PostgreSQL keeps no NUL in text: named here rather than refused by the database
+        bad(
+          `line[${line}].${c.key}`,
+          `第 ${line} 行「${c.names[0]}」含有空字符`,
+          `line ${line} ${c.key}: NUL`,
+        );
+        return;
+      }
       if (c.kind === 'int') raw[c.key] = /^\d+$/.test(v) ? Number(v) : v;
       else if (c.kind === 'bool')
         raw[c.key] = TRUE.includes(v.toLowerCase())

@@ -87,6 +87,12 @@ test('a refused stations CSV stores nothing and names every bad row by its line 
   });
   expect(r.status).toBe(400);
   expect(r.body.detail).toContain('表头「颜色」不是可识别的列');
+  // a NUL in a cell is named, not a 500 from the database
+  r = await post(`${base}/register/stations/csv`, {
+    file: await upload('站点4.csv', '级别,名称,运营主体,开业日期\n县级,中\u0000心,某,2020-01-01\n'),
+  });
+  expect(r.status).toBe(400);
+  expect(r.body.detail).toContain('第 2 行「名称」含有空字符');
   expect(await t.count('event')).toBe(before);
   expect(
     (await t.call('GET', `${base}/register`, { token: t.tokens.office })).body.stations,
