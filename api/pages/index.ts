@@ -413,6 +413,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         ? queries.parcelClaims(ctx, actor, code)
         : null,
     ]);
+    const registerView = await queries.programRegister(ctx, code);
     const phaseIndex = program.phase?.index ?? program.phases.length;
     const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
     return {
@@ -435,7 +436,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
           trainings: register.TRAINING_CSV_HEADER,
           subsidies: register.FUNDED_CSV_HEADER,
         },
-        funded: program.unitCaps.length ? (await queries.programRegister(ctx, code)).funded : null,
+        register: registerView,
+        funded: program.unitCaps.length ? registerView.funded : null,
         nextPhase: next,
         isOffice: actor.role === 'office',
         is: { [actor.role]: true },

@@ -306,6 +306,10 @@ describe('the console: targets on the program page (R-EV-1)', () => {
     expect(row).toContain('240 / 300 个行政村');
     expect(html).toMatch(/<figure class="chart"><svg[\s\S]*绩效目标完成程度/);
     expect(html).toContain('导入服务站点（CSV）');
+    expect(html).toContain('<summary>服务站点（262 个）</summary>');
+    expect(html).toMatch(
+      /<td>T3<\/td><td>2020年6月1日<\/td><td>级索镇<\/td><td class="num">300<\/td><td class="num">300<\/td><td><span class="bad">不全，不计入<\/span>/,
+    );
   });
 
   test('a stations CSV from the form: a bad file comes back with each bad row named and nothing stored', async () => {
