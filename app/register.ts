@@ -4,7 +4,7 @@
 import { parse } from 'csv-parse/sync';
 import type { z } from 'zod';
 import { programAggregate } from '../engine/aggregates';
-import { DomainError, invalid, type Violation } from '../workflows/errors';
+import { DomainError, forbidden, invalid, type Violation } from '../workflows/errors';
 import type { ProgramCommand } from '../workflows/program/decider';
 import { parseMoney } from '../workflows/money';
 import {
@@ -58,13 +58,38 @@ const trainingEntry = (r: TrainingIn): TrainingEntry => ({
   ...linkOf(r),
 });
 
-/** The milestone keys of the contracts of the subprojects the rows name (facts for the decider). */
-async function milestonesOf(ctx: AppContext, code: string, rows: { seq: number | null }[]) {
+/** The milestone keys of the contracts of the subprojects the rows name (facts for the decider). A
+ * contractor registers only what its own organisation delivers (R-TD-3): every row names a subproject
+ * awarded to it. */
+async function milestonesOf(
+  ctx: AppContext,
+  actor: Actor,
+  code: string,
+  rows: { seq: number | null }[],
+) {
   const seqs = [...new Set(rows.map((r) => r.seq).filter((s): s is number => s !== null))];
+  if (actor.role === 'contractor') {
+    const loose = rows.findIndex((r) => r.seq === null);
+    if (loose !== -1)
+      throw forbidden(
+        'R-TD-3',
+        `第 ${loose + 1} 条没有注明分项目：承办企业只能登记本单位承办的分项目交付的内容`,
+        'a contractor registers only what its own subprojects delivered: every row names its subproject',
+      );
+  }
   const out: Record<number, string[]> = {};
   await Promise.all(
     seqs.map(async (seq) => {
       const { state } = await loadSubproject(ctx, code, seq);
+      if (
+        actor.role === 'contractor' &&
+        (state.status !== 'active' || state.award?.org !== actor.org)
+      )
+        throw forbidden(
+          'R-TD-3',
+          `分项目 ${seq} 不是本单位承办的，不能登记其台账`,
+          `subproject ${seq} is not awarded to your organisation`,
+        );
       out[seq] =
         state.status === 'active' ? (state.contract?.milestones ?? []).map((m) => m.key) : [];
     }),
@@ -119,7 +144,7 @@ export async function registerStations(
     {
       type: 'RegisterStations',
       stations,
-      milestones: await milestonesOf(ctx, t.code, stations),
+      milestones: await milestonesOf(ctx, actor, t.code, stations),
       source: from.source ?? null,
       ...(from.lines ? { lines: from.lines } : {}),
     },
@@ -143,7 +168,7 @@ export async function registerTrainings(
     {
       type: 'RegisterTrainings',
       sessions,
-      milestones: await milestonesOf(ctx, t.code, sessions),
+      milestones: await milestonesOf(ctx, actor, t.code, sessions),
       source: from.source ?? null,
       ...(from.lines ? { lines: from.lines } : {}),
     },
@@ -189,7 +214,7 @@ export async function registerFundedUnits(
     {
       type: 'RegisterFundedUnits',
       entries,
-      milestones: await milestonesOf(ctx, t.code, entries),
+      milestones: await milestonesOf(ctx, actor, t.code, entries),
       source: from.source ?? null,
       ...(from.lines ? { lines: from.lines } : {}),
     },

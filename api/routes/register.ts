@@ -56,6 +56,7 @@ const RegisterViewSchema = z
   .loose()
   .meta({ id: 'RegisterView' });
 
+const WHO = '承办企业只能登记本单位承办的分项目交付的内容（每行须注明分项目，R-TD-3，否则 403）。';
 const KEYED = '可带 Idempotency-Key：客户端重试同一批不会重复登记（如培训人次不会计两次）。';
 const REFUSALS =
   '一行有误则整批不登记：形状错误 400、台账规则（R-EV-1：所在镇村、开业日期不晚于今天、分项目与里程碑存在、不重复登记、人次不少于人数）422，逐行列出（violations[].field 与 figures.row）。';
@@ -94,7 +95,7 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
         method: 'post',
         path: `${base}/${path}`,
         tags: ['register'],
-        access: ['office'],
+        access: ['office', 'contractor'],
         params: ProgramCode,
         headers: OptionalIdempotencyHeader,
         body,
@@ -102,7 +103,7 @@ export function registerRoutes(api: Api, ctx: AppContext): void {
         alsoSuccess: [IDEMPOTENT_REPLAY],
         errors: [404, 409, 422],
         summary,
-        description: `${description}${REFUSALS}${KEYED}`,
+        description: `${description}${REFUSALS}${WHO}${KEYED}`,
         response: { description: '更新后的建设台账', schema: RegisterViewSchema },
       },
       async ({ params, body: b, actor, req }) =>

@@ -221,7 +221,7 @@ test('a value entered with evidence: county → village ≤ 48 h; the register-m
   expect(r.status).toBe(400);
 });
 
-test('only the office registers; everyone logged in reads the register', async () => {
+test('a contractor registers nothing for a subproject not awarded to it (R-TD-3); everyone logged in reads the register', async () => {
   const r = await post(
     `${base}/register/trainings`,
     {
@@ -232,6 +232,13 @@ test('only the office registers; everyone logged in reads the register', async (
     t.tokens.contractor,
   );
   expect(r.status).toBe(403);
+  expect(r.body.code).toBe('R-TD-3');
+  const v = await post(
+    `${base}/indicators/county_to_village_hours/values`,
+    { value: '1', asOf: '2020-06-15', evidence: { title: 'x' } },
+    t.tokens.contractor,
+  );
+  expect(v.status).toBe(403);
   const g = await t.call('GET', `${base}/register`, { token: t.tokens.evaluator });
   expect(g.status).toBe(200);
   expect(g.body.trainings).toHaveLength(3);
