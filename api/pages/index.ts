@@ -413,7 +413,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
         ? queries.parcelClaims(ctx, actor, code)
         : null,
     ]);
-    const registerView = await queries.programRegister(ctx, code);
+    const registerView = await queries.programRegister(ctx, code, false); // the page draws no history
     const phaseIndex = program.phase?.index ?? program.phases.length;
     const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
     return {

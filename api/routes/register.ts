@@ -52,6 +52,21 @@ const RegisterViewSchema = z
     trainings: z.array(z.object({ id: z.string(), personTimes: z.number().int() }).loose()),
     values: z.array(z.object({ indicator: z.string(), value: z.string() }).loose()),
     attainment: z.array(AttainmentSchema),
+    history: z
+      .object({
+        months: z.array(z.string()),
+        items: z.array(
+          z
+            .object({
+              id: z.string(),
+              values: z.array(z.string().nullable()),
+              statuses: z.array(z.enum(['met', 'on_track', 'at_risk', 'not_met'])),
+            })
+            .loose(),
+        ),
+      })
+      .nullable()
+      .meta({ description: '各目标每月末的数值与状态（自项目开始至今，按台账与录入数值的日期）' }),
   })
   .loose()
   .meta({ id: 'RegisterView' });

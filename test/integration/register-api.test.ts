@@ -241,6 +241,10 @@ test('a contractor registers nothing for a subproject not awarded to it (R-TD-3)
   expect(v.status).toBe(403);
   const g = await t.call('GET', `${base}/register`, { token: t.tokens.evaluator });
   expect(g.status).toBe(200);
+  // the history: month by month from the plan's start (2019-07) to now (2020-06)
+  expect(g.body.history.months).toHaveLength(12);
+  const hist = g.body.history.items.find((i: { id: string }) => i.id === 'training_person_times');
+  expect(hist.values.slice(-3)).toEqual(['1600', '3400', '3400']);
   expect(g.body.trainings).toHaveLength(3);
   expect((await t.call('GET', base, { token: t.tokens.office })).body.registered).toEqual({
     stations: 262,
