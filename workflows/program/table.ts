@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DomainError, type Violation } from '../errors';
 import { DOC_PREFIX_PATTERN } from '../notices';
 import { parseMoney, type Fen, type MoneyUnit } from '../money';
-import { indicatorFromInput, IndicatorInput } from './indicators';
+import { indicatorFromInput, IndicatorInput } from './indicator-input';
 import {
   DEFAULT_PHASES,
   DEFAULT_POLICY,
