@@ -23,12 +23,8 @@ import {
   SOURCES,
   type Source,
 } from '../workflows/program/types';
-import {
-  COMPARISONS,
-  MEASURES,
-  METRICS,
-  type IndicatorInputParsed,
-} from '../workflows/program/indicators';
+import { COMPARISONS, MEASURES, METRICS } from '../workflows/program/indicators';
+import type { IndicatorInputParsed } from '../workflows/program/indicator-input';
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** A budget table is a few dozen rows; 5 MB is far beyond any county's and bounds what is unzipped. */

@@ -119,9 +119,9 @@ const eventView = (e: EventRow, shown: { data: unknown; actor: string }) => ({
 });
 
 /** The register of what was built and done, and the attainment of every target (R-EV-1). */
-export async function programRegister(ctx: AppContext, code: string) {
+export async function programRegister(ctx: AppContext, code: string, withHistory = true) {
   const { state } = await loadProgram(ctx, code);
-  return programRegisterView(state, nowIso(ctx));
+  return programRegisterView(state, nowIso(ctx), withHistory);
 }
 
 /** A public submission's sender (name, phone, receipt) as the audit record shows it: to the office and

@@ -4,7 +4,7 @@
 import { parse } from 'csv-parse/sync';
 import type { z } from 'zod';
 import { programAggregate } from '../engine/aggregates';
-import { DomainError, invalid, type Violation } from '../workflows/errors';
+import { DomainError, forbidden, invalid, type Violation } from '../workflows/errors';
 import type { ProgramCommand } from '../workflows/program/decider';
 import { parseMoney } from '../workflows/money';
 import {
@@ -28,6 +28,7 @@ import {
   type TrainingsBody,
 } from './inputs';
 import { loadProgram, loadSubproject } from './queries';
+import { idempotent, outcomeAnswers } from './idempotency';
 import { CommandOutcome } from './result';
 import { programRegisterView } from './views';
 
@@ -57,13 +58,38 @@ const trainingEntry = (r: TrainingIn): TrainingEntry => ({
   ...linkOf(r),
 });
 
-/** The milestone keys of the contracts of the subprojects the rows name (facts for the decider). */
-async function milestonesOf(ctx: AppContext, code: string, rows: { seq: number | null }[]) {
+/** The milestone keys of the contracts of the subprojects the rows name (facts for the decider). A
+ * contractor registers only what its own organisation delivers (R-TD-3): every row names a subproject
+ * awarded to it. */
+async function milestonesOf(
+  ctx: AppContext,
+  actor: Actor,
+  code: string,
+  rows: { seq: number | null }[],
+) {
   const seqs = [...new Set(rows.map((r) => r.seq).filter((s): s is number => s !== null))];
+  if (actor.role === 'contractor') {
+    const loose = rows.findIndex((r) => r.seq === null);
+    if (loose !== -1)
+      throw forbidden(
+        'R-TD-3',
+        `第 ${loose + 1} 条没有注明分项目：承办企业只能登记本单位承办的分项目交付的内容`,
+        'a contractor registers only what its own subprojects delivered: every row names its subproject',
+      );
+  }
   const out: Record<number, string[]> = {};
   await Promise.all(
     seqs.map(async (seq) => {
       const { state } = await loadSubproject(ctx, code, seq);
+      if (
+        actor.role === 'contractor' &&
+        (state.status !== 'active' || state.award?.org !== actor.org)
+      )
+        throw forbidden(
+          'R-TD-3',
+          `分项目 ${seq} 不是本单位承办的，不能登记其台账`,
+          `subproject ${seq} is not awarded to your organisation`,
+        );
       out[seq] =
         state.status === 'active' ? (state.contract?.milestones ?? []).map((m) => m.key) : [];
     }),
@@ -71,18 +97,36 @@ async function milestonesOf(ctx: AppContext, code: string, rows: { seq: number |
   return out;
 }
 
+/** Where a batch came from: a CSV file's name and its lines; the client's Idempotency-Key. */
+type Origin = { source?: string; lines?: number[]; key?: string };
+
+/** One register command; once per Idempotency-Key when one is sent (app/idempotency.ts), so that a
+ * client's retry of a batch of trainings does not count its person-times twice. */
 async function runRegister(
   ctx: AppContext,
   actor: Actor,
   code: string,
   cmd: ProgramCommand,
-  reason?: string,
+  reason: string | undefined,
+  key: string | undefined,
 ) {
   await loadProgram(ctx, code); // 404 for an unknown program before anything else
-  const r = await ctx.engine.execute(programAggregate, code, cmd, { actor, reason });
-  return new CommandOutcome(r.version, r.events, async () =>
-    programRegisterView((await loadProgram(ctx, code)).state, ctx.engine.clock.now().toISOString()),
-  );
+  const view = async () =>
+    programRegisterView((await loadProgram(ctx, code)).state, ctx.engine.clock.now().toISOString());
+  const { milestones: _facts, ...request } = cmd as ProgramCommand & { milestones?: unknown };
+  return idempotent(ctx, actor, key, {
+    command: cmd.type,
+    request: { code, request, reason: reason ?? null },
+    run: async (views) => {
+      const r = await ctx.engine.execute(programAggregate, code, cmd, {
+        actor,
+        reason,
+        ...(views ? { extraViews: views } : {}),
+      });
+      return new CommandOutcome(r.version, r.events, view);
+    },
+    ...outcomeAnswers(ctx, view),
+  });
 }
 
 export async function registerStations(
@@ -90,7 +134,7 @@ export async function registerStations(
   actor: Actor,
   t: { code: string },
   input: In<typeof StationsBody>,
-  from: { source?: string; lines?: number[] } = {},
+  from: Origin = {},
 ) {
   const stations = input.stations.map(stationEntry);
   return runRegister(
@@ -100,11 +144,12 @@ export async function registerStations(
     {
       type: 'RegisterStations',
       stations,
-      milestones: await milestonesOf(ctx, t.code, stations),
+      milestones: await milestonesOf(ctx, actor, t.code, stations),
       source: from.source ?? null,
       ...(from.lines ? { lines: from.lines } : {}),
     },
     input.reason,
+    from.key,
   );
 }
 
@@ -113,7 +158,7 @@ export async function registerTrainings(
   actor: Actor,
   t: { code: string },
   input: In<typeof TrainingsBody>,
-  from: { source?: string; lines?: number[] } = {},
+  from: Origin = {},
 ) {
   const sessions = input.sessions.map(trainingEntry);
   return runRegister(
@@ -123,11 +168,12 @@ export async function registerTrainings(
     {
       type: 'RegisterTrainings',
       sessions,
-      milestones: await milestonesOf(ctx, t.code, sessions),
+      milestones: await milestonesOf(ctx, actor, t.code, sessions),
       source: from.source ?? null,
       ...(from.lines ? { lines: from.lines } : {}),
     },
     input.reason,
+    from.key,
   );
 }
 
@@ -138,7 +184,7 @@ export async function registerFundedUnits(
   actor: Actor,
   t: { code: string },
   input: In<typeof FundedBody>,
-  from: { source?: string; lines?: number[] } = {},
+  from: Origin = {},
 ) {
   const problems: Violation[] = [];
   const entries: FundedEntry[] = input.entries.map((r, i) => {
@@ -168,11 +214,12 @@ export async function registerFundedUnits(
     {
       type: 'RegisterFundedUnits',
       entries,
-      milestones: await milestonesOf(ctx, t.code, entries),
+      milestones: await milestonesOf(ctx, actor, t.code, entries),
       source: from.source ?? null,
       ...(from.lines ? { lines: from.lines } : {}),
     },
     input.reason,
+    from.key,
   );
 }
 
@@ -181,6 +228,7 @@ export async function recordIndicatorValue(
   actor: Actor,
   t: { code: string; indicator: string },
   input: In<typeof IndicatorValueBody>,
+  key?: string,
 ) {
   if (input.files.length) await resolveFileFields(ctx, { files: input.files }, actor); // cited files exist
   return runRegister(
@@ -196,6 +244,7 @@ export async function recordIndicatorValue(
       files: input.files,
     },
     input.reason,
+    key,
   );
 }
 
@@ -294,6 +343,15 @@ function rowsOfCsv<R>(
       const c = at[k];
       if (!c || cell === '') return;
       const v = cell.trim();
+      if (v.includes('\u0000')) {
+        // PostgreSQL keeps no NUL in text: named here rather than refused by the database
+        bad(
+          `line[${line}].${c.key}`,
+          `第 ${line} 行「${c.names[0]}」含有空字符`,
+          `line ${line} ${c.key}: NUL`,
+        );
+        return;
+      }
       if (c.kind === 'int') raw[c.key] = /^\d+$/.test(v) ? Number(v) : v;
       else if (c.kind === 'bool')
         raw[c.key] = TRUE.includes(v.toLowerCase())
@@ -341,7 +399,7 @@ export async function importFundedCsv(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
-  file: { csv: Buffer; source: string; reason?: string },
+  file: { csv: Buffer; source: string; reason?: string; key?: string },
 ) {
   const { rows, lines } = rowsOfCsv(file.csv, FUNDED_COLUMNS, FundedRow, '补助对象');
   return registerFundedUnits(
@@ -349,7 +407,7 @@ export async function importFundedCsv(
     actor,
     t,
     { entries: rows, reason: file.reason },
-    { source: file.source, lines },
+    { source: file.source, lines, key: file.key },
   );
 }
 
@@ -358,11 +416,13 @@ export async function importFundedFile(
   actor: Actor,
   t: { code: string },
   input: In<typeof RegisterCsvBody>,
+  key?: string,
 ) {
   await loadProgram(ctx, t.code);
   return importFundedCsv(ctx, actor, t, {
     ...(await uploadedCsv(ctx, actor, input.file)),
     reason: input.reason,
+    key,
   });
 }
 
@@ -372,7 +432,7 @@ export async function importStationsCsv(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
-  file: { csv: Buffer; source: string; reason?: string },
+  file: { csv: Buffer; source: string; reason?: string; key?: string },
 ) {
   const { rows, lines } = rowsOfCsv(file.csv, STATION_COLUMNS, StationRow, '服务站点');
   return registerStations(
@@ -380,7 +440,7 @@ export async function importStationsCsv(
     actor,
     t,
     { stations: rows, reason: file.reason },
-    { source: file.source, lines },
+    { source: file.source, lines, key: file.key },
   );
 }
 
@@ -388,7 +448,7 @@ export async function importTrainingsCsv(
   ctx: AppContext,
   actor: Actor,
   t: { code: string },
-  file: { csv: Buffer; source: string; reason?: string },
+  file: { csv: Buffer; source: string; reason?: string; key?: string },
 ) {
   const { rows, lines } = rowsOfCsv(file.csv, TRAINING_COLUMNS, TrainingRow, '培训');
   return registerTrainings(
@@ -396,7 +456,7 @@ export async function importTrainingsCsv(
     actor,
     t,
     { sessions: rows, reason: file.reason },
-    { source: file.source, lines },
+    { source: file.source, lines, key: file.key },
   );
 }
 
@@ -419,11 +479,13 @@ export async function importStationsFile(
   actor: Actor,
   t: { code: string },
   input: In<typeof RegisterCsvBody>,
+  key?: string,
 ) {
   await loadProgram(ctx, t.code);
   return importStationsCsv(ctx, actor, t, {
     ...(await uploadedCsv(ctx, actor, input.file)),
     reason: input.reason,
+    key,
   });
 }
 
@@ -432,10 +494,12 @@ export async function importTrainingsFile(
   actor: Actor,
   t: { code: string },
   input: In<typeof RegisterCsvBody>,
+  key?: string,
 ) {
   await loadProgram(ctx, t.code);
   return importTrainingsCsv(ctx, actor, t, {
     ...(await uploadedCsv(ctx, actor, input.file)),
     reason: input.reason,
+    key,
   });
 }

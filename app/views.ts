@@ -1,6 +1,6 @@
 // JSON views of domain state for the API: money as integer fen plus 万元 text, Chinese names beside keys.
 import { policyAsTable } from '../workflows/program/table';
-import { attainment } from '../workflows/program/attainment';
+import { attainment, attainmentHistory } from '../workflows/program/attainment';
 import { fundedOf, STATION_LEVELS } from '../workflows/program/register';
 import type { ParcelClaim } from '../workflows/parcels/decider';
 import { SUBPROJECT_STATUS_NAMES } from '../workflows/subproject/status';
@@ -141,7 +141,7 @@ export function programView(
 }
 
 /** The register of what was built and done (R-EV-1), with the attainment it gives. */
-export function programRegisterView(s: ActiveProgram, now: string) {
+export function programRegisterView(s: ActiveProgram, now: string, withHistory = true) {
   const reg = registerOf(s);
   return {
     code: s.def.code,
@@ -156,6 +156,8 @@ export function programRegisterView(s: ActiveProgram, now: string) {
       capName: s.def.unitCaps.find((c) => c.item === f.item)?.name ?? f.item,
     })),
     attainment: attainment(s, now),
+    /** each target's figure and status at every month's end (R-EV-1) */
+    history: withHistory ? attainmentHistory(s, now) : null,
   };
 }
 

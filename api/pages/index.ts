@@ -472,6 +472,7 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       // R-PUB-1: reports from the public, with their senders' contacts: the office and supervisors only
       readsReports ? programs.programReports(ctx, actor, code) : null,
     ]);
+    const registerView = await queries.programRegister(ctx, code, false); // the page draws no history
     const phaseIndex = program.phase?.index ?? program.phases.length;
     const next = program.phases[phaseIndex + 1]?.key ?? 'closed';
     return {
@@ -494,7 +495,8 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
           trainings: register.TRAINING_CSV_HEADER,
           subsidies: register.FUNDED_CSV_HEADER,
         },
-        funded: program.unitCaps.length ? (await queries.programRegister(ctx, code)).funded : null,
+        register: registerView,
+        funded: program.unitCaps.length ? registerView.funded : null,
         nextPhase: next,
         isOffice: actor.role === 'office',
         is: { [actor.role]: true },
@@ -611,7 +613,13 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
       (f) => f.fieldname === 'file' && f.size > 0,
     );
     if (!file) throw invalid('请选择 CSV 文件', 'choose the CSV file', 'file');
-    return { csv: file.buffer, source: file.originalname, reason: field(r, 'reason') || undefined };
+    return {
+      csv: file.buffer,
+      source: file.originalname,
+      reason: field(r, 'reason') || undefined,
+      // a form sent twice (a double click, a resent form) registers once
+      key: field(r, 'idempotencyKey') || undefined,
+    };
   };
   programForm(
     'register/stations',
@@ -642,7 +650,13 @@ export function pageRoutes(ctx: AppContext, opts: PageOptions = {}): Router {
     ['office'],
     inputs.IndicatorValueBody,
     (a, r, i) =>
-      register.recordIndicatorValue(ctx, a, { ...code(r), indicator: field(r, 'indicator') }, i),
+      register.recordIndicatorValue(
+        ctx,
+        a,
+        { ...code(r), indicator: field(r, 'indicator') },
+        i,
+        field(r, 'idempotencyKey') || undefined,
+      ),
     '指标数值已录入',
     {
       shape: (b) => {

@@ -87,6 +87,12 @@ test('a refused stations CSV stores nothing and names every bad row by its line 
   });
   expect(r.status).toBe(400);
   expect(r.body.detail).toContain('表头「颜色」不是可识别的列');
+  // a NUL in a cell is named, not a 500 from the database
+  r = await post(`${base}/register/stations/csv`, {
+    file: await upload('站点4.csv', '级别,名称,运营主体,开业日期\n县级,中\u0000心,某,2020-01-01\n'),
+  });
+  expect(r.status).toBe(400);
+  expect(r.body.detail).toContain('第 2 行「名称」含有空字符');
   expect(await t.count('event')).toBe(before);
   expect(
     (await t.call('GET', `${base}/register`, { token: t.tokens.office })).body.stations,
@@ -215,7 +221,7 @@ test('a value entered with evidence: county → village ≤ 48 h; the register-m
   expect(r.status).toBe(400);
 });
 
-test('only the office registers; everyone logged in reads the register', async () => {
+test('a contractor registers nothing for a subproject not awarded to it (R-TD-3); everyone logged in reads the register', async () => {
   const r = await post(
     `${base}/register/trainings`,
     {
@@ -226,8 +232,19 @@ test('only the office registers; everyone logged in reads the register', async (
     t.tokens.contractor,
   );
   expect(r.status).toBe(403);
+  expect(r.body.code).toBe('R-TD-3');
+  const v = await post(
+    `${base}/indicators/county_to_village_hours/values`,
+    { value: '1', asOf: '2020-06-15', evidence: { title: 'x' } },
+    t.tokens.contractor,
+  );
+  expect(v.status).toBe(403);
   const g = await t.call('GET', `${base}/register`, { token: t.tokens.evaluator });
   expect(g.status).toBe(200);
+  // the history: month by month from the plan's start (2019-07) to now (2020-06)
+  expect(g.body.history.months).toHaveLength(12);
+  const hist = g.body.history.items.find((i: { id: string }) => i.id === 'training_person_times');
+  expect(hist.values.slice(-3)).toEqual(['1600', '3400', '3400']);
   expect(g.body.trainings).toHaveLength(3);
   expect((await t.call('GET', base, { token: t.tokens.office })).body.registered).toEqual({
     stations: 262,
@@ -300,6 +317,10 @@ describe('the console: targets on the program page (R-EV-1)', () => {
     expect(row).toContain('240 / 300 个行政村');
     expect(html).toMatch(/<figure class="chart"><svg[\s\S]*绩效目标完成程度/);
     expect(html).toContain('导入服务站点（CSV）');
+    expect(html).toContain('<summary>服务站点（262 个）</summary>');
+    expect(html).toMatch(
+      /<td>T3<\/td><td>2020年6月1日<\/td><td>级索镇<\/td><td class="num">300<\/td><td class="num">300<\/td><td><span class="bad">不全，不计入<\/span>/,
+    );
   });
 
   test('a stations CSV from the form: a bad file comes back with each bad row named and nothing stored', async () => {
@@ -395,4 +416,45 @@ test("Shicheng's program page lists the supported units under their caps (R-FUND
   expect(html).toMatch(
     /<tr id="target-training_person_times"><td>新增电子商务培训人数 <span class="muted">分项目3<\/span>/,
   );
+});
+
+test('a batch of trainings sent twice with one Idempotency-Key is registered once (its person-times counted once)', async () => {
+  const sc = '/api/programs/shicheng-2020';
+  const body = {
+    sessions: [
+      {
+        date: '2020-06-10',
+        place: '石城县电子商务公共服务中心',
+        trainees: 120,
+        personTimes: 240,
+        archiveComplete: true,
+        seq: 3,
+      },
+    ],
+  };
+  const headers = { 'idempotency-key': 'trainings-2020-06-10' };
+  const first = await t.call('POST', `${sc}/register/trainings`, {
+    token: t.tokens.office,
+    body,
+    headers,
+  });
+  expect(first.status).toBe(201);
+  const again = await t.call('POST', `${sc}/register/trainings`, {
+    token: t.tokens.office,
+    body,
+    headers,
+  });
+  expect(again.status).toBe(200);
+  expect(again.headers.get('idempotent-replayed')).toBe('true');
+  const reg = await t.call('GET', `${sc}/register`, { token: t.tokens.office });
+  expect(reg.body.trainings).toHaveLength(1);
+  expect(byId(reg.body.attainment).training_person_times).toMatchObject({ seq: 3, value: '240' });
+  // the same key for another batch is refused and registers nothing
+  const other = await t.call('POST', `${sc}/register/trainings`, {
+    token: t.tokens.office,
+    body: { sessions: [{ ...body.sessions[0], trainees: 121, personTimes: 241 }] },
+    headers,
+  });
+  expect(other.status).toBe(422);
+  expect(other.body.code).toBe('IDEMPOTENCY-MISMATCH');
 });

@@ -2,7 +2,7 @@
 // given/when/then over the program decider and the pure attainment function.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { attainment } from '../../workflows/program/attainment';
+import { attainment, attainmentHistory } from '../../workflows/program/attainment';
 import {
   initialProgramState,
   programDecider,
@@ -198,6 +198,21 @@ describe('the register of what was built (R-EV-1)', () => {
       statusName: '未达成',
     });
     expect(late.village_coverage.note).toContain('按期限 2020-12-31 计');
+  });
+
+  test('the history gives each target its figure and status at every month end, as the register dates it', () => {
+    const s = run(created(), [{ type: 'RegisterStations', stations: builtRegister(240, 24) }]);
+    const h = attainmentHistory(active(s), office.now);
+    expect(h.months[0]).toBe('2019-07');
+    expect(h.months[h.months.length - 1]).toBe('2020-06');
+    const points = h.items.find((i) => i.id === 'village_points')!;
+    const month = (m: string) => h.months.indexOf(m);
+    expect(points.values[month('2020-04')]).toBe('0'); // the points opened on 2020-05-01
+    expect(points.statuses[month('2020-04')]).toBe('at_risk');
+    expect(points.values[month('2020-05')]).toBe('240');
+    expect(points.statuses[month('2020-05')]).toBe('met');
+    const towns = h.items.find((i) => i.id === 'towns_covered')!;
+    expect([towns.values[month('2019-07')], towns.values[month('2020-06')]]).toEqual(['0', '21']);
   });
 
   test('a station opened after the due date does not count for it', () => {

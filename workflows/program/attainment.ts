@@ -207,3 +207,35 @@ export function attainment(s: ActiveProgram, now: string): Attainment[] {
     };
   });
 }
+
+/** The last day of a month "2020-02" → "2020-02-29". */
+const monthEnd = (month: string): string => {
+  const [y, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+};
+
+/** R-EV-1: each target's figure and status at the end of every month from the program's start to now
+ * (the current month as of now), as the register and the entered values date them. At most 120 months. */
+export function attainmentHistory(s: ActiveProgram, now: string) {
+  const months: string[] = [];
+  const last = shanghaiDay(now).slice(0, 7);
+  for (let m = programStartDay(s).slice(0, 7); m <= last && months.length < 120;) {
+    months.push(m);
+    const [y, mo] = m.split('-').map(Number);
+    m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
+  }
+  const at = months.map((m) =>
+    m === last ? now : new Date(endOfDayShanghai(monthEnd(m))).toISOString(),
+  );
+  const snapshots = at.map((t) => attainment(s, t));
+  return {
+    months,
+    items: indicatorsWithField(s.def).map(({ i }, k) => ({
+      id: i.id,
+      name: i.name,
+      unit: i.unit,
+      values: snapshots.map((snap) => snap[k].value),
+      statuses: snapshots.map((snap) => snap[k].status),
+    })),
+  };
+}

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DomainError, type Violation } from '../errors';
 import { DOC_PREFIX_PATTERN } from '../notices';
 import { formatMoney, formatWan, parseMoney, type Fen, type MoneyUnit } from '../money';
-import { indicatorFromInput, IndicatorInput, indicatorToInput } from './indicators';
+import { indicatorFromInput, IndicatorInput, indicatorToInput } from './indicator-input';
 import {
   DEFAULT_PHASES,
   DEFAULT_POLICY,
