@@ -825,13 +825,19 @@ export async function readBudgetWorkbook(bytes: Buffer): Promise<ReadTable> {
         : 'central';
       const max = amount('max');
       const avg = amount('avg');
-      unitCaps.push({
-        item: row.get('item'),
-        name: row.get('name'),
-        ...(max !== undefined ? { maxPerUnit: max } : {}),
-        ...(avg !== undefined ? { maxAveragePerUnit: avg } : {}),
-        source,
-      });
+      if ((max === undefined) === (avg === undefined))
+        problems.push({
+          at: row.cell('max'),
+          rule: 'XLSX-VALUE',
+          zh: '每单位上限与平均每单位上限必须且只能填一个',
+          en: 'give either the cap per unit or the average cap per unit, not both or neither',
+        });
+      const base = { item: row.get('item'), name: row.get('name'), source };
+      unitCaps.push(
+        max !== undefined
+          ? { ...base, maxPerUnit: max }
+          : { ...base, maxAveragePerUnit: avg ?? '0' },
+      );
     });
   }
 
@@ -1140,9 +1146,8 @@ export async function budgetWorkbook(t: ProgramTableParsed | null): Promise<Buff
   ]).font = { bold: true };
   for (const c of t?.unitCaps ?? []) {
     const row = caps.addRow([c.item, c.name, '', '', SOURCE_NAMES[c.source]]);
-    if (c.maxPerUnit !== undefined) wanCell(row.getCell(3), toWan(String(c.maxPerUnit), t!.unit));
-    if (c.maxAveragePerUnit !== undefined)
-      wanCell(row.getCell(4), toWan(String(c.maxAveragePerUnit), t!.unit));
+    if ('maxPerUnit' in c) wanCell(row.getCell(3), toWan(String(c.maxPerUnit), t!.unit));
+    else wanCell(row.getCell(4), toWan(String(c.maxAveragePerUnit), t!.unit));
   }
 
   if (t?.policy && Object.keys(t.policy).length) {

@@ -216,7 +216,8 @@ describe('the usual variations of a county’s sheet read as the same table', ()
     for (const p of src.phases!) phases.addRow([p.key, p.name, p.start ?? '', p.end ?? '']);
     const caps = wb.addWorksheet('单位限额');
     caps.addRow(['事项代码', '名称', '每个上限（万元）', '资金来源']);
-    for (const c of src.unitCaps) caps.addRow([c.item, c.name, c.maxPerUnit, '中央']);
+    for (const c of src.unitCaps)
+      caps.addRow([c.item, c.name, 'maxPerUnit' in c ? c.maxPerUnit : '', '中央']);
     // Tengzhou's targets: written on the row the way the template writes them
     ws.getCell('J8').value = 'x'; // nothing reads column J (no header): ignored
     const read = await parseBudgetWorkbook(await bytesOf(wb));
