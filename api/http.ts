@@ -131,11 +131,14 @@ function parseParams(schema: z.ZodType, raw: Record<string, string>): unknown {
   );
 }
 
-/** What api/text-guard.ts refuses in every text (NUL, lone surrogates), said in the document: each free
- * string schema (no pattern, format, enum or const of its own) gets this pattern, so that a client or
+/** What the server refuses whatever the route, said in the document: each free string schema (no
+ * pattern, format, enum or const of its own) gets the text guard's rule (api/text-guard.ts: no NUL, no
+ * lone surrogate) as its pattern, each integer the safe range zod's int() holds, so that a client or
  * fuzzer generating from /openapi.json does not send what the server answers 400 to. */
-export const TEXT_PATTERN = '^[^\\u0000\\ud800-\\udfff]*$';
-function textPatterns(root: unknown): void {
+// (lone surrogates are not in it: no regex dialect both JavaScript's and the generators' can say them,
+// and a JSON text with one is refused all the same)
+export const TEXT_PATTERN = '^[^\\x00]*$';
+function serverBounds(root: unknown): void {
   const stack: unknown[] = [root];
   while (stack.length) {
     const v = stack.pop();
@@ -148,6 +151,11 @@ function textPatterns(root: unknown): void {
     const isString = o.type === 'string' || (Array.isArray(o.type) && o.type.includes('string'));
     if (isString && !('pattern' in o || 'format' in o || 'enum' in o || 'const' in o))
       o.pattern = TEXT_PATTERN;
+    // zod's int() is a safe integer: beyond ±(2^53 − 1) the server refuses what the document allowed
+    if (o.type === 'integer') {
+      if (!('maximum' in o || 'exclusiveMaximum' in o)) o.maximum = Number.MAX_SAFE_INTEGER;
+      if (!('minimum' in o || 'exclusiveMinimum' in o)) o.minimum = Number.MIN_SAFE_INTEGER;
+    }
     stack.push(...Object.values(o));
   }
 }
@@ -383,7 +391,24 @@ export class Api {
       info,
       servers: [{ url: '/' }],
     });
-    textPatterns(doc);
+    // requests only: an answer may well quote a NUL it refused (a JSON parser's message does)
+    const requests: unknown[] = Object.values(doc.paths ?? {}).flatMap((item) =>
+      Object.values(
+        item as Record<string, { parameters?: unknown; requestBody?: unknown }>,
+      ).flatMap((op) => (op && typeof op === 'object' ? [op.parameters, op.requestBody] : [])),
+    );
+    const schemas = (doc.components?.schemas ?? {}) as Record<string, unknown>;
+    const refs = new Set<string>();
+    const queue = [...requests];
+    while (queue.length) {
+      const text = JSON.stringify(queue.pop() ?? null);
+      for (const m of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g))
+        if (!refs.has(m[1])) {
+          refs.add(m[1]);
+          queue.push(schemas[m[1]]);
+        }
+    }
+    serverBounds([...requests, ...[...refs].map((r) => schemas[r])]);
     return doc;
   }
 }
