@@ -33,7 +33,7 @@ test('a cap is maxPerUnit or maxAveragePerUnit, never both: two exclusive shapes
   expect(shapes[1].required).toContain('maxAveragePerUnit');
   expect(shapes[1].properties.maxPerUnit).toBeUndefined();
   const both = { ...loadTable('tengzhou-2019'), code: 'both-caps' };
-  both.unitCaps = [{ item: 'x', name: 'x', maxPerUnit: '1', maxAveragePerUnit: '1' } as never];
+  both.unitCaps = [{ item: 'x', name: 'x', maxPerUnit: '1', maxAveragePerUnit: '1' }];
   const r = await t.call('POST', '/api/programs', { token: t.tokens.office, body: both });
   expect(r.status).toBe(400);
   expect(r.body.errors[0].message).toContain('maxPerUnit 与 maxAveragePerUnit 必须且只能给出一个');
