@@ -54,3 +54,20 @@ test('a method a path does not have is 405 with Allow', async () => {
   expect(r.status).toBe(405);
   expect(r.headers.get('allow')).toBe('GET, POST, HEAD');
 });
+
+test('/docs/api shows the document in Swagger UI from the app’s own files', async () => {
+  const page = await fetch(`${t.base}/docs/api`);
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  expect(html).toContain('/docs/api/assets/swagger-ui-bundle.js');
+  expect(html).not.toMatch(/https?:\/\//); // nothing from another host
+  for (const asset of [
+    '/docs/api/assets/swagger-ui-bundle.js',
+    '/docs/api/assets/swagger-ui.css',
+  ]) {
+    expect((await fetch(`${t.base}${asset}`)).status).toBe(200);
+  }
+  expect(await (await fetch(`${t.base}/docs/api/init.js`)).text()).toContain(
+    "url: '/openapi.json'",
+  );
+});
