@@ -345,6 +345,17 @@ describe('refusals name the sheet, the cell and the rule, and store nothing', ()
     expect(empty.body.violations[0].message).toContain('空');
   });
 
+  test('a sheet of more than 2,000 rows is refused; a stray cell at XFD1048576 is not read', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('资金安排表');
+    for (let r = 1; r <= 2001; r++) ws.getCell(r, 1).value = r;
+    const big = await upload(await bytesOf(wb));
+    expect(big.status).toBe(400);
+    expect(fields(big.body)).toEqual(['资金安排表 XLSX-FORMAT']);
+    const far = await tengzhouWith((sheet) => (sheet.getCell('XFD1048576').value = '备注'));
+    expect((await parseBudgetWorkbook(far)).table.totals.total).toBe('2100');
+  });
+
   test('only the office imports (403)', async () => {
     expect((await upload(exampleXlsx('tengzhou-2019'), t.tokens.contractor)).status).toBe(403);
   });
