@@ -1,12 +1,14 @@
 // Express 5 app factory (no listen: tests mount it on port 0). `app.listen` makes the hardened HTTP
 // server (createHttpServer): timeouts, and a problem answer even to a request Node refuses itself.
 import { createServer, type Server } from 'node:http';
+import path from 'node:path';
 import type { Socket } from 'node:net';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { authenticate } from '../app/auth';
 import type { AppContext } from '../app/context';
 import { MAX_FILE_BYTES } from '../app/files';
+import { ROOT } from '../app/paths';
 import { MAX_XLSX_BYTES } from '../app/budget-xlsx';
 import { databaseHealth } from '../app/queries';
 import { integrityAlarms } from '../engine/audit';
@@ -168,6 +170,19 @@ export function createApp(
   app.get('/openapi.json', (_req, res) => {
     res.json(doc);
   });
+  // the document read in Swagger UI, served from the app's own files (swagger-ui-dist, no CDN); the
+  // page's scripts are files, so the console's CSP (scripts from this server only) holds
+  const SWAGGER = path.join(ROOT, 'node_modules', 'swagger-ui-dist');
+  for (const f of ['swagger-ui.css', 'swagger-ui-bundle.js'])
+    app.get(`/docs/api/assets/${f}`, (_req, res) =>
+      res.sendFile(path.join(SWAGGER, f), { maxAge: '1d' }),
+    );
+  app.get('/docs/api/init.js', (_req, res) =>
+    res.sendFile(path.join(ROOT, 'templates', 'docs', 'init.js')),
+  );
+  app.get('/docs/api', (_req, res) =>
+    res.sendFile(path.join(ROOT, 'templates', 'docs', 'api.html')),
+  );
   app.get('/healthz', async (_req, res) => {
     const integrity = integrityAlarms(); // streams refused for failing their integrity check (200 still: restarting fixes nothing)
     res.json({

@@ -11,6 +11,8 @@ import { HttpError } from './problem';
 import { NOT_FOUND_PARAM } from './schemas';
 import { stringDefect, textRefusal } from './text-guard';
 
+const API_METHODS: HTTPMethod[] = ['GET', 'POST', 'PUT', 'DELETE'];
+
 export type Access = 'public' | 'authenticated' | readonly Role[];
 
 export interface RouteSpec<
@@ -30,10 +32,11 @@ export interface RouteSpec<
   body?: B;
   headers?: z.ZodObject;
   status?: number; // success status, default 200
-  response: { description: string; schema?: z.ZodType; contentType?: string };
+  /** contentType: the success answer's media type, or several (a file answers in its own type) */
+  response: { description: string; schema?: z.ZodType; contentType?: string | readonly string[] };
   errors?: number[]; // problem statuses this route can answer besides 400/401/403/500
   /** a request body that is the raw file (documented; not parsed by zod) */
-  rawBody?: { contentTypes: string[]; description: string };
+  rawBody?: { contentTypes: string[]; description: string; maxBytes: number };
   /** other success answers with the same body, e.g. 200 for an idempotent replay of a 201 */
   alsoSuccess?: {
     status: number;
@@ -128,6 +131,35 @@ function parseParams(schema: z.ZodType, raw: Record<string, string>): unknown {
   );
 }
 
+/** What the server refuses whatever the route, said in the document: each free string schema (no
+ * pattern, format, enum or const of its own) gets the text guard's rule (api/text-guard.ts: no NUL, no
+ * lone surrogate) as its pattern, each integer the safe range zod's int() holds, so that a client or
+ * fuzzer generating from /openapi.json does not send what the server answers 400 to. */
+// (lone surrogates are not in it: no regex dialect both JavaScript's and the generators' can say them,
+// and a JSON text with one is refused all the same)
+export const TEXT_PATTERN = '^[^\\x00]*$';
+function serverBounds(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (!v || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      stack.push(...(v as unknown[]));
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    const isString = o.type === 'string' || (Array.isArray(o.type) && o.type.includes('string'));
+    if (isString && !('pattern' in o || 'format' in o || 'enum' in o || 'const' in o))
+      o.pattern = TEXT_PATTERN;
+    // zod's int() is a safe integer: beyond ±(2^53 − 1) the server refuses what the document allowed
+    if (o.type === 'integer') {
+      if (!('maximum' in o || 'exclusiveMaximum' in o)) o.maximum = Number.MAX_SAFE_INTEGER;
+      if (!('minimum' in o || 'exclusiveMinimum' in o)) o.minimum = Number.MIN_SAFE_INTEGER;
+    }
+    stack.push(...Object.values(o));
+  }
+}
+
 export class Api {
   readonly registry = new OpenAPIRegistry();
   /** The route table: a radix tree (find-my-way) instead of Express's list of layers, which every request
@@ -150,6 +182,27 @@ export class Api {
             `地址中的百分号编码无效：${req.path}`,
             `malformed percent-encoding in the path: ${req.path}`,
             'INVALID-PATH',
+          ),
+        );
+        return;
+      }
+      // the path exists under other methods: 405 with the methods it has (RFC 9110 §15.5.6)
+      // (the most specific route's methods: /api/programs/xlsx is POST's own path, not GET's :code)
+      const matches = API_METHODS.flatMap((m) => {
+        const f = this.table.find(m, req.path);
+        return f ? [{ m, params: Object.keys(f.params).length }] : [];
+      });
+      const fewest = Math.min(...matches.map((x) => x.params));
+      const allowed = matches.filter((x) => x.params === fewest).map((x) => x.m);
+      if (allowed.length) {
+        if (allowed.includes('GET')) allowed.push('HEAD');
+        res.setHeader('Allow', allowed.join(', '));
+        next(
+          new HttpError(
+            405,
+            `此地址不支持 ${req.method} 方法（支持：${allowed.join('、')}）`,
+            `${req.method} is not allowed here (allowed: ${allowed.join(', ')})`,
+            'METHOD-NOT-ALLOWED',
           ),
         );
         return;
@@ -181,6 +234,12 @@ export class Api {
     handler: (h: Handled<A, z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>,
   ): void {
     const status = spec.status ?? 200;
+    const successContent = () =>
+      Object.fromEntries(
+        [spec.response.contentType ?? 'application/json']
+          .flat()
+          .map((t) => [t, { schema: spec.response.schema! }]),
+      );
     const errorStatuses = [
       400,
       ...(spec.access === 'public' ? [] : [401]),
@@ -219,7 +278,14 @@ export class Api {
                 content: Object.fromEntries(
                   spec.rawBody.contentTypes.map((t) => [
                     t,
-                    { schema: z.string().meta({ format: 'binary' }) },
+                    {
+                      // an empty body is refused (at least one byte), as is one over the limit
+                      schema: z
+                        .string()
+                        .min(1)
+                        .max(spec.rawBody!.maxBytes)
+                        .meta({ format: 'binary' }),
+                    },
                   ]),
                 ),
               },
@@ -229,15 +295,7 @@ export class Api {
       responses: {
         [status]: {
           description: spec.response.description,
-          ...(spec.response.schema
-            ? {
-                content: {
-                  [spec.response.contentType ?? 'application/json']: {
-                    schema: spec.response.schema,
-                  },
-                },
-              }
-            : {}),
+          ...(spec.response.schema ? { content: successContent() } : {}),
         },
         ...Object.fromEntries(
           (spec.alsoSuccess ?? []).map((x) => [
@@ -245,15 +303,7 @@ export class Api {
             {
               description: x.description,
               ...(x.headers ? { headers: x.headers } : {}),
-              ...(spec.response.schema
-                ? {
-                    content: {
-                      [spec.response.contentType ?? 'application/json']: {
-                        schema: spec.response.schema,
-                      },
-                    },
-                  }
-                : {}),
+              ...(spec.response.schema ? { content: successContent() } : {}),
             },
           ]),
         ),
@@ -336,10 +386,29 @@ export class Api {
   }
 
   openapi(info: { title: string; version: string; description: string }) {
-    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+    const doc = new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
       openapi: '3.1.0',
       info,
       servers: [{ url: '/' }],
     });
+    // requests only: an answer may well quote a NUL it refused (a JSON parser's message does)
+    const requests: unknown[] = Object.values(doc.paths ?? {}).flatMap((item) =>
+      Object.values(
+        item as Record<string, { parameters?: unknown; requestBody?: unknown }>,
+      ).flatMap((op) => (op && typeof op === 'object' ? [op.parameters, op.requestBody] : [])),
+    );
+    const schemas = (doc.components?.schemas ?? {}) as Record<string, unknown>;
+    const refs = new Set<string>();
+    const queue = [...requests];
+    while (queue.length) {
+      const text = JSON.stringify(queue.pop() ?? null);
+      for (const m of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g))
+        if (!refs.has(m[1])) {
+          refs.add(m[1]);
+          queue.push(schemas[m[1]]);
+        }
+    }
+    serverBounds([...requests, ...[...refs].map((r) => schemas[r])]);
+    return doc;
   }
 }

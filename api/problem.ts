@@ -17,6 +17,7 @@ const TITLE: Record<number, [string, string]> = {
   401: ['未登录或登录已过期', 'Authentication required'],
   403: ['无权执行此操作', 'Forbidden'],
   404: ['未找到', 'Not found'],
+  405: ['不支持的请求方法', 'Method not allowed'],
   408: ['请求超时', 'Request timeout'],
   409: ['当前状态下不能执行此操作', 'Conflict with the current state'],
   413: ['请求体过大', 'Payload too large'],

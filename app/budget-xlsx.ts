@@ -50,6 +50,24 @@ interface Problem {
   en: string;
 }
 
+/** A budget table is dozens of rows and about fifteen columns: reading is bounded by these whatever a
+ * sheet's dimensions claim (one cell at XFD1048576 must not make the import walk 17 billion cells). */
+export const MAX_ROWS = 2000;
+export const MAX_COLS = 64;
+// exceljs computes rowCount and columnCount anew at each read (a walk over every row): once a sheet
+const dims = new WeakMap<ExcelJS.Worksheet, { rows: number; cols: number }>();
+const dimsOf = (ws: ExcelJS.Worksheet) => {
+  let d = dims.get(ws);
+  if (!d)
+    dims.set(
+      ws,
+      (d = { rows: Math.min(ws.rowCount, MAX_ROWS), cols: Math.min(ws.columnCount, MAX_COLS) }),
+    );
+  return d;
+};
+const rowsOf = (ws: ExcelJS.Worksheet) => dimsOf(ws).rows;
+const colsOf = (ws: ExcelJS.Worksheet) => dimsOf(ws).cols;
+
 const at = (sheet: string, cell?: string) => (cell ? `${sheet}!${cell}` : sheet);
 
 function refusal(problems: Problem[], kind: 'invalid' | 'rule' | 'conflict' = 'invalid') {
@@ -311,7 +329,7 @@ async function loadWorkbook(bytes: Buffer): Promise<ExcelJS.Workbook> {
 function rowTexts(ws: ExcelJS.Worksheet, r: number, sheet: string, problems: Problem[]) {
   const out: string[] = [];
   const row = ws.getRow(r);
-  for (let c = 1; c <= ws.columnCount; c++) out[c] = cellText(row.getCell(c), sheet, problems);
+  for (let c = 1; c <= colsOf(ws); c++) out[c] = cellText(row.getCell(c), sheet, problems);
   return out;
 }
 
@@ -322,9 +340,9 @@ function findTableSheet(wb: ExcelJS.Workbook): ExcelJS.Worksheet | null {
   return (
     wb.worksheets.find((w) => {
       if (Object.values(SHEETS).includes(w.name.trim() as never)) return false;
-      for (let r = 1; r <= Math.min(20, w.rowCount); r++) {
+      for (let r = 1; r <= Math.min(20, rowsOf(w)); r++) {
         const row = w.getRow(r);
-        const t = Array.from({ length: w.columnCount }, (_, c) =>
+        const t = Array.from({ length: colsOf(w) }, (_, c) =>
           cellText(row.getCell(c + 1), '', []),
         ).join('|');
         if (/项目/.test(t) && /中央/.test(t)) return true;
@@ -348,7 +366,7 @@ function readMainSheet(
   // the header: the first row naming 序号 or 项目名称 (and the money columns, possibly one row lower)
   let top = 0;
   const scanned: string[][] = [];
-  for (let r = 1; r <= Math.min(30, ws.rowCount); r++) {
+  for (let r = 1; r <= Math.min(30, rowsOf(ws)); r++) {
     const texts = rowTexts(ws, r, S, []);
     scanned[r] = texts;
     if (texts.some((t) => /序号|编号|名称|^项目$/.test(t ?? ''))) {
@@ -377,7 +395,7 @@ function readMainSheet(
   }
   const colOf = new Map<Col, number>();
   const unitOf = new Map<Col, MoneyUnit>();
-  for (let c = 1; c <= ws.columnCount; c++) {
+  for (let c = 1; c <= colsOf(ws); c++) {
     const parts: string[] = [];
     for (let r = top; r <= bottom; r++) {
       const t = cellText(ws.getRow(r).getCell(c), S, []);
@@ -399,7 +417,7 @@ function readMainSheet(
     colOf.set(kind, c);
     if (MONEY_COLS.includes(kind)) unitOf.set(kind, unitIn(text) ?? sheetUnit ?? '万元');
   }
-  const headerRange = `A${top}:${ws.getRow(bottom).getCell(Math.max(ws.columnCount, 1)).address}`;
+  const headerRange = `A${top}:${ws.getRow(bottom).getCell(Math.max(colsOf(ws), 1)).address}`;
   const missing = (['name', 'direction', ...SOURCES] as Col[]).filter((k) => !colOf.has(k));
   for (const k of missing)
     problems.push({
@@ -415,11 +433,11 @@ function readMainSheet(
   let totals: ProgramTableInput['totals'] | null = null;
   let totalsRow = 0;
   let lastRow = bottom;
-  for (let r = bottom + 1; r <= ws.rowCount; r++) {
+  for (let r = bottom + 1; r <= rowsOf(ws); r++) {
     const row = ws.getRow(r);
     const texts = new Map<Col, string>();
     for (const [k, c] of colOf) texts.set(k, cellText(row.getCell(c), S, problems));
-    const label = [...Array(ws.columnCount).keys()]
+    const label = [...Array(colsOf(ws)).keys()]
       .map((i) => cellText(row.getCell(i + 1), S, []))
       .find((t) => t);
     if (!label) continue; // a blank line
@@ -594,7 +612,7 @@ function readMainSheet(
 /** Two-column sheets of 项目 | 内容 rows. */
 function keyValues(ws: ExcelJS.Worksheet, problems: Problem[]) {
   const out: { key: string; value: string; cell: string }[] = [];
-  for (let r = 1; r <= ws.rowCount; r++) {
+  for (let r = 1; r <= rowsOf(ws); r++) {
     const row = ws.getRow(r);
     const key = cellText(row.getCell(1), ws.name, problems);
     if (!key) continue;
@@ -616,7 +634,7 @@ function records<K extends string>(
     if (k) colOf.set(k, c);
   });
   const rows: { get: (k: K) => string; cell: (k: K) => string; header: (k: K) => string }[] = [];
-  for (let r = 2; r <= ws.rowCount; r++) {
+  for (let r = 2; r <= rowsOf(ws); r++) {
     const texts = rowTexts(ws, r, ws.name, problems);
     if (!texts.some(Boolean)) continue;
     rows.push({
@@ -646,6 +664,16 @@ export async function readBudgetWorkbook(bytes: Buffer): Promise<ReadTable> {
         en: `the workbook has no ${SHEETS.table} sheet (it has: ${wb.worksheets.map((w) => w.name).join(', ') || 'none'})`,
       },
     ]);
+  for (const w of wb.worksheets)
+    if (w.actualRowCount > MAX_ROWS)
+      throw refusal([
+        {
+          at: w.name,
+          rule: 'XLSX-FORMAT',
+          zh: `有 ${w.actualRowCount} 行内容，超过 ${MAX_ROWS} 行，不像资金安排表`,
+          en: `has ${w.actualRowCount} rows with content, more than ${MAX_ROWS}`,
+        },
+      ]);
   const main = readMainSheet(ws, problems, cells);
 
   // 项目信息: code, place, year, 机关代字, reporting contacts, parcel subsidy
@@ -828,13 +856,19 @@ export async function readBudgetWorkbook(bytes: Buffer): Promise<ReadTable> {
         : 'central';
       const max = amount('max');
       const avg = amount('avg');
-      unitCaps.push({
-        item: row.get('item'),
-        name: row.get('name'),
-        ...(max !== undefined ? { maxPerUnit: max } : {}),
-        ...(avg !== undefined ? { maxAveragePerUnit: avg } : {}),
-        source,
-      });
+      if ((max === undefined) === (avg === undefined))
+        problems.push({
+          at: row.cell('max'),
+          rule: 'XLSX-VALUE',
+          zh: '每单位上限与平均每单位上限必须且只能填一个',
+          en: 'give either the cap per unit or the average cap per unit, not both or neither',
+        });
+      const base = { item: row.get('item'), name: row.get('name'), source };
+      unitCaps.push(
+        max !== undefined
+          ? { ...base, maxPerUnit: max }
+          : { ...base, maxAveragePerUnit: avg ?? '0' },
+      );
     });
   }
 
@@ -1223,9 +1257,8 @@ export async function budgetWorkbook(t: ProgramTableParsed | null): Promise<Buff
   ]).font = { bold: true };
   for (const c of t?.unitCaps ?? []) {
     const row = caps.addRow([c.item, c.name, '', '', SOURCE_NAMES[c.source]]);
-    if (c.maxPerUnit !== undefined) wanCell(row.getCell(3), toWan(String(c.maxPerUnit), t!.unit));
-    if (c.maxAveragePerUnit !== undefined)
-      wanCell(row.getCell(4), toWan(String(c.maxAveragePerUnit), t!.unit));
+    if ('maxPerUnit' in c) wanCell(row.getCell(3), toWan(String(c.maxPerUnit), t!.unit));
+    else wanCell(row.getCell(4), toWan(String(c.maxAveragePerUnit), t!.unit));
   }
 
   if (t?.policy && Object.keys(t.policy).length) {

@@ -45,7 +45,12 @@ const stepKey = z.string().regex(/^[A-Za-z0-9_-]{1,20}$/);
 /** An amount in 万元, exact to the fen (parsed by the use case). */
 const wan = z
   .string()
-  .regex(/^\d[\d,]*(\.\d+)?$/)
+  // at most six significant decimals (1 fen = 0.000001 万元; trailing zeros are fine): the document says
+  // what the money parser refuses instead of a 400 it did not announce
+  .regex(
+    /^\d[\d,]*(\.\d{1,6}0*)?$/,
+    '金额（万元）应为十进制数字，最多6位小数（精确到分），如 "190" 或 "0.5"',
+  )
   .meta({ description: '金额（万元），精确到分', example: '100' });
 
 /** The office's ruling on an objection; `meaning` says what each decision does. */

@@ -210,7 +210,9 @@ export function buildCli(): Command {
         const table = ProgramTable.parse(raw);
         run = (ctx) => importProgram(ctx, CLI_ACTOR, table, `shifan program import ${file}`);
       }
+      progress(`正在导入 ${file}…`);
       const { definition: def, outcome } = await withRuntime(run);
+      progress(null);
       console.log(
         `已导入 ${def.code}「${def.name}」：${def.subprojects.length} 个分项目，总投资 ${formatWan(def.totals.total)} 万元（版本 ${outcome.version}） / imported`,
       );
@@ -265,9 +267,11 @@ export function buildCli(): Command {
         ocidPrefix: cfg.OCDS_OCID_PREFIX,
         baseUrl: (cfg.PUBLIC_URL ?? `http://localhost:${cfg.PORT}`).replace(/\/$/, ''),
       };
+      progress(`正在导出 ${code} 的开放合同数据…`);
       const pkg = await withRuntime<object>((ctx) =>
         o.records ? ocdsRecordPackage(ctx, code, opts) : ocdsReleasePackage(ctx, code, opts),
       );
+      progress(null);
       const text = `${JSON.stringify(pkg, null, 2)}\n`;
       if (o.out) {
         writeFileSync(o.out, text);
@@ -292,7 +296,9 @@ export function buildCli(): Command {
         const period = o.quarter ?? o.month;
         if (!period || (o.quarter && o.month))
           throw new CliFailure('请给出 --quarter 2026Q3 或 --month 2026-07（二者选一）');
+        progress(`正在生成 ${code} ${period} 的报送表…`);
         const f = await withRuntime((ctx) => ministryReport(ctx, code, period, o.format));
+        progress(null);
         const out = o.out ?? f.name;
         writeFileSync(out, f.bytes);
         console.log(`已写入 ${out} / written`);

@@ -17,7 +17,9 @@ export const NOTICE_KINDS = Object.keys(NOTICE_KIND_NAMES) as [NoticeKind, ...No
 
 // 文号 (issue 12.5): 机关代字〔年份〕序号号, numbered per issuing office (its 机关代字) and year of issue.
 /** A 机关代字: two to twelve Chinese characters, e.g. 滕商务 (滕州市商务局). */
-export const DOC_PREFIX_PATTERN = /^\p{Script=Han}{2,12}$/u;
+// the Han ideographs of the Basic Multilingual Plane (CJK Unified, Extension A, Compatibility) as
+// explicit ranges: an OpenAPI client or fuzzer can generate from them (\p{Script=Han} it cannot)
+export const DOC_PREFIX_PATTERN = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,12}$/;
 
 /** The default 机关代字 of a county's office: its first character + 商务 (滕州市 → 滕商务). */
 export const defaultDocPrefix = (county: string): string => `${Array.from(county)[0] ?? ''}商务`;

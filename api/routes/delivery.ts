@@ -243,7 +243,7 @@ export function deliveryRoutes(api: Api, ctx: AppContext): void {
         'period 为月份（2020-07）或季度（2020Q3）；format=csv（缺省，UTF-8 带 BOM）或 xlsx。列见 README「The ministry report」。',
       response: {
         description: '报送表（CSV；format=xlsx 时为 Excel 工作簿）',
-        contentType: 'text/csv',
+        contentType: ['text/csv', XLSX_TYPE],
         schema: z.string(),
       },
     },

@@ -2,7 +2,7 @@
 // name, URL-encoded); the rules and the storage are app/files.ts.
 import { z } from 'zod';
 import type { AppContext } from '../../app/context';
-import { ALLOWED_TYPES, uploadFile } from '../../app/files';
+import { ALLOWED_TYPES, MAX_FILE_BYTES, uploadFile } from '../../app/files';
 import * as queries from '../../app/queries';
 import type { Api } from '../http';
 
@@ -34,7 +34,8 @@ export function fileRoutes(api: Api, ctx: AppContext): void {
       errors: [413],
       rawBody: {
         contentTypes: Object.keys(ALLOWED_TYPES),
-        description: '文件内容本身（不是 JSON）',
+        description: '文件内容本身（不是 JSON），1 字节至 20 MB',
+        maxBytes: MAX_FILE_BYTES,
       },
       summary:
         '上传证明材料（请求体为文件本身；Content-Type 为文件类型；文件名放在 X-File-Name，URL 编码）',
@@ -72,7 +73,7 @@ export function fileRoutes(api: Api, ctx: AppContext): void {
         '下载证明材料（承办企业只能下载本单位上传的；无权读取的文件与不存在的文件一样答 404）',
       response: {
         description: '文件内容',
-        contentType: 'application/octet-stream',
+        contentType: Object.keys(ALLOWED_TYPES), // the file's own type
         schema: z.string(),
       },
     },

@@ -59,7 +59,8 @@ export function programRoutes(api: Api, ctx: AppContext): void {
       description: `请求体为 .xlsx 文件本身（版式见 GET /api/programs/xlsx/template：标题行、合并表头、单位万元、每个分项目一行、合计行；另有「项目信息」等工作表）。表头措辞、空行、文本格式的数字、标题或表头中写明的「万元」「元」均可识别；公式、跨金额列的合并单元格、缺少合计行、加密或非 xlsx 文件拒绝。检查与结果同 POST /api/programs；每个问题写明工作表与单元格（如 资金安排表!I7: R-FUND-2 …），不保存任何内容。不超过 ${MAX_XLSX_BYTES / 1024 / 1024} MB。`,
       rawBody: {
         contentTypes: [XLSX_TYPE, 'application/octet-stream'],
-        description: 'Excel 工作簿（.xlsx）',
+        description: 'Excel 工作簿（.xlsx），不超过 5 MB',
+        maxBytes: MAX_XLSX_BYTES,
       },
       errors: [409, 413, 422],
       response: { description: '已创建', schema: ProgramViewSchema },

@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { logIn, shot, webConsole } from '../support/browser';
 
@@ -49,6 +50,39 @@ test('the office imports a budget table from a file; a table breaking R-FUND-1 i
   await submit(office, '#import button');
   expect(await office.locator('.flash').innerText()).toContain('已导入资金安排表');
   expect(await office.locator('main').innerText()).toContain('石城');
+});
+
+test('the office imports the county’s Excel workbook: a bad cell is refused naming it, the good one imports, and the program page offers its downloads', async () => {
+  const office = await open('office1', '/programs');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(
+    readFileSync(path.join(__dirname, '..', '..', 'examples', 'tengzhou-2019.xlsx')) as never,
+  );
+  wb.getWorksheet('资金安排表')!.getCell('J6').value = '一百二十';
+  const bad = file('bad.xlsx', '');
+  writeFileSync(bad, Buffer.from(await wb.xlsx.writeBuffer()));
+  await office.setInputFiles('#import input[type=file]', bad);
+  await submit(office, '#import button');
+  expect(await office.locator('#import').innerText()).toContain('资金安排表!J6: MONEY-FORMAT');
+  expect(await web.t.count('program')).toBe(1);
+  await office.setInputFiles(
+    '#import input[type=file]',
+    path.join(__dirname, '..', '..', 'examples', 'tengzhou-2019.xlsx'),
+  );
+  await submit(office, '#import button');
+  expect(await office.locator('.flash').innerText()).toContain('已导入资金安排表');
+  await office.goto(`${web.t.base}/programs/tengzhou-2019`);
+  const links = office.locator('p.downloads a');
+  expect(await links.allInnerTexts()).toEqual(['资金安排表（Excel）', '项目台账（Excel）']);
+  for (const href of await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    const r = await office.request.get(`${web.t.base}${href}`);
+    expect([r.status(), r.headers()['content-type']]).toEqual([
+      200,
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ]);
+  }
+  const tpl = await office.request.get(`${web.t.base}/programs/template.xlsx`);
+  expect(tpl.status()).toBe(200);
 });
 
 test('the office records a finding and closes it with its document', async () => {

@@ -220,7 +220,8 @@ describe('the usual variations of a county’s sheet read as the same table', ()
     for (const p of src.phases!) phases.addRow([p.key, p.name, p.start ?? '', p.end ?? '']);
     const caps = wb.addWorksheet('单位限额');
     caps.addRow(['事项代码', '名称', '每个上限（万元）', '资金来源']);
-    for (const c of src.unitCaps) caps.addRow([c.item, c.name, c.maxPerUnit, '中央']);
+    for (const c of src.unitCaps)
+      caps.addRow([c.item, c.name, 'maxPerUnit' in c ? c.maxPerUnit : '', '中央']);
     // Tengzhou's targets: written on the row the way the template writes them
     ws.getCell('J8').value = 'x'; // nothing reads column J (no header): ignored
     const read = await parseBudgetWorkbook(await bytesOf(wb));
@@ -366,6 +367,17 @@ describe('refusals name the sheet, the cell and the rule, and store nothing', ()
     const empty = await upload('');
     expect(empty.status).toBe(400);
     expect(empty.body.violations[0].message).toContain('空');
+  });
+
+  test('a sheet of more than 2,000 rows is refused; a stray cell at XFD1048576 is not read', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('资金安排表');
+    for (let r = 1; r <= 2001; r++) ws.getCell(r, 1).value = r;
+    const big = await upload(await bytesOf(wb));
+    expect(big.status).toBe(400);
+    expect(fields(big.body)).toEqual(['资金安排表 XLSX-FORMAT']);
+    const far = await tengzhouWith((sheet) => (sheet.getCell('XFD1048576').value = '备注'));
+    expect((await parseBudgetWorkbook(far)).table.totals.total).toBe('2100');
   });
 
   test('only the office imports (403)', async () => {

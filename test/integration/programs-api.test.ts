@@ -331,14 +331,21 @@ describe("routing (find-my-way, with Express's matching rules)", () => {
     expect(c.body.errors[0].path).toBe('code');
   });
 
-  test('HEAD answers a GET route without a body; an unknown path or method is a 404 problem naming it', async () => {
+  test('HEAD answers a GET route without a body; a method the path does not have is a 405 with Allow; an unknown path a 404', async () => {
     const h = await fetch(`${t.base}/api/notices`, { method: 'HEAD' });
     expect(h.status).toBe(200);
     expect(await h.text()).toBe('');
     const x = await t.call('DELETE', '/api/programs/tengzhou-2019', { token: office() });
-    expect(x.status).toBe(404);
-    expect(x.body.detail).toContain('DELETE /api/programs/tengzhou-2019');
+    expect(x.status).toBe(405);
+    expect(x.headers.get('allow')).toBe('GET, HEAD');
+    expect(x.body.code).toBe('METHOD-NOT-ALLOWED');
     expect(x.headers.get('content-type')).toContain('application/problem+json');
+    // the most specific route's methods: POST /api/programs/xlsx is not GET /api/programs/:code
+    const o = await fetch(`${t.base}/api/programs/xlsx`, { method: 'OPTIONS' });
+    expect([o.status, o.headers.get('allow')]).toEqual([405, 'POST']);
+    const n = await t.call('DELETE', '/api/nowhere', { token: office() });
+    expect(n.status).toBe(404);
+    expect(n.body.detail).toContain('DELETE /api/nowhere');
   });
 
   test('a path with malformed percent-encoding is a 400 naming it, not a 404', async () => {

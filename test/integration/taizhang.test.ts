@@ -1,9 +1,13 @@
 // 项目台账 as XLSX (issue 17, R-PUB-2): its sheets, print setup and decimals, and totals equal to the
 // ledger API to the fen, for a program with payments, a clawback and a partial recovery.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { Notifier } from '../../activities/notify/dispatch';
 import { XLSX_TYPE } from '../../app/budget-xlsx';
 import { parseMoney } from '../../workflows/money';
+import { runCli } from '../support/cli';
 import { ok, tengzhouWithMoney } from '../support/flows';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -237,4 +241,29 @@ describe('the ministry report (R-FUND-9)', () => {
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.bytes.toString()).errors[0].path).toBe('period');
   });
+});
+
+test('the CLI writes the 台账, the OCDS package and the ministry report', async () => {
+  const env = { DATABASE_URL: t.db.url };
+  const dir = mkdtempSync(path.join(tmpdir(), 'shifan-exports-'));
+  const out = (f: string) => path.join(dir, f);
+  const tz = await runCli(['export', 'taizhang', 'tengzhou-2019', '--out', out('t.xlsx')], env);
+  expect([tz.code, tz.stderr]).toEqual([0, '']);
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(readFileSync(out('t.xlsx')) as never);
+  expect(book.worksheets).toHaveLength(5);
+  const oc = await runCli(['export', 'ocds', 'tengzhou-2019', '--out', out('o.json')], env);
+  expect(oc.code).toBe(0);
+  const pkg = JSON.parse(readFileSync(out('o.json'), 'utf8'));
+  expect(pkg.version).toBe('1.1');
+  expect(pkg.releases.length).toBeGreaterThanOrEqual(7);
+  const rep = await runCli(
+    ['report', 'ministry', 'tengzhou-2019', '--quarter', '2020Q1', '--out', out('r.csv')],
+    env,
+  );
+  expect(rep.code).toBe(0);
+  expect(readFileSync(out('r.csv'), 'utf8').split('\r\n')[0]).toContain('累计拨付中央（元）');
+  const neither = await runCli(['report', 'ministry', 'tengzhou-2019'], env);
+  expect(neither.code).toBe(1);
+  expect(neither.stderr).toContain('--quarter');
 });

@@ -39,6 +39,12 @@ const phone = z
   .meta({ description: '举报监督电话（可带受理单位）', example: '石城县商务局 0797-5792681' });
 const contact = (description: string) => z.string().trim().min(1).max(200).meta({ description });
 
+const capFields = {
+  item: z.string().min(1),
+  name: z.string().min(1),
+  source: z.enum(SOURCES).default('central'),
+};
+
 const funding = z
   .object({
     central: amount,
@@ -99,22 +105,30 @@ export const ProgramTable = z
       .min(1)
       .optional()
       .meta({ description: '阶段计划（缺省为滕州的四阶段：启动筹备→组织实施→绩效评价→总结提升）' }),
+    // a cap is either per unit or on average, never both: two exclusive shapes, so that /openapi.json
+    // says so (oneOf) instead of a check it cannot express
     unitCaps: z
       .array(
-        z
-          .object({
-            item: z.string().min(1),
-            name: z.string().min(1),
-            maxPerUnit: amount.optional(),
-            maxAveragePerUnit: amount.optional(),
-            source: z.enum(SOURCES).default('central'),
-          })
-          .strict()
-          .refine((c) => (c.maxPerUnit === undefined) !== (c.maxAveragePerUnit === undefined), {
-            message: 'maxPerUnit 与 maxAveragePerUnit 必须且只能给出一个',
-          }),
+        z.union(
+          [
+            z
+              .object({ ...capFields, maxPerUnit: amount.meta({ description: '每个单位至多' }) })
+              .strict(),
+            z
+              .object({
+                ...capFields,
+                maxAveragePerUnit: amount.meta({ description: '平均每个单位至多' }),
+              })
+              .strict(),
+          ],
+          { error: 'maxPerUnit 与 maxAveragePerUnit 必须且只能给出一个（且不能有其他字段）' },
+        ),
       )
-      .default([]),
+      .default([])
+      .meta({
+        description:
+          '单位补助上限（R-FUND-5）：每项给出 maxPerUnit（每个至多）或 maxAveragePerUnit（平均至多），二者只能给一个',
+      }),
     parcelSubsidy: z
       .object({
         perParcelYuan: amount,
@@ -294,12 +308,9 @@ export function definitionFromTable(t: ProgramTableParsed): TableDefinition {
       item: c.item,
       name: c.name,
       source: c.source,
-      ...(c.maxPerUnit !== undefined
+      ...('maxPerUnit' in c
         ? { maxPerUnit: money(c.maxPerUnit, `unitCaps[${i}].maxPerUnit`) }
-        : {}),
-      ...(c.maxAveragePerUnit !== undefined
-        ? { maxAveragePerUnit: money(c.maxAveragePerUnit, `unitCaps[${i}].maxAveragePerUnit`) }
-        : {}),
+        : { maxAveragePerUnit: money(c.maxAveragePerUnit, `unitCaps[${i}].maxAveragePerUnit`) }),
     })),
     parcelSubsidy: t.parcelSubsidy
       ? {
@@ -387,13 +398,12 @@ export function tableFromDefinition(d: TableDefinition): ProgramTableParsed {
       end: p.end,
       ...(p.gates ? { gates: [...p.gates] } : {}),
     })),
-    unitCaps: d.unitCaps.map((c) => ({
-      item: c.item,
-      name: c.name,
-      source: c.source,
-      ...(c.maxPerUnit !== undefined ? { maxPerUnit: wan(c.maxPerUnit) } : {}),
-      ...(c.maxAveragePerUnit !== undefined ? { maxAveragePerUnit: wan(c.maxAveragePerUnit) } : {}),
-    })),
+    unitCaps: d.unitCaps.map((c) => {
+      const base = { item: c.item, name: c.name, source: c.source };
+      return c.maxPerUnit !== undefined
+        ? { ...base, maxPerUnit: wan(c.maxPerUnit) }
+        : { ...base, maxAveragePerUnit: wan(c.maxAveragePerUnit ?? 0) };
+    }),
     ...(d.parcelSubsidy
       ? {
           parcelSubsidy: {
