@@ -14,7 +14,10 @@ export const FundUseBody = z
     period: z
       .string()
       .trim()
-      .regex(/^\d{4}-((0[1-9]|1[0-2])|Q[1-4])$/, '期间写作 2020-07（月）或 2020-Q3（季度）')
+      .regex(
+        /^(19[7-9]\d|2\d{3})-((0[1-9]|1[0-2])|Q[1-4])$/,
+        '期间写作 2020-07（月）或 2020-Q3（季度），年份 1970–2999',
+      )
       .meta({ description: '公开的期间：月 YYYY-MM 或季度 YYYY-Qn', example: '2020-Q3' }),
     reason: z.string().max(2000).optional(),
   })

@@ -54,7 +54,7 @@ test('periods: months and quarters by Beijing calendar days; anything else names
     lastDay: '2019-12-31',
   });
   expect(fundUsePeriod('2020-02')).toMatchObject({ name: '2020年2月', lastDay: '2020-02-29' });
-  for (const bad of ['2020-13', '2020-Q5', '2020-00', 'July'])
+  for (const bad of ['2020-13', '2020-Q5', '2020-00', 'July', '0178-Q4', '0999-12'])
     expect(fundUsePeriod(bad)).toBeNull();
 });
 
@@ -67,6 +67,10 @@ test('R-FUND-9: a period not over yet is refused, and bad input names its field;
   const bad = await publish('2019-Q5');
   expect(bad.status).toBe(400);
   expect(JSON.stringify(bad.body.errors)).toContain('period');
+  // a year no ledger holds answered 500 (found by the OpenAPI fuzz): refused as the field's form
+  const ancient = await publish('0178-Q4');
+  expect(ancient.status).toBe(400);
+  expect(JSON.stringify(ancient.body.errors)).toContain('period');
   expect((await publish('2019-10', t.tokens.finance)).status).toBe(403);
   expect(await t.count('event')).toBe(before);
 });

@@ -31,12 +31,14 @@ export interface FundUseRow {
 
 const QUARTER_NAMES = ['一', '二', '三', '四'];
 const pad = (n: number) => String(n).padStart(2, '0');
+const year = (y: number) => String(y).padStart(4, '0');
 const lastDayOf = (y: number, m: number) =>
-  addDays(m === 12 ? `${y + 1}-01-01` : `${y}-${pad(m + 1)}-01`, -1);
+  addDays(m === 12 ? `${year(y + 1)}-01-01` : `${year(y)}-${pad(m + 1)}-01`, -1);
 
 /** The period a key names, or null when it names none ("2020-13", "2020-Q5", "July"). */
 export function fundUsePeriod(key: string): FundUsePeriod | null {
-  const month = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(key);
+  // years a ledger can hold (the schema's range): "0178-Q4" names no period
+  const month = /^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$/.exec(key);
   if (month) {
     const [y, m] = [Number(month[1]), Number(month[2])];
     return {
@@ -47,7 +49,7 @@ export function fundUsePeriod(key: string): FundUsePeriod | null {
       lastDay: lastDayOf(y, m),
     };
   }
-  const quarter = /^(\d{4})-Q([1-4])$/.exec(key);
+  const quarter = /^(19[7-9]\d|2\d{3})-Q([1-4])$/.exec(key);
   if (quarter) {
     const [y, q] = [Number(quarter[1]), Number(quarter[2])];
     return {
