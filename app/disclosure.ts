@@ -290,33 +290,48 @@ function progressOf(s: SubprojectState) {
 }
 
 /** One program's page of the column: plan, contents, funds, decisions, notices, publicity, money. */
+const NOTHING_PROCURED: SubprojectState = { status: 'empty' };
+
 export async function publicProgram(ctx: AppContext, code: string, q: PublicNoticeQuery = {}) {
   const now = ctx.engine.clock.now().toISOString();
-  const [program, { state }, events, notices, flow, fundUseNotices] = await Promise.all([
+  // every subproject's state and decision events are read beside the program's own reads (from the
+  // program's definition, not after its view): one round of reads instead of three
+  const gathered = (async () => {
+    const { state: ps } = await loadProgram(ctx, code);
+    const seqs = ps.def.subprojects.map((sp) => sp.seq);
+    return new Map(
+      await Promise.all(
+        seqs.map(async (seq) => {
+          const loading = loadSubproject(ctx, code, seq).then((r) => r.state);
+          const [s, record] = await Promise.all([
+            loading,
+            subprojectEvents(ctx, code, seq, { loaded: loading, types: SUBPROJECT_DECISIONS }),
+          ]);
+          return [seq, { s, record }] as const;
+        }),
+      ),
+    );
+  })();
+  const [program, { state }, events, notices, flow, fundUseNotices, bySeq] = await Promise.all([
     programDetail(ctx, code),
     loadProgram(ctx, code),
     programEvents(ctx, code, PROGRAM_DECISIONS),
     listNotices(ctx, { program: code, ...(q.kind ? { kind: q.kind } : {}) }),
     fundFlowByMonth(ctx, code),
     listNotices(ctx, { program: code, kind: 'fund_use_publication' }),
+    gathered,
   ]);
   const phases = new Map(program.phases.map((p) => [p.key, p.name]));
-  const subs = await Promise.all(
-    program.subprojects.map(async (sp) => {
-      const subject = `分项目${sp.seq} ${sp.name}`;
-      if (sp.stage === 'unprocured' && sp.status === 'planned')
-        return { sp, subject, s: { status: 'empty' } as SubprojectState, decisions: [] };
-      const { state: s } = await loadSubproject(ctx, code, sp.seq);
-      const record = await subprojectEvents(ctx, code, sp.seq, {
-        loaded: s,
-        types: SUBPROJECT_DECISIONS,
-      });
-      const decisions = record.items
-        .map((e) => subprojectDecision(e, subject))
-        .filter((d): d is Decision => d !== null);
-      return { sp, subject, s, decisions };
-    }),
-  );
+  const subs = program.subprojects.map((sp) => {
+    const subject = `分项目${sp.seq} ${sp.name}`;
+    const got = bySeq.get(sp.seq);
+    if (!got || (sp.stage === 'unprocured' && sp.status === 'planned'))
+      return { sp, subject, s: NOTHING_PROCURED, decisions: [] };
+    const decisions = got.record.items
+      .map((e) => subprojectDecision(e, subject))
+      .filter((d): d is Decision => d !== null);
+    return { sp, subject, s: got.s, decisions };
+  });
   const decisions = [
     ...events.items.map((e) => programDecision(e, phases)).filter((d): d is Decision => !!d),
     ...subs.flatMap((x) => x.decisions),

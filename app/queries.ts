@@ -189,15 +189,20 @@ export async function subprojectEvents(
   ctx: AppContext,
   code: string,
   seq: number,
-  opts: { loaded?: SubprojectState; types?: readonly string[]; viewer?: Actor } = {},
+  opts: {
+    /** the state, or its load in flight (the events are read beside it) */
+    loaded?: SubprojectState | Promise<SubprojectState>;
+    types?: readonly string[];
+    viewer?: Actor;
+  } = {},
 ) {
-  const state = opts.loaded ?? (await loadSubproject(ctx, code, seq)).state;
+  // state and events read at once: the redaction only ever shows more once bids are opened, so a state
+  // a command newer or older than the events seals at least what those events' own moment sealed
+  const [state, rows] = await Promise.all([
+    opts.loaded ?? loadSubproject(ctx, code, seq).then((r) => r.state),
+    streamEvents(ctx, subprojectAggregate.streamId(subprojectKey(code, seq)), opts.types),
+  ]);
   const opened = openedRounds(state);
-  const rows = await streamEvents(
-    ctx,
-    subprojectAggregate.streamId(subprojectKey(code, seq)),
-    opts.types,
-  );
   return {
     items: rows.map((e) => {
       const shown = redactEvent(
