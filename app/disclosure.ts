@@ -19,6 +19,7 @@ import type { AppContext } from './context';
 import {
   fundFlowByMonth,
   listNotices,
+  NOTICE_LIST_LIMIT,
   listPrograms,
   loadProgram,
   loadSubproject,
@@ -312,13 +313,23 @@ export async function publicProgram(ctx: AppContext, code: string, q: PublicNoti
       ),
     );
   })();
+  // without a kind filter the fund-use publications are among the program's notices: one list, not two
+  // (unless the list is cut at its limit)
+  const all = q.kind ? null : listNotices(ctx, { program: code });
+  const fundUseList = all
+    ? all.then((n) =>
+        n.items.length < NOTICE_LIST_LIMIT
+          ? { ...n, items: n.items.filter((x) => x.kind === 'fund_use_publication') }
+          : listNotices(ctx, { program: code, kind: 'fund_use_publication' }),
+      )
+    : listNotices(ctx, { program: code, kind: 'fund_use_publication' });
   const [program, { state }, events, notices, flow, fundUseNotices, bySeq] = await Promise.all([
     programDetail(ctx, code),
     loadProgram(ctx, code),
     programEvents(ctx, code, PROGRAM_DECISIONS),
-    listNotices(ctx, { program: code, ...(q.kind ? { kind: q.kind } : {}) }),
+    all ?? listNotices(ctx, { program: code, kind: q.kind || undefined }),
     fundFlowByMonth(ctx, code),
-    listNotices(ctx, { program: code, kind: 'fund_use_publication' }),
+    fundUseList,
     gathered,
   ]);
   const phases = new Map(program.phases.map((p) => [p.key, p.name]));
@@ -513,11 +524,11 @@ export async function publicProgramTag(
   representation: 'html' | 'json',
 ): Promise<string> {
   const { rows } = await ctx.pool.query<{ streams: string | null; notices: string }>(
-    // the subprojects' stream ids from the read model: primary-key lookups, not a LIKE over every stream
+    // the subprojects' stream ids from the read model, then primary-key lookups of one array: an OR with
+    // an IN (subquery) made PostgreSQL scan every stream (12 ms hot, 0.1 s cold at B3's 10,668 streams)
     `SELECT (SELECT string_agg(id || ':' || version, ',' ORDER BY id) FROM stream
-              WHERE id = $1 OR id = $2
-                 OR id IN (SELECT 'subproject-' || program_code || '-' || seq FROM subproject
-                            WHERE program_code = $3)) AS streams,
+              WHERE id = ANY (ARRAY[$1, $2] || ARRAY(SELECT 'subproject-' || program_code || '-' || seq
+                                                       FROM subproject WHERE program_code = $3))) AS streams,
             (SELECT coalesce(max(id), 0) || ':' || count(*) FROM official_notice
               WHERE program_code = $3) AS notices`,
     [`program-${code}`, `parcels-${code}`, code],

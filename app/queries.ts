@@ -342,6 +342,9 @@ const NOTICE_SUMMARY = {
 } as const;
 
 /** Official notices (R-PUB-1), newest first. */
+/** The most notices a list answers (the latest first). */
+export const NOTICE_LIST_LIMIT = 500;
+
 export async function listNotices(ctx: AppContext, q: { program?: string; kind?: NoticeKind }) {
   const rows = await ctx.prisma.officialNotice.findMany({
     where: {
@@ -350,7 +353,7 @@ export async function listNotices(ctx: AppContext, q: { program?: string; kind?:
       ...(q.kind ? { kind: q.kind } : {}),
     },
     orderBy: { id: 'desc' },
-    take: 500,
+    take: NOTICE_LIST_LIMIT,
     select: NOTICE_SUMMARY,
   });
   return {
