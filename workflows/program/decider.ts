@@ -214,6 +214,10 @@ function computedGate(
 }
 
 /** R-PH-3: the current phase runs past its planned end (end of that day, Asia/Shanghai). */
+/** Whole days (rounded up) that `at` lies past the end of the planned day `end` in Asia/Shanghai; 0 if not. */
+const daysLate = (at: string, end: string): number =>
+  Math.max(0, Math.ceil((Date.parse(at) - endOfDayShanghai(end)) / 86_400_000));
+
 export function overdue(
   s: ProgramState,
   now: string,
@@ -221,8 +225,8 @@ export function overdue(
   if (s.status !== 'active') return null;
   const phase = currentPhase(s);
   if (!phase?.end) return null;
-  const late = Date.parse(now) - endOfDayShanghai(phase.end);
-  return late > 0 ? { phase: phase.key, end: phase.end, days: Math.ceil(late / 86_400_000) } : null;
+  const days = daysLate(now, phase.end);
+  return days > 0 ? { phase: phase.key, end: phase.end, days } : null;
 }
 
 /** The entry dates by phase index; a state folded before they were kept knows only the current one. */
@@ -250,14 +254,14 @@ export function phaseDates(
         ? (entered[i + 1] ?? (i === s.def.phases.length - 1 ? s.closedAt : null))
         : null;
     const until = leftAt ?? (i === s.phaseIndex && s.status === 'active' ? now : null);
-    const late = until && p.end ? Date.parse(until) - endOfDayShanghai(p.end) : 0;
+    const lateDays = until && p.end ? daysLate(until, p.end) : 0;
     return {
       key: p.key,
       start: p.start,
       end: p.end,
       enteredAt,
       leftAt,
-      lateDays: late > 0 ? Math.ceil(late / 86_400_000) : 0,
+      lateDays,
     };
   });
 }
